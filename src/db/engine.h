@@ -1,0 +1,194 @@
+// Engine: the embedded ksdb database (tenants -> databases -> collections ->
+// records), usable without the server.
+//
+// Write path: validate the whole request, then one store transaction (committed
+// with fsync before returning), then apply to the in-memory state. A request that
+// fails validation changes nothing. Reads see every write acknowledged before
+// they started.
+//
+// Thread safety: all methods are thread-safe. Reads of one collection run in
+// parallel; writes to one collection are serialised; catalog changes are
+// serialised engine-wide.
+#ifndef KSDB_DB_ENGINE_H_
+#define KSDB_DB_ENGINE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "core/collection_config.h"
+#include "core/metadata.h"
+#include "core/records.h"
+#include "filter/where.h"
+
+namespace ksdb::db {
+
+inline constexpr char kDefaultTenant[] = "default_tenant";
+inline constexpr char kDefaultDatabase[] = "default_database";
+inline constexpr char kDefaultDatabaseId[] = "00000000-0000-0000-0000-000000000000";
+
+struct EngineOptions {
+  std::string path = "./ksdb_data";  // data directory, created if missing
+  bool allow_reset = false;
+  std::string sqlite_synchronous = "FULL";
+};
+
+struct TenantInfo {
+  std::string name;
+  std::optional<std::string> resource_name;
+};
+
+struct DatabaseInfo {
+  std::string id;
+  std::string name;
+  std::string tenant;
+};
+
+struct CollectionInfo {
+  std::string id;
+  std::string name;
+  std::string tenant;
+  std::string database;
+  Metadata metadata;  // empty = null
+  CollectionConfig config;
+  std::optional<uint32_t> dimension;
+};
+
+struct CreateCollectionRequest {
+  std::string name;
+  Metadata metadata;  // empty = none
+  // nullopt: no hnsw block was given, so legacy `hnsw:*` metadata keys apply
+  // (spec §7.1). The embedding function is carried separately.
+  std::optional<HnswConfig> hnsw;
+  std::string embedding_function_json;  // raw JSON, empty = null
+  bool get_or_create = false;
+};
+
+struct ModifyCollectionRequest {
+  std::optional<std::string> new_name;
+  std::optional<Metadata> new_metadata;  // replaces; empty after null-dropping = null
+  std::optional<CollectionConfigPatch> new_configuration;
+};
+
+struct DeleteRequest {
+  std::optional<std::vector<std::string>> ids;
+  std::optional<filter::WhereFilter> where;
+  std::optional<filter::DocumentFilter> where_document;
+};
+
+struct GetRequest {
+  std::optional<std::vector<std::string>> ids;
+  std::optional<filter::WhereFilter> where;
+  std::optional<filter::DocumentFilter> where_document;
+  std::optional<uint32_t> limit;  // nullopt = unlimited
+  uint32_t offset = 0;
+  Include include;
+};
+
+struct QueryRequest {
+  // Row-major query vectors: num_queries rows of `dim` floats.
+  size_t num_queries = 0;
+  size_t dim = 0;
+  std::vector<float> embeddings;
+  uint32_t n_results = 10;
+  std::optional<std::vector<std::string>> ids;
+  std::optional<filter::WhereFilter> where;
+  std::optional<filter::DocumentFilter> where_document;
+  Include include{.embeddings = false, .documents = true, .uris = false, .metadatas = true,
+                  .distances = true};
+};
+
+struct EngineStats {
+  uint64_t collections = 0;
+  uint64_t records = 0;
+  uint64_t last_sequence = 0;
+};
+
+class Engine {
+ public:
+  // Opens or creates the data directory, takes its exclusive lock (a second
+  // process gets Unavailable naming the lock file), loads the catalog and every
+  // collection. default_tenant/default_database exist afterwards.
+  static Result<std::unique_ptr<Engine>> Open(const EngineOptions& options);
+  virtual ~Engine() = default;
+
+  // --- tenants ---
+  // InvalidArgument if name has < 3 chars; AlreadyExists if taken.
+  virtual Status CreateTenant(const std::string& name) = 0;
+  virtual Result<TenantInfo> GetTenant(const std::string& name) = 0;
+  // NotFound for a missing tenant (spec §12 #8); stores resource_name.
+  virtual Status UpdateTenant(const std::string& name, const std::string& resource_name) = 0;
+
+  // --- databases ---
+  // InvalidArgument (short name), NotFound (tenant missing), AlreadyExists.
+  virtual Status CreateDatabase(const std::string& tenant, const std::string& name) = 0;
+  // Sorted by name; empty list for a missing tenant.
+  virtual Result<std::vector<DatabaseInfo>> ListDatabases(const std::string& tenant,
+                                                          std::optional<uint32_t> limit,
+                                                          uint32_t offset) = 0;
+  virtual Result<DatabaseInfo> GetDatabase(const std::string& tenant, const std::string& name) = 0;
+  // Deletes the database and all its collections.
+  virtual Status DeleteDatabase(const std::string& tenant, const std::string& name) = 0;
+
+  // --- collections ---
+  // Validates name (§4.3), metadata (non-empty if given; no "chroma:" keys),
+  // configuration. InvalidArgument "Database [x] does not exist" when the
+  // database is missing; AlreadyExists unless get_or_create.
+  virtual Result<CollectionInfo> CreateCollection(const std::string& tenant,
+                                                  const std::string& database,
+                                                  const CreateCollectionRequest& request) = 0;
+  // Ordered by collection id; empty for a missing database.
+  virtual Result<std::vector<CollectionInfo>> ListCollections(const std::string& tenant,
+                                                              const std::string& database,
+                                                              std::optional<uint32_t> limit,
+                                                              uint32_t offset) = 0;
+  virtual Result<uint64_t> CountCollections(const std::string& tenant,
+                                            const std::string& database) = 0;
+  // NotFound "Collection [name] does not exists".
+  virtual Result<CollectionInfo> GetCollectionByName(const std::string& tenant,
+                                                     const std::string& database,
+                                                     const std::string& name) = 0;
+  // `collection_id` must be canonical (see ParseUuid). NotFound
+  // "Collection [id] does not exists.".
+  virtual Result<CollectionInfo> GetCollectionById(const std::string& collection_id) = 0;
+  // AlreadyExists when renaming onto another collection's name.
+  virtual Status ModifyCollection(const std::string& collection_id,
+                                  const ModifyCollectionRequest& request) = 0;
+  virtual Status DeleteCollection(const std::string& tenant, const std::string& database,
+                                  const std::string& name) = 0;
+
+  // --- records (collection addressed by canonical UUID) ---
+  // Existing ids are skipped silently; duplicate ids in the batch give
+  // DuplicateId; embeddings required (InvalidArgument otherwise).
+  virtual Status Add(const std::string& collection_id, const WriteBatch& batch) = 0;
+  // Insert new ids, merge-update existing ones; duplicates: last wins.
+  virtual Status Upsert(const std::string& collection_id, const WriteBatch& batch) = 0;
+  // Merge-update existing ids; unknown ids ignored; duplicates: last wins.
+  virtual Status Update(const std::string& collection_id, const WriteBatch& batch) = 0;
+  // Deletes records matching ids AND where AND where_document. With none of the
+  // three, deletes nothing. Returns the number deleted.
+  virtual Result<uint64_t> Delete(const std::string& collection_id,
+                                  const DeleteRequest& request) = 0;
+  virtual Result<uint64_t> Count(const std::string& collection_id) = 0;
+  // In storage (insertion) order: ids ∩ where ∩ where_document, then offset, limit.
+  virtual Result<GetResult> Get(const std::string& collection_id, const GetRequest& request) = 0;
+  // One QueryHits per query row. Dimension checked unless the collection has none.
+  virtual Result<std::vector<QueryHits>> Query(const std::string& collection_id,
+                                               const QueryRequest& request) = 0;
+
+  // --- system ---
+  // Forbidden unless options.allow_reset. Deletes everything, then recreates the
+  // default tenant and database.
+  virtual Status Reset() = 0;
+  virtual EngineStats Stats() = 0;
+};
+
+// Collection name rules of spec §4.3; InvalidArgument with Chroma's message.
+Status ValidateCollectionName(const std::string& name, const char* field = "name");
+
+}  // namespace ksdb::db
+
+#endif  // KSDB_DB_ENGINE_H_

@@ -1,0 +1,48 @@
+// Distance kernels, chosen once per CPU.
+//
+// Every kernel has a scalar reference (distance_scalar.cc); the AVX2+FMA versions
+// (distance_avx2.cc, compiled with -mavx2 -mfma) are used only when the CPU has
+// them. KSDB_SIMD_LEVEL=scalar in the environment forces the scalar kernels.
+// All arithmetic is float32, as in Chroma.
+#ifndef KSDB_SIMD_DISTANCE_H_
+#define KSDB_SIMD_DISTANCE_H_
+
+#include <cstddef>
+
+#include "core/collection_config.h"
+
+namespace ksdb::simd {
+
+enum class SimdLevel { kScalar = 0, kAvx2 = 1 };
+
+// "scalar" | "avx2".
+const char* SimdLevelName(SimdLevel level);
+// Best level this CPU supports, lowered by KSDB_SIMD_LEVEL if set. Computed once.
+SimdLevel ActiveLevel();
+// Whether `level` can run on this CPU.
+bool LevelSupported(SimdLevel level);
+
+using PairFn = float (*)(const float* a, const float* b, size_t dim);
+using NormFn = float (*)(const float* a, size_t dim);
+
+struct Kernels {
+  SimdLevel level;
+  PairFn l2_squared;  // sum (a_i - b_i)^2
+  PairFn dot;         // sum a_i * b_i
+  NormFn norm_squared;  // sum a_i^2
+};
+
+// Kernels of `level`; precondition LevelSupported(level).
+const Kernels& KernelsFor(SimdLevel level);
+// Kernels of ActiveLevel().
+const Kernels& ActiveKernels();
+
+// Chroma's distance between `query` and `vector` in `space`:
+//   l2: squared L2; ip: 1 - dot; cosine: 1 - dot / (|q| |v|), 1 when either norm is 0.
+// `query_norm` and `vector_norm` are the Euclidean norms (only read for cosine).
+float Distance(const Kernels& k, DistanceSpace space, const float* query, float query_norm,
+               const float* vector, float vector_norm, size_t dim);
+
+}  // namespace ksdb::simd
+
+#endif  // KSDB_SIMD_DISTANCE_H_
