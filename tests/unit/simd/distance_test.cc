@@ -1,0 +1,251 @@
+// Tests for the distance kernels and their dispatch: every SIMD level against
+// the scalar reference, the level-selection rule and KSDB_SIMD_LEVEL, and
+// Chroma's distance formulas on the spec's worked example (§7.3).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "simd/distance.h"
+#include "simd/kernels_internal.h"
+
+namespace ksdb::simd {
+namespace {
+
+constexpr size_t kMaxSmallDim = 65;
+
+std::vector<SimdLevel> SupportedLevels() {
+  std::vector<SimdLevel> levels;
+  for (SimdLevel level : {SimdLevel::kScalar, SimdLevel::kAvx2}) {
+    if (LevelSupported(level)) levels.push_back(level);
+  }
+  return levels;
+}
+
+std::vector<float> IntegerValued(size_t dim, std::mt19937* rng) {
+  std::uniform_int_distribution<int> dist(-8, 8);
+  std::vector<float> v(dim);
+  for (float& x : v) x = static_cast<float>(dist(*rng));
+  return v;
+}
+
+std::vector<float> RandomFloats(size_t dim, std::mt19937* rng) {
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> v(dim);
+  for (float& x : v) x = dist(*rng);
+  return v;
+}
+
+// Sum of |term| for a kernel's terms: the scale its rounding error is
+// proportional to (the result itself may cancel to near zero for dot).
+double TermMagnitude(const std::vector<float>& a, const std::vector<float>& b, bool diff) {
+  double sum = 0.0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double t = diff ? static_cast<double>(a[i]) - b[i] : static_cast<double>(a[i]);
+    const double u = diff ? t : static_cast<double>(b[i]);
+    sum += std::fabs(t * u);
+  }
+  return sum;
+}
+
+class KernelLevelTest : public ::testing::TestWithParam<SimdLevel> {
+ protected:
+  const Kernels& kernels() const { return KernelsFor(GetParam()); }
+};
+
+TEST_P(KernelLevelTest, TableMatchesLevel) { EXPECT_EQ(kernels().level, GetParam()); }
+
+TEST_P(KernelLevelTest, IntegerValuedInputsMatchScalarExactly) {
+  // Integer-valued floats of small magnitude make every partial sum exact, so
+  // any summation order must give the reference result bit for bit.
+  std::mt19937 rng(42);
+  for (size_t dim = 1; dim <= kMaxSmallDim; ++dim) {
+    SCOPED_TRACE("dim " + std::to_string(dim));
+    const std::vector<float> a = IntegerValued(dim, &rng);
+    const std::vector<float> b = IntegerValued(dim, &rng);
+    EXPECT_EQ(kernels().l2_squared(a.data(), b.data(), dim),
+              internal::L2SquaredScalar(a.data(), b.data(), dim));
+    EXPECT_EQ(kernels().dot(a.data(), b.data(), dim), internal::DotScalar(a.data(), b.data(), dim));
+    EXPECT_EQ(kernels().norm_squared(a.data(), dim), internal::NormSquaredScalar(a.data(), dim));
+  }
+}
+
+TEST_P(KernelLevelTest, IntegerValuedInputsGiveTheExactSums) {
+  std::mt19937 rng(7);
+  for (size_t dim = 1; dim <= kMaxSmallDim; ++dim) {
+    SCOPED_TRACE("dim " + std::to_string(dim));
+    const std::vector<float> a = IntegerValued(dim, &rng);
+    const std::vector<float> b = IntegerValued(dim, &rng);
+    long l2 = 0, dot = 0, norm = 0;
+    for (size_t i = 0; i < dim; ++i) {
+      const long x = static_cast<long>(a[i]), y = static_cast<long>(b[i]);
+      l2 += (x - y) * (x - y);
+      dot += x * y;
+      norm += x * x;
+    }
+    EXPECT_EQ(kernels().l2_squared(a.data(), b.data(), dim), static_cast<float>(l2));
+    EXPECT_EQ(kernels().dot(a.data(), b.data(), dim), static_cast<float>(dot));
+    EXPECT_EQ(kernels().norm_squared(a.data(), dim), static_cast<float>(norm));
+  }
+}
+
+TEST_P(KernelLevelTest, RandomFloatsMatchScalarWithinTolerance) {
+  std::mt19937 rng(1234);
+  std::vector<size_t> dims;
+  for (size_t dim = 1; dim <= kMaxSmallDim; ++dim) dims.push_back(dim);
+  for (size_t dim : {100, 128, 384, 768, 1000, 1536}) dims.push_back(dim);
+  for (size_t dim : dims) {
+    SCOPED_TRACE("dim " + std::to_string(dim));
+    const std::vector<float> a = RandomFloats(dim, &rng);
+    const std::vector<float> b = RandomFloats(dim, &rng);
+    // float32 summation error grows at most linearly with dim (a loose bound).
+    const double rel = 4.0 * static_cast<double>(dim) * 6e-8;
+    EXPECT_NEAR(kernels().l2_squared(a.data(), b.data(), dim),
+                internal::L2SquaredScalar(a.data(), b.data(), dim),
+                rel * TermMagnitude(a, b, /*diff=*/true));
+    EXPECT_NEAR(kernels().dot(a.data(), b.data(), dim), internal::DotScalar(a.data(), b.data(), dim),
+                rel * TermMagnitude(a, b, /*diff=*/false));
+    EXPECT_NEAR(kernels().norm_squared(a.data(), dim), internal::NormSquaredScalar(a.data(), dim),
+                rel * TermMagnitude(a, a, /*diff=*/false));
+  }
+}
+
+TEST_P(KernelLevelTest, UnalignedInputsAndZeroDim) {
+  // Rows inside a flat buffer start at arbitrary float offsets.
+  std::mt19937 rng(9);
+  const size_t dim = 45;
+  std::vector<float> a = IntegerValued(dim + 3, &rng);
+  std::vector<float> b = IntegerValued(dim + 3, &rng);
+  for (size_t offset = 0; offset < 3; ++offset) {
+    const float* pa = a.data() + offset;
+    const float* pb = b.data() + 2 - offset;
+    EXPECT_EQ(kernels().l2_squared(pa, pb, dim), internal::L2SquaredScalar(pa, pb, dim));
+    EXPECT_EQ(kernels().dot(pa, pb, dim), internal::DotScalar(pa, pb, dim));
+    EXPECT_EQ(kernels().norm_squared(pa, dim), internal::NormSquaredScalar(pa, dim));
+  }
+  EXPECT_EQ(kernels().l2_squared(a.data(), b.data(), 0), 0.0f);
+  EXPECT_EQ(kernels().dot(a.data(), b.data(), 0), 0.0f);
+  EXPECT_EQ(kernels().norm_squared(a.data(), 0), 0.0f);
+}
+
+// The spec's example (§7.3): a=[1,0] b=[0,2] c=[3,4] d=[-1,-1], query [1,1].
+struct SpecCase {
+  std::vector<float> v;
+  float l2;
+  float cosine;
+  float ip;
+};
+
+TEST_P(KernelLevelTest, DistanceMatchesChromaOnSpecExample) {
+  const std::vector<float> query = {1.0f, 1.0f};
+  const std::vector<SpecCase> cases = {
+      {{1.0f, 0.0f}, 1.0f, 0.29289323f, 0.0f},
+      {{0.0f, 2.0f}, 2.0f, 0.29289323f, -1.0f},
+      {{3.0f, 4.0f}, 13.0f, 0.010050476f, -6.0f},
+      {{-1.0f, -1.0f}, 8.0f, 2.0f, 3.0f},
+  };
+  const Kernels& k = kernels();
+  const float query_norm = std::sqrt(k.norm_squared(query.data(), 2));
+  for (const SpecCase& c : cases) {
+    SCOPED_TRACE("v = [" + std::to_string(c.v[0]) + ", " + std::to_string(c.v[1]) + "]");
+    const float norm = std::sqrt(k.norm_squared(c.v.data(), 2));
+    EXPECT_EQ(Distance(k, DistanceSpace::kL2, query.data(), query_norm, c.v.data(), norm, 2), c.l2);
+    EXPECT_EQ(Distance(k, DistanceSpace::kIp, query.data(), query_norm, c.v.data(), norm, 2), c.ip);
+    EXPECT_EQ(Distance(k, DistanceSpace::kCosine, query.data(), query_norm, c.v.data(), norm, 2),
+              c.cosine);
+  }
+}
+
+TEST_P(KernelLevelTest, CosineReproducesReferenceRoundingBitForBit) {
+  // The reference returned 0.010050476 (float32); 1 - dot/(|q||v|) would round
+  // to 0.010050535, so this pins the order of operations.
+  const float q[] = {1.0f, 1.0f};
+  const float v[] = {3.0f, 4.0f};
+  EXPECT_EQ(Distance(kernels(), DistanceSpace::kCosine, q, std::sqrt(2.0f), v, 5.0f, 2),
+            0.010050476f);
+}
+
+TEST_P(KernelLevelTest, CosineWithZeroVectorIsOne) {
+  const float zero[] = {0.0f, 0.0f, 0.0f};
+  const float v[] = {3.0f, -4.0f, 12.0f};
+  EXPECT_EQ(Distance(kernels(), DistanceSpace::kCosine, zero, 0.0f, v, 13.0f, 3), 1.0f);
+  EXPECT_EQ(Distance(kernels(), DistanceSpace::kCosine, v, 13.0f, zero, 0.0f, 3), 1.0f);
+  EXPECT_EQ(Distance(kernels(), DistanceSpace::kCosine, zero, 0.0f, zero, 0.0f, 3), 1.0f);
+}
+
+TEST_P(KernelLevelTest, CosineOfParallelAndOppositeVectors) {
+  const float v[] = {3.0f, 4.0f};
+  const float w[] = {6.0f, 8.0f};
+  const float opposite[] = {-3.0f, -4.0f};
+  EXPECT_NEAR(Distance(kernels(), DistanceSpace::kCosine, v, 5.0f, w, 10.0f, 2), 0.0f, 1e-6f);
+  EXPECT_NEAR(Distance(kernels(), DistanceSpace::kCosine, v, 5.0f, opposite, 5.0f, 2), 2.0f,
+              1e-6f);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllSupportedLevels, KernelLevelTest,
+                         ::testing::ValuesIn(SupportedLevels()),
+                         [](const ::testing::TestParamInfo<SimdLevel>& info) {
+                           return std::string(SimdLevelName(info.param));
+                         });
+
+TEST(SimdLevelTest, Names) {
+  EXPECT_STREQ(SimdLevelName(SimdLevel::kScalar), "scalar");
+  EXPECT_STREQ(SimdLevelName(SimdLevel::kAvx2), "avx2");
+}
+
+TEST(SimdLevelTest, SupportFollowsCpuDetection) {
+  EXPECT_TRUE(LevelSupported(SimdLevel::kScalar));
+  EXPECT_EQ(LevelSupported(SimdLevel::kAvx2), internal::DetectCpuLevel() == SimdLevel::kAvx2);
+  EXPECT_TRUE(LevelSupported(ActiveLevel()));
+  EXPECT_EQ(ActiveKernels().level, ActiveLevel());
+}
+
+TEST(SimdLevelTest, ResolveLevelOnlyLowers) {
+  using internal::ResolveLevel;
+  EXPECT_EQ(ResolveLevel(SimdLevel::kAvx2, nullptr), SimdLevel::kAvx2);
+  EXPECT_EQ(ResolveLevel(SimdLevel::kAvx2, "scalar"), SimdLevel::kScalar);
+  EXPECT_EQ(ResolveLevel(SimdLevel::kAvx2, "avx2"), SimdLevel::kAvx2);
+  EXPECT_EQ(ResolveLevel(SimdLevel::kScalar, "avx2"), SimdLevel::kScalar);
+  EXPECT_EQ(ResolveLevel(SimdLevel::kScalar, nullptr), SimdLevel::kScalar);
+  EXPECT_EQ(ResolveLevel(SimdLevel::kAvx2, "AVX512"), SimdLevel::kAvx2);
+  EXPECT_EQ(ResolveLevel(SimdLevel::kAvx2, ""), SimdLevel::kAvx2);
+}
+
+// ActiveLevel() is computed once per process, so the environment is checked in
+// a freshly executed child ("threadsafe" death tests re-run the binary).
+void ExpectActiveLevelWithEnv(const char* env_value, SimdLevel expected) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        if (env_value == nullptr) {
+          unsetenv("KSDB_SIMD_LEVEL");
+        } else {
+          setenv("KSDB_SIMD_LEVEL", env_value, 1);
+        }
+        const bool ok = ActiveLevel() == expected && ActiveKernels().level == expected;
+        std::exit(ok ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
+TEST(SimdLevelEnvDeathTest, ScalarForcesScalarKernels) {
+  ExpectActiveLevelWithEnv("scalar", SimdLevel::kScalar);
+}
+
+TEST(SimdLevelEnvDeathTest, UnsetUsesBestCpuLevel) {
+  ExpectActiveLevelWithEnv(nullptr, internal::DetectCpuLevel());
+}
+
+TEST(SimdLevelEnvDeathTest, Avx2CannotRaiseAboveCpu) {
+  ExpectActiveLevelWithEnv("avx2", internal::DetectCpuLevel());
+}
+
+TEST(SimdLevelEnvDeathTest, UnknownValueIsIgnored) {
+  ExpectActiveLevelWithEnv("turbo", internal::DetectCpuLevel());
+}
+
+}  // namespace
+}  // namespace ksdb::simd
