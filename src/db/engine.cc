@@ -1,1 +1,472 @@
-// placeholder: implemented in progress
+#include "db/engine.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+#include <tuple>
+#include <unordered_map>
+
+#include "common/logging.h"
+#include "common/uuid.h"
+#include "db/collection.h"
+#include "db/data_dir_lock.h"
+#include "db/sequenced_writer.h"
+#include "db/validation.h"
+#include "storage/record_store.h"
+
+namespace ksdb::db {
+namespace {
+
+using CollectionKey = std::tuple<std::string, std::string, std::string>;  // tenant, db, name
+using DatabaseKey = std::pair<std::string, std::string>;                  // tenant, name
+
+storage::CollectionRow ToRow(const CollectionInfo& info) {
+  return {info.id, info.name, info.tenant, info.database, info.metadata, info.config,
+          info.dimension};
+}
+
+CollectionInfo FromRow(storage::CollectionRow row) {
+  return {std::move(row.id),       std::move(row.name),   std::move(row.tenant),
+          std::move(row.database), std::move(row.metadata), std::move(row.config),
+          row.dimension};
+}
+
+template <typename T>
+std::vector<T> Page(std::vector<T> items, std::optional<uint32_t> limit, uint32_t offset) {
+  if (offset >= items.size()) return {};
+  items.erase(items.begin(), items.begin() + offset);
+  if (limit && *limit < items.size()) items.resize(*limit);
+  return items;
+}
+
+Status CollectionByNameNotFound(const std::string& name) {
+  return Status::NotFound("Collection [" + name + "] does not exists");
+}
+
+class EngineImpl final : public Engine {
+ public:
+  EngineImpl(EngineOptions options, std::unique_ptr<DataDirLock> lock,
+             std::unique_ptr<storage::RecordStore> store, uint64_t last_seq)
+      : options_(std::move(options)),
+        lock_(std::move(lock)),
+        store_(std::move(store)),
+        writer_(store_.get(), last_seq) {}
+
+  Status LoadCatalog();
+  Status EnsureDefaults();
+
+  Status CreateTenant(const std::string& name) override;
+  Result<TenantInfo> GetTenant(const std::string& name) override;
+  Status UpdateTenant(const std::string& name, const std::string& resource_name) override;
+  Status CreateDatabase(const std::string& tenant, const std::string& name) override;
+  Result<std::vector<DatabaseInfo>> ListDatabases(const std::string& tenant,
+                                                  std::optional<uint32_t> limit,
+                                                  uint32_t offset) override;
+  Result<DatabaseInfo> GetDatabase(const std::string& tenant, const std::string& name) override;
+  Status DeleteDatabase(const std::string& tenant, const std::string& name) override;
+  Result<CollectionInfo> CreateCollection(const std::string& tenant, const std::string& database,
+                                          const CreateCollectionRequest& request) override;
+  Result<std::vector<CollectionInfo>> ListCollections(const std::string& tenant,
+                                                      const std::string& database,
+                                                      std::optional<uint32_t> limit,
+                                                      uint32_t offset) override;
+  Result<uint64_t> CountCollections(const std::string& tenant,
+                                    const std::string& database) override;
+  Result<CollectionInfo> GetCollectionByName(const std::string& tenant,
+                                             const std::string& database,
+                                             const std::string& name) override;
+  Result<CollectionInfo> GetCollectionById(const std::string& collection_id) override;
+  Status ModifyCollection(const std::string& collection_id,
+                          const ModifyCollectionRequest& request) override;
+  Status DeleteCollection(const std::string& tenant, const std::string& database,
+                          const std::string& name) override;
+
+  Status Add(const std::string& collection_id, const WriteBatch& batch) override;
+  Status Upsert(const std::string& collection_id, const WriteBatch& batch) override;
+  Status Update(const std::string& collection_id, const WriteBatch& batch) override;
+  Result<uint64_t> Delete(const std::string& collection_id, const DeleteRequest& request) override;
+  Result<uint64_t> Count(const std::string& collection_id) override;
+  Result<GetResult> Get(const std::string& collection_id, const GetRequest& request) override;
+  Result<std::vector<QueryHits>> Query(const std::string& collection_id,
+                                       const QueryRequest& request) override;
+  Status Reset() override;
+  EngineStats Stats() override;
+
+ private:
+  // Looks a collection up by id under the shared catalog lock. The handle stays
+  // usable after the lock is released; a concurrent drop makes its calls
+  // return NotFound.
+  Result<std::shared_ptr<Collection>> FindById(const std::string& collection_id);
+  std::shared_ptr<Collection> FindByNameLocked(const std::string& tenant,
+                                               const std::string& database,
+                                               const std::string& name) const;
+  // Drops `victims` and whatever `extra` stages, in one transaction. Requires
+  // the exclusive catalog lock; erases the victims from the catalog maps.
+  Status DropCollectionsLocked(const std::vector<std::shared_ptr<Collection>>& victims,
+                               const std::function<Status(storage::WriteTransaction&)>& extra);
+  Result<HnswConfig> ResolveHnsw(const CreateCollectionRequest& request) const;
+
+  const EngineOptions options_;
+  std::unique_ptr<DataDirLock> lock_;
+  std::unique_ptr<storage::RecordStore> store_;
+  SequencedWriter writer_;
+
+  mutable std::shared_mutex catalog_mu_;
+  std::map<std::string, TenantInfo> tenants_;                       // guarded by catalog_mu_
+  std::map<DatabaseKey, DatabaseInfo> databases_;                   // guarded by catalog_mu_
+  std::map<std::string, std::shared_ptr<Collection>> collections_;  // by id; guarded
+  std::map<CollectionKey, std::string> collection_names_;           // -> id; guarded
+};
+
+Status EngineImpl::LoadCatalog() {
+  KSDB_ASSIGN_OR_RETURN(auto tenants, store_->LoadTenants());
+  for (auto& t : tenants) tenants_[t.name] = TenantInfo{t.name, t.resource_name};
+  KSDB_ASSIGN_OR_RETURN(auto databases, store_->LoadDatabases());
+  for (auto& d : databases) databases_[{d.tenant, d.name}] = DatabaseInfo{d.id, d.name, d.tenant};
+  KSDB_ASSIGN_OR_RETURN(auto collections, store_->LoadCollections());
+  for (auto& row : collections) {
+    auto collection = std::make_shared<Collection>(FromRow(std::move(row)));
+    KSDB_RETURN_IF_ERROR(collection->Load(store_.get()));
+    CollectionInfo info = collection->Info();
+    collection_names_[{info.tenant, info.database, info.name}] = info.id;
+    collections_[info.id] = std::move(collection);
+  }
+  return Status::Ok();
+}
+
+Status EngineImpl::EnsureDefaults() {
+  std::unique_lock<std::shared_mutex> lock(catalog_mu_);
+  bool has_tenant = tenants_.count(kDefaultTenant) > 0;
+  bool has_db = databases_.count({kDefaultTenant, kDefaultDatabase}) > 0;
+  if (has_tenant && has_db) return Status::Ok();
+  KSDB_ASSIGN_OR_RETURN(WriteScope scope, writer_.Begin());
+  TenantInfo tenant{kDefaultTenant, std::nullopt};
+  DatabaseInfo db{kDefaultDatabaseId, kDefaultDatabase, kDefaultTenant};
+  if (!has_tenant) KSDB_RETURN_IF_ERROR(scope.txn().PutTenant({tenant.name, tenant.resource_name}));
+  if (!has_db) KSDB_RETURN_IF_ERROR(scope.txn().PutDatabase({db.id, db.name, db.tenant}));
+  KSDB_RETURN_IF_ERROR(scope.Commit());
+  tenants_[tenant.name] = tenant;
+  databases_[{db.tenant, db.name}] = db;
+  return Status::Ok();
+}
+
+// --- tenants ---
+
+Status EngineImpl::CreateTenant(const std::string& name) {
+  KSDB_RETURN_IF_ERROR(ValidateTenantName(name));
+  std::unique_lock<std::shared_mutex> lock(catalog_mu_);
+  if (tenants_.count(name)) return Status::AlreadyExists("Tenant [" + name + "] already exists");
+  KSDB_ASSIGN_OR_RETURN(WriteScope scope, writer_.Begin());
+  KSDB_RETURN_IF_ERROR(scope.txn().PutTenant({name, std::nullopt}));
+  KSDB_RETURN_IF_ERROR(scope.Commit());
+  tenants_[name] = TenantInfo{name, std::nullopt};
+  return Status::Ok();
+}
+
+Result<TenantInfo> EngineImpl::GetTenant(const std::string& name) {
+  std::shared_lock<std::shared_mutex> lock(catalog_mu_);
+  auto it = tenants_.find(name);
+  if (it == tenants_.end()) return Status::NotFound("Tenant [" + name + "] not found");
+  return it->second;
+}
+
+Status EngineImpl::UpdateTenant(const std::string& name, const std::string& resource_name) {
+  std::unique_lock<std::shared_mutex> lock(catalog_mu_);
+  auto it = tenants_.find(name);
+  if (it == tenants_.end()) return Status::NotFound("Tenant [" + name + "] not found");
+  KSDB_ASSIGN_OR_RETURN(WriteScope scope, writer_.Begin());
+  KSDB_RETURN_IF_ERROR(scope.txn().PutTenant({name, resource_name}));
+  KSDB_RETURN_IF_ERROR(scope.Commit());
+  it->second.resource_name = resource_name;
+  return Status::Ok();
+}
+
+// --- databases ---
+
+Status EngineImpl::CreateDatabase(const std::string& tenant, const std::string& name) {
+  KSDB_RETURN_IF_ERROR(ValidateDatabaseName(name));
+  std::unique_lock<std::shared_mutex> lock(catalog_mu_);
+  if (!tenants_.count(tenant)) return Status::NotFound("Tenant [" + tenant + "] not found");
+  if (databases_.count({tenant, name})) {
+    return Status::AlreadyExists("Database [" + name + "] already exists");
+  }
+  DatabaseInfo db{NewUuidV4(), name, tenant};
+  KSDB_ASSIGN_OR_RETURN(WriteScope scope, writer_.Begin());
+  KSDB_RETURN_IF_ERROR(scope.txn().PutDatabase({db.id, db.name, db.tenant}));
+  KSDB_RETURN_IF_ERROR(scope.Commit());
+  databases_[{tenant, name}] = db;
+  return Status::Ok();
+}
+
+Result<std::vector<DatabaseInfo>> EngineImpl::ListDatabases(const std::string& tenant,
+                                                            std::optional<uint32_t> limit,
+                                                            uint32_t offset) {
+  std::shared_lock<std::shared_mutex> lock(catalog_mu_);
+  std::vector<DatabaseInfo> out;
+  // The map is ordered by (tenant, name): one tenant's databases are contiguous, by name.
+  for (auto it = databases_.lower_bound({tenant, ""});
+       it != databases_.end() && it->first.first == tenant; ++it) {
+    out.push_back(it->second);
+  }
+  return Page(std::move(out), limit, offset);
+}
+
+Result<DatabaseInfo> EngineImpl::GetDatabase(const std::string& tenant, const std::string& name) {
+  std::shared_lock<std::shared_mutex> lock(catalog_mu_);
+  auto it = databases_.find({tenant, name});
+  if (it == databases_.end()) {
+    return Status::NotFound("Database [" + name + "] not found. Are you sure it exists?");
+  }
+  return it->second;
+}
+
+Status EngineImpl::DeleteDatabase(const std::string& tenant, const std::string& name) {
+  std::unique_lock<std::shared_mutex> lock(catalog_mu_);
+  if (!databases_.count({tenant, name})) {
+    return Status::NotFound("Database [" + name + "] not found");
+  }
+  std::vector<std::shared_ptr<Collection>> victims;
+  for (const auto& [key, id] : collection_names_) {
+    if (std::get<0>(key) == tenant && std::get<1>(key) == name) {
+      victims.push_back(collections_.at(id));
+    }
+  }
+  KSDB_RETURN_IF_ERROR(DropCollectionsLocked(victims, [&](storage::WriteTransaction& txn) {
+    return txn.DeleteDatabase(tenant, name);
+  }));
+  databases_.erase({tenant, name});
+  return Status::Ok();
+}
+
+// --- collections ---
+
+Status EngineImpl::DropCollectionsLocked(
+    const std::vector<std::shared_ptr<Collection>>& victims,
+    const std::function<Status(storage::WriteTransaction&)>& extra) {
+  // Lock order: catalog (held by the caller) -> collections -> store.
+  std::vector<std::unique_lock<std::shared_mutex>> locks;
+  locks.reserve(victims.size());
+  for (const auto& c : victims) locks.push_back(c->LockForDrop());
+  KSDB_ASSIGN_OR_RETURN(WriteScope scope, writer_.Begin());
+  for (const auto& c : victims) KSDB_RETURN_IF_ERROR(c->StageDrop(&scope));
+  KSDB_RETURN_IF_ERROR(extra(scope.txn()));
+  KSDB_RETURN_IF_ERROR(scope.Commit());
+  for (const auto& c : victims) {
+    CollectionInfo info = c->Info();
+    collection_names_.erase({info.tenant, info.database, info.name});
+    collections_.erase(info.id);
+    c->FinishDrop();
+  }
+  return Status::Ok();
+}
+
+Result<HnswConfig> EngineImpl::ResolveHnsw(const CreateCollectionRequest& request) const {
+  HnswConfig hnsw;
+  if (request.hnsw) {
+    hnsw = *request.hnsw;
+    KSDB_RETURN_IF_ERROR(ValidateHnswConfig(hnsw));
+  } else {
+    KSDB_RETURN_IF_ERROR(ApplyLegacyHnswMetadata(request.metadata, &hnsw));
+  }
+  return hnsw;
+}
+
+std::shared_ptr<Collection> EngineImpl::FindByNameLocked(const std::string& tenant,
+                                                         const std::string& database,
+                                                         const std::string& name) const {
+  auto it = collection_names_.find({tenant, database, name});
+  return it == collection_names_.end() ? nullptr : collections_.at(it->second);
+}
+
+Result<CollectionInfo> EngineImpl::CreateCollection(const std::string& tenant,
+                                                    const std::string& database,
+                                                    const CreateCollectionRequest& request) {
+  KSDB_RETURN_IF_ERROR(ValidateCollectionName(request.name));
+  KSDB_RETURN_IF_ERROR(ValidateMetadata(request.metadata));
+  KSDB_ASSIGN_OR_RETURN(HnswConfig hnsw, ResolveHnsw(request));
+  std::unique_lock<std::shared_mutex> lock(catalog_mu_);
+  if (!databases_.count({tenant, database})) {
+    return Status::InvalidArgument("Database [" + database + "] does not exist");
+  }
+  if (auto existing = FindByNameLocked(tenant, database, request.name)) {
+    if (request.get_or_create) return existing->Info();
+    return Status::AlreadyExists("Collection [" + request.name + "] already exists");
+  }
+  CollectionInfo info{NewUuidV4(), request.name, tenant, database, request.metadata,
+                      CollectionConfig{hnsw, request.embedding_function_json}, std::nullopt};
+  KSDB_ASSIGN_OR_RETURN(WriteScope scope, writer_.Begin());
+  KSDB_RETURN_IF_ERROR(scope.txn().PutCollection(ToRow(info)));
+  KSDB_RETURN_IF_ERROR(scope.Commit());
+  collection_names_[{tenant, database, info.name}] = info.id;
+  collections_[info.id] = std::make_shared<Collection>(info);
+  return info;
+}
+
+Result<std::vector<CollectionInfo>> EngineImpl::ListCollections(const std::string& tenant,
+                                                                const std::string& database,
+                                                                std::optional<uint32_t> limit,
+                                                                uint32_t offset) {
+  std::shared_lock<std::shared_mutex> lock(catalog_mu_);
+  std::vector<CollectionInfo> out;
+  for (const auto& [id, collection] : collections_) {  // ordered by id, as Chroma lists
+    CollectionInfo info = collection->Info();
+    if (info.tenant == tenant && info.database == database) out.push_back(std::move(info));
+  }
+  return Page(std::move(out), limit, offset);
+}
+
+Result<uint64_t> EngineImpl::CountCollections(const std::string& tenant,
+                                              const std::string& database) {
+  std::shared_lock<std::shared_mutex> lock(catalog_mu_);
+  uint64_t n = 0;
+  for (const auto& [key, id] : collection_names_) {
+    if (std::get<0>(key) == tenant && std::get<1>(key) == database) ++n;
+  }
+  return n;
+}
+
+Result<CollectionInfo> EngineImpl::GetCollectionByName(const std::string& tenant,
+                                                       const std::string& database,
+                                                       const std::string& name) {
+  std::shared_lock<std::shared_mutex> lock(catalog_mu_);
+  auto collection = FindByNameLocked(tenant, database, name);
+  if (!collection) return CollectionByNameNotFound(name);
+  return collection->Info();
+}
+
+Result<std::shared_ptr<Collection>> EngineImpl::FindById(const std::string& collection_id) {
+  std::shared_lock<std::shared_mutex> lock(catalog_mu_);
+  auto it = collections_.find(collection_id);
+  if (it == collections_.end()) {
+    return Status::NotFound("Collection [" + collection_id + "] does not exists.");
+  }
+  return it->second;
+}
+
+Result<CollectionInfo> EngineImpl::GetCollectionById(const std::string& collection_id) {
+  KSDB_ASSIGN_OR_RETURN(auto collection, FindById(collection_id));
+  return collection->Info();
+}
+
+Status EngineImpl::ModifyCollection(const std::string& collection_id,
+                                    const ModifyCollectionRequest& request) {
+  if (request.new_name) KSDB_RETURN_IF_ERROR(ValidateCollectionName(*request.new_name, "new_name"));
+  if (request.new_metadata) KSDB_RETURN_IF_ERROR(ValidateMetadata(*request.new_metadata));
+  std::unique_lock<std::shared_mutex> lock(catalog_mu_);
+  auto it = collections_.find(collection_id);
+  if (it == collections_.end()) {
+    return Status::NotFound("Collection [" + collection_id + "] does not exists.");
+  }
+  std::shared_ptr<Collection> collection = it->second;
+  CollectionInfo info = collection->Info();
+  const std::string old_name = info.name;
+  if (request.new_name && *request.new_name != info.name) {
+    if (FindByNameLocked(info.tenant, info.database, *request.new_name)) {
+      return Status::AlreadyExists("Collection [" + *request.new_name + "] already exists");
+    }
+    info.name = *request.new_name;
+  }
+  if (request.new_metadata) info.metadata = *request.new_metadata;
+  if (request.new_configuration) {
+    ApplyConfigPatch(*request.new_configuration, &info.config);
+    KSDB_RETURN_IF_ERROR(ValidateHnswConfig(info.config.hnsw));
+  }
+  KSDB_RETURN_IF_ERROR(collection->Modify(info, &writer_));
+  if (info.name != old_name) {
+    collection_names_.erase({info.tenant, info.database, old_name});
+    collection_names_[{info.tenant, info.database, info.name}] = info.id;
+  }
+  return Status::Ok();
+}
+
+Status EngineImpl::DeleteCollection(const std::string& tenant, const std::string& database,
+                                    const std::string& name) {
+  std::unique_lock<std::shared_mutex> lock(catalog_mu_);
+  auto collection = FindByNameLocked(tenant, database, name);
+  if (!collection) return CollectionByNameNotFound(name);
+  return DropCollectionsLocked({collection},
+                               [](storage::WriteTransaction&) { return Status::Ok(); });
+}
+
+// --- records ---
+
+Status EngineImpl::Add(const std::string& collection_id, const WriteBatch& batch) {
+  KSDB_ASSIGN_OR_RETURN(auto collection, FindById(collection_id));
+  return collection->Add(batch, &writer_);
+}
+
+Status EngineImpl::Upsert(const std::string& collection_id, const WriteBatch& batch) {
+  KSDB_ASSIGN_OR_RETURN(auto collection, FindById(collection_id));
+  return collection->Upsert(batch, &writer_);
+}
+
+Status EngineImpl::Update(const std::string& collection_id, const WriteBatch& batch) {
+  KSDB_ASSIGN_OR_RETURN(auto collection, FindById(collection_id));
+  return collection->Update(batch, &writer_);
+}
+
+Result<uint64_t> EngineImpl::Delete(const std::string& collection_id,
+                                    const DeleteRequest& request) {
+  KSDB_ASSIGN_OR_RETURN(auto collection, FindById(collection_id));
+  return collection->Delete(request, &writer_);
+}
+
+Result<uint64_t> EngineImpl::Count(const std::string& collection_id) {
+  KSDB_ASSIGN_OR_RETURN(auto collection, FindById(collection_id));
+  return collection->Count();
+}
+
+Result<GetResult> EngineImpl::Get(const std::string& collection_id, const GetRequest& request) {
+  KSDB_ASSIGN_OR_RETURN(auto collection, FindById(collection_id));
+  return collection->Get(request);
+}
+
+Result<std::vector<QueryHits>> EngineImpl::Query(const std::string& collection_id,
+                                                 const QueryRequest& request) {
+  KSDB_ASSIGN_OR_RETURN(auto collection, FindById(collection_id));
+  return collection->Query(request);
+}
+
+// --- system ---
+
+Status EngineImpl::Reset() {
+  if (!options_.allow_reset) return Status::Forbidden("Reset is disabled by config");
+  {
+    std::unique_lock<std::shared_mutex> lock(catalog_mu_);
+    std::vector<std::shared_ptr<Collection>> victims;
+    for (const auto& [id, collection] : collections_) victims.push_back(collection);
+    KSDB_RETURN_IF_ERROR(DropCollectionsLocked(
+        victims, [](storage::WriteTransaction& txn) { return txn.DeleteAll(); }));
+    tenants_.clear();
+    databases_.clear();
+  }
+  return EnsureDefaults();
+}
+
+EngineStats EngineImpl::Stats() {
+  std::shared_lock<std::shared_mutex> lock(catalog_mu_);
+  EngineStats stats;
+  stats.collections = collections_.size();
+  for (const auto& [id, collection] : collections_) stats.records += collection->Count();
+  stats.last_sequence = writer_.committed_seq();
+  return stats;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
+  KSDB_ASSIGN_OR_RETURN(auto lock, DataDirLock::Acquire(options.path));
+  std::string db_path = (std::filesystem::path(options.path) / "ksdb.sqlite3").string();
+  storage::SqliteOptions sqlite_options;
+  sqlite_options.synchronous = options.sqlite_synchronous;
+  KSDB_ASSIGN_OR_RETURN(auto store, storage::OpenSqliteStore(db_path, sqlite_options));
+  KSDB_ASSIGN_OR_RETURN(uint64_t last_seq, store->LastSequence());
+  auto engine = std::make_unique<EngineImpl>(options, std::move(lock), std::move(store), last_seq);
+  KSDB_RETURN_IF_ERROR(engine->LoadCatalog());
+  KSDB_RETURN_IF_ERROR(engine->EnsureDefaults());
+  return std::unique_ptr<Engine>(std::move(engine));
+}
+
+}  // namespace ksdb::db

@@ -1,0 +1,424 @@
+#include "db/collection.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <unordered_set>
+
+#include "common/logging.h"
+
+namespace ksdb::db {
+namespace {
+
+constexpr InternalId kNewSlot = UINT32_MAX;
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status CollectionGone(const std::string& id) {
+  return Status::NotFound("Collection [" + id + "] does not exists.");
+}
+
+Status DimensionMismatch(size_t expected, size_t got) {
+  return Status::InvalidArgument("Collection expecting embedding with dimension of " +
+                                 std::to_string(expected) + ", got " + std::to_string(got));
+}
+
+// The embedding row `i` of a batch column.
+std::span<const float> EmbeddingRow(const EmbeddingColumn& column, size_t i) {
+  return {column.values.data() + i * column.dim, column.dim};
+}
+
+}  // namespace
+
+Collection::Collection(CollectionInfo info) : id_(info.id), info_(std::move(info)) {}
+
+CollectionInfo Collection::Info() const {
+  std::lock_guard<std::mutex> lock(info_mu_);
+  return info_;
+}
+
+Status Collection::Load(storage::RecordStore* store) {
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  std::optional<uint32_t> dim = Info().dimension;
+  if (dim) EnsureIndex(*dim);
+  std::vector<InternalId> batch_ids;
+  std::vector<float> batch_vectors;
+  auto flush = [&]() -> Status {
+    if (batch_ids.empty()) return Status::Ok();
+    Status s = index_->Upsert(batch_ids, batch_vectors);
+    batch_ids.clear();
+    batch_vectors.clear();
+    return s;
+  };
+  Status scan = store->ScanRecords(id_, [&](storage::RecordRow&& row) -> Status {
+    if (!index_ || row.embedding.size() != index_->dim()) {
+      return Status::Corruption("record " + row.record_id + " of collection " + id_ +
+                                " has an embedding of the wrong dimension");
+    }
+    InternalId slot = AllocateSlot();
+    Slot& s = slots_[slot];
+    s = Slot{std::move(row.record_id), row.position, row.seq, std::move(row.document),
+             std::move(row.uri), std::move(row.metadata), row.created_at_us, row.updated_at_us,
+             true};
+    id_to_slot_.emplace(s.record_id, slot);
+    order_.emplace(s.position, slot);
+    batch_ids.push_back(slot);
+    batch_vectors.insert(batch_vectors.end(), row.embedding.begin(), row.embedding.end());
+    return batch_ids.size() >= 4096 ? flush() : Status::Ok();
+  });
+  KSDB_RETURN_IF_ERROR(scan);
+  return flush();
+}
+
+Status Collection::CheckAlive() const {
+  return deleted_ ? CollectionGone(id_) : Status::Ok();
+}
+
+Status Collection::CheckDimension(size_t dim) const {
+  std::optional<uint32_t> expected = Info().dimension;
+  if (expected && *expected != dim) return DimensionMismatch(*expected, dim);
+  return Status::Ok();
+}
+
+void Collection::EnsureIndex(uint32_t dim) {
+  if (!index_) index_ = index::NewFlatIndex(dim, Info().config.hnsw.space);
+}
+
+InternalId Collection::AllocateSlot() {
+  if (!free_slots_.empty()) {
+    InternalId slot = free_slots_.back();
+    free_slots_.pop_back();
+    return slot;
+  }
+  slots_.emplace_back();
+  return static_cast<InternalId>(slots_.size() - 1);
+}
+
+void Collection::FreeSlot(InternalId slot) {
+  slots_[slot] = Slot{};
+  free_slots_.push_back(slot);
+}
+
+Status Collection::Add(const WriteBatch& batch, SequencedWriter* writer) {
+  KSDB_RETURN_IF_ERROR(ValidateWriteBatch(batch, WriteKind::kAdd));
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  return WriteBatchLocked(batch, WriteKind::kAdd, writer);
+}
+
+Status Collection::Upsert(const WriteBatch& batch, SequencedWriter* writer) {
+  KSDB_RETURN_IF_ERROR(ValidateWriteBatch(batch, WriteKind::kUpsert));
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  return WriteBatchLocked(batch, WriteKind::kUpsert, writer);
+}
+
+Status Collection::Update(const WriteBatch& batch, SequencedWriter* writer) {
+  KSDB_RETURN_IF_ERROR(ValidateWriteBatch(batch, WriteKind::kUpdate));
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  return WriteBatchLocked(batch, WriteKind::kUpdate, writer);
+}
+
+Status Collection::WriteBatchLocked(const WriteBatch& batch, WriteKind kind,
+                                    SequencedWriter* writer) {
+  KSDB_RETURN_IF_ERROR(CheckAlive());
+  const bool has_embeddings = batch.embeddings.has_value() && batch.embeddings->dim > 0;
+  if (has_embeddings) KSDB_RETURN_IF_ERROR(CheckDimension(batch.embeddings->dim));
+  if (batch.ids.empty()) return Status::Ok();
+
+  KSDB_ASSIGN_OR_RETURN(WriteScope scope, writer->Begin());
+  PlannedWrite plan;
+  if (has_embeddings && !Info().dimension) {
+    plan.new_dimension = static_cast<uint32_t>(batch.embeddings->dim);
+  }
+  const int64_t now_us = NowMicros();
+  // Index into plan.rows of an id already planned in this batch, so repeated
+  // ids in upsert/update merge onto the planned state (last wins).
+  std::unordered_map<std::string_view, size_t> planned;
+  for (size_t i = 0; i < batch.ids.size(); ++i) {
+    const std::string& record_id = batch.ids[i];
+    if (auto it = planned.find(record_id); it != planned.end()) {
+      PlanMerge(batch, i, it->second, &plan);
+      continue;
+    }
+    auto existing = id_to_slot_.find(record_id);
+    if (existing != id_to_slot_.end()) {
+      if (kind == WriteKind::kAdd) continue;  // add never touches existing ids
+      planned.emplace(record_id, plan.rows.size());
+      PlanExisting(existing->second, scope.NextSeq(), now_us, &plan);
+      PlanMerge(batch, i, plan.rows.size() - 1, &plan);
+    } else if (kind != WriteKind::kUpdate) {
+      planned.emplace(record_id, plan.rows.size());
+      PlanInsert(batch, i, scope.NextSeq(), now_us, &plan);
+    }
+  }
+  if (plan.rows.empty()) return Status::Ok();
+  KSDB_RETURN_IF_ERROR(Commit(&plan, &scope));
+  Apply(std::move(plan));
+  return Status::Ok();
+}
+
+void Collection::PlanInsert(const WriteBatch& batch, size_t i, uint64_t seq, int64_t now_us,
+                            PlannedWrite* plan) {
+  storage::RecordRow row;
+  row.record_id = batch.ids[i];
+  row.position = seq;
+  row.seq = seq;
+  std::span<const float> e = EmbeddingRow(*batch.embeddings, i);
+  row.embedding.assign(e.begin(), e.end());
+  if (batch.documents) row.document = (*batch.documents)[i];
+  if (batch.uris) row.uri = (*batch.uris)[i];
+  const auto* patch = batch.metadatas ? &(*batch.metadatas)[i] : nullptr;
+  if (patch && *patch) row.metadata = MetadataFromPatch(**patch);
+  row.created_at_us = now_us;
+  row.updated_at_us = now_us;
+  plan->rows.push_back(std::move(row));
+  plan->slots.push_back(kNewSlot);
+  plan->embedding_set.push_back(1);
+}
+
+void Collection::PlanExisting(InternalId slot, uint64_t seq, int64_t now_us, PlannedWrite* plan) {
+  const Slot& s = slots_[slot];
+  std::span<const float> current = index_->GetVector(slot);
+  plan->rows.push_back(storage::RecordRow{s.record_id, s.position, seq,
+                                          std::vector<float>(current.begin(), current.end()),
+                                          s.document, s.uri, s.metadata, s.created_at_us,
+                                          now_us});
+  plan->slots.push_back(slot);
+  plan->embedding_set.push_back(0);
+}
+
+void Collection::PlanMerge(const WriteBatch& batch, size_t i, size_t r, PlannedWrite* plan) {
+  storage::RecordRow& row = plan->rows[r];
+  if (batch.embeddings && batch.embeddings->present[i]) {
+    std::span<const float> e = EmbeddingRow(*batch.embeddings, i);
+    row.embedding.assign(e.begin(), e.end());
+    plan->embedding_set[r] = 1;
+  }
+  if (batch.documents && (*batch.documents)[i]) row.document = (*batch.documents)[i];
+  if (batch.uris && (*batch.uris)[i]) row.uri = (*batch.uris)[i];
+  const auto* patch = batch.metadatas ? &(*batch.metadatas)[i] : nullptr;
+  if (patch && *patch) ApplyMetadataPatch(**patch, &row.metadata);
+}
+
+Status Collection::Commit(PlannedWrite* plan, WriteScope* scope) {
+  if (plan->new_dimension) {
+    storage::CollectionRow row;
+    CollectionInfo info = Info();
+    row = storage::CollectionRow{info.id, info.name, info.tenant, info.database, info.metadata,
+                                 info.config, plan->new_dimension};
+    KSDB_RETURN_IF_ERROR(scope->txn().PutCollection(row));
+  }
+  KSDB_RETURN_IF_ERROR(scope->txn().PutRecords(id_, plan->rows));
+  return scope->Commit();
+}
+
+void Collection::Apply(PlannedWrite&& plan) {
+  if (plan.new_dimension) {
+    {
+      std::lock_guard<std::mutex> lock(info_mu_);
+      info_.dimension = plan.new_dimension;
+    }
+    EnsureIndex(*plan.new_dimension);
+  }
+  std::vector<InternalId> index_ids;
+  std::vector<float> index_vectors;
+  for (size_t r = 0; r < plan.rows.size(); ++r) {
+    storage::RecordRow& row = plan.rows[r];
+    InternalId slot = plan.slots[r];
+    if (slot == kNewSlot) {
+      slot = AllocateSlot();
+      id_to_slot_.emplace(row.record_id, slot);
+      order_.emplace(row.position, slot);
+    }
+    if (plan.embedding_set[r]) {
+      index_ids.push_back(slot);
+      index_vectors.insert(index_vectors.end(), row.embedding.begin(), row.embedding.end());
+    }
+    slots_[slot] = Slot{std::move(row.record_id), row.position, row.seq, std::move(row.document),
+                        std::move(row.uri), std::move(row.metadata), row.created_at_us,
+                        row.updated_at_us, true};
+  }
+  // Cannot fail: sizes and finiteness were validated before the commit.
+  Status s = index_->Upsert(index_ids, index_vectors);
+  KSDB_CHECK(s.ok());
+}
+
+Result<uint64_t> Collection::Delete(const DeleteRequest& request, SequencedWriter* writer) {
+  const bool has_filter = request.where.has_value() || request.where_document.has_value();
+  if (!request.ids && !has_filter) return uint64_t{0};
+  if (request.ids && request.ids->empty() && !has_filter) {
+    return Status::InvalidArgument(
+        "Validation error: ids, where: Either ids or where must be specified");
+  }
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  KSDB_RETURN_IF_ERROR(CheckAlive());
+  std::vector<InternalId> victims = MatchingSlots(request.ids, request.where, request.where_document);
+  if (victims.empty()) return uint64_t{0};
+  std::vector<std::string> record_ids;
+  record_ids.reserve(victims.size());
+  for (InternalId slot : victims) record_ids.push_back(slots_[slot].record_id);
+
+  KSDB_ASSIGN_OR_RETURN(WriteScope scope, writer->Begin());
+  KSDB_RETURN_IF_ERROR(scope.txn().DeleteRecords(id_, record_ids));
+  KSDB_RETURN_IF_ERROR(scope.Commit());
+
+  index_->Remove(victims);
+  for (InternalId slot : victims) {
+    id_to_slot_.erase(slots_[slot].record_id);
+    order_.erase(slots_[slot].position);
+    FreeSlot(slot);
+  }
+  return static_cast<uint64_t>(victims.size());
+}
+
+uint64_t Collection::Count() const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  return id_to_slot_.size();
+}
+
+bool Collection::SlotMatches(InternalId slot, const std::optional<filter::WhereFilter>& where,
+                             const std::optional<filter::DocumentFilter>& doc) const {
+  const Slot& s = slots_[slot];
+  const std::string* document = s.document ? &*s.document : nullptr;
+  if (where && !where->Matches(s.metadata.empty() ? nullptr : &s.metadata, document)) return false;
+  if (doc && !doc->Matches(document)) return false;
+  return true;
+}
+
+std::vector<InternalId> Collection::MatchingSlots(
+    const std::optional<std::vector<std::string>>& ids,
+    const std::optional<filter::WhereFilter>& where,
+    const std::optional<filter::DocumentFilter>& doc) const {
+  std::vector<InternalId> out;
+  if (ids) {
+    std::unordered_set<InternalId> seen;
+    for (const std::string& record_id : *ids) {
+      auto it = id_to_slot_.find(record_id);
+      if (it != id_to_slot_.end() && seen.insert(it->second).second &&
+          SlotMatches(it->second, where, doc)) {
+        out.push_back(it->second);
+      }
+    }
+    std::sort(out.begin(), out.end(), [this](InternalId a, InternalId b) {
+      return slots_[a].position < slots_[b].position;
+    });
+    return out;
+  }
+  for (const auto& [position, slot] : order_) {
+    if (SlotMatches(slot, where, doc)) out.push_back(slot);
+  }
+  return out;
+}
+
+void Collection::AppendRecord(InternalId slot, const Include& include, GetResult* out) const {
+  const Slot& s = slots_[slot];
+  out->ids.push_back(s.record_id);
+  if (include.embeddings) {
+    std::span<const float> v = index_->GetVector(slot);
+    out->embeddings.emplace_back(v.begin(), v.end());
+  }
+  if (include.documents) out->documents.push_back(s.document);
+  if (include.uris) out->uris.push_back(s.uri);
+  if (include.metadatas) {
+    out->metadatas.push_back(s.metadata.empty() ? std::nullopt : std::optional<Metadata>(s.metadata));
+  }
+}
+
+Result<GetResult> Collection::Get(const GetRequest& request) const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  KSDB_RETURN_IF_ERROR(CheckAlive());
+  GetResult result;
+  if (request.limit && *request.limit == 0) return result;
+  const bool filtered = request.ids || request.where || request.where_document;
+  size_t skipped = 0;
+  const size_t limit = request.limit ? *request.limit : SIZE_MAX;
+  auto take = [&](InternalId slot) {
+    if (skipped < request.offset) {
+      ++skipped;
+      return true;
+    }
+    AppendRecord(slot, request.include, &result);
+    return result.ids.size() < limit;
+  };
+  if (filtered) {
+    for (InternalId slot : MatchingSlots(request.ids, request.where, request.where_document)) {
+      if (!take(slot)) break;
+    }
+  } else {
+    // Unfiltered: walk storage order directly so offset/limit stay cheap.
+    for (const auto& [position, slot] : order_) {
+      if (!take(slot)) break;
+    }
+  }
+  return result;
+}
+
+Result<std::vector<QueryHits>> Collection::Query(const QueryRequest& request) const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  KSDB_RETURN_IF_ERROR(CheckAlive());
+  if (request.embeddings.size() != request.num_queries * request.dim) {
+    return Status::InvalidArgument("query embedding buffer does not match num_queries * dim");
+  }
+  for (float f : request.embeddings) {
+    if (!std::isfinite(f)) return Status::InvalidArgument("Query embeddings must be finite float32 values");
+  }
+  std::vector<QueryHits> out(request.num_queries);
+  if (request.num_queries == 0 || !index_ || request.n_results == 0) return out;
+  if (request.num_queries > 0 && request.dim == 0) {
+    return Status::InvalidArgument(
+        "Validation error: query_embeddings: Each embedding must have at least 1 dimension");
+  }
+  KSDB_RETURN_IF_ERROR(CheckDimension(request.dim));
+
+  std::optional<BitmapIdFilter> allowed;
+  if (request.ids || request.where || request.where_document) {
+    allowed.emplace(slots_.size());
+    for (InternalId slot : MatchingSlots(request.ids, request.where, request.where_document)) {
+      allowed->Add(slot);
+    }
+  }
+  for (size_t q = 0; q < request.num_queries; ++q) {
+    std::span<const float> query(request.embeddings.data() + q * request.dim, request.dim);
+    std::vector<index::Neighbor> hits =
+        index_->Search(query, request.n_results, allowed ? &*allowed : nullptr);
+    QueryHits& qh = out[q];
+    for (const index::Neighbor& hit : hits) {
+      AppendRecord(hit.internal_id, request.include, &qh.records);
+      qh.distances.push_back(hit.distance);
+    }
+  }
+  return out;
+}
+
+Status Collection::Modify(CollectionInfo info, SequencedWriter* writer) {
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  KSDB_RETURN_IF_ERROR(CheckAlive());
+  info.dimension = Info().dimension;
+  KSDB_ASSIGN_OR_RETURN(WriteScope scope, writer->Begin());
+  KSDB_RETURN_IF_ERROR(scope.txn().PutCollection(storage::CollectionRow{
+      info.id, info.name, info.tenant, info.database, info.metadata, info.config,
+      info.dimension}));
+  KSDB_RETURN_IF_ERROR(scope.Commit());
+  std::lock_guard<std::mutex> info_lock(info_mu_);
+  info_ = std::move(info);
+  return Status::Ok();
+}
+
+Status Collection::StageDrop(WriteScope* scope) const {
+  KSDB_RETURN_IF_ERROR(CheckAlive());
+  return scope->txn().DeleteCollection(id_);
+}
+
+void Collection::FinishDrop() {
+  deleted_ = true;
+  slots_ = {};
+  free_slots_ = {};
+  id_to_slot_ = {};
+  order_ = {};
+  index_.reset();
+}
+
+}  // namespace ksdb::db

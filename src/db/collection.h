@@ -1,0 +1,132 @@
+// Collection: the in-memory state of one collection and its record operations.
+//
+// State: a dense slot array indexed by InternalId (record id, document, uri,
+// metadata, sequence numbers), a record-id -> slot map, an ordered position ->
+// slot map (storage order, spec §5.6), and the vector index holding every live
+// record's embedding. Freed slots are reused by later inserts.
+//
+// Every write validates first, commits one store transaction (durable on
+// return), then applies to memory under the exclusive lock, so readers never
+// see a write that is not durable and a failed write changes nothing.
+//
+// Thread safety: reads take the shared lock, writes the exclusive lock; the
+// descriptive info (name, metadata, config, dimension) has its own mutex so
+// catalog listings never wait behind a long write.
+#ifndef KSDB_DB_COLLECTION_H_
+#define KSDB_DB_COLLECTION_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "db/engine.h"
+#include "db/sequenced_writer.h"
+#include "db/validation.h"
+#include "index/vector_index.h"
+#include "storage/record_store.h"
+
+namespace ksdb::db {
+
+class Collection {
+ public:
+  explicit Collection(CollectionInfo info);
+
+  // A copy of the descriptive info. Thread-safe.
+  CollectionInfo Info() const;
+  const std::string& id() const { return id_; }
+
+  // Loads every stored record (called once, before the collection is shared).
+  Status Load(storage::RecordStore* store);
+
+  Status Add(const WriteBatch& batch, SequencedWriter* writer);
+  Status Upsert(const WriteBatch& batch, SequencedWriter* writer);
+  Status Update(const WriteBatch& batch, SequencedWriter* writer);
+  Result<uint64_t> Delete(const DeleteRequest& request, SequencedWriter* writer);
+  uint64_t Count() const;
+  Result<GetResult> Get(const GetRequest& request) const;
+  Result<std::vector<QueryHits>> Query(const QueryRequest& request) const;
+
+  // Persists `info` (with this collection's current dimension) and adopts it.
+  // Holding the exclusive lock orders it against writes that set the dimension.
+  Status Modify(CollectionInfo info, SequencedWriter* writer);
+  // Dropping, possibly several collections in one transaction (delete
+  // collection/database, reset): the caller holds the engine's catalog lock,
+  // takes each collection's lock with LockForDrop, stages the store deletes in
+  // one scope, commits, then calls FinishDrop on each. Later writes through
+  // stale handles get NotFound.
+  std::unique_lock<std::shared_mutex> LockForDrop() {
+    return std::unique_lock<std::shared_mutex>(mu_);
+  }
+  // Requires the LockForDrop lock.
+  Status StageDrop(WriteScope* scope) const;
+  // Requires the LockForDrop lock; frees the in-memory state.
+  void FinishDrop();
+
+ private:
+  struct Slot {
+    std::string record_id;
+    uint64_t position = 0;
+    uint64_t seq = 0;
+    std::optional<std::string> document;
+    std::optional<std::string> uri;
+    Metadata metadata;
+    int64_t created_at_us = 0;
+    int64_t updated_at_us = 0;
+    bool live = false;
+  };
+
+  // A write that has been validated and turned into store rows plus the
+  // in-memory changes to make once the rows are committed.
+  struct PlannedWrite {
+    std::vector<storage::RecordRow> rows;
+    std::vector<InternalId> slots;       // per row: target slot (new slots pre-reserved)
+    std::vector<uint8_t> embedding_set;  // per row: whether its embedding changes
+    std::optional<uint32_t> new_dimension;
+  };
+
+  Status WriteBatchLocked(const WriteBatch& batch, WriteKind kind, SequencedWriter* writer);
+  Status CheckAlive() const;
+  Status CheckDimension(size_t dim) const;
+  // Appends a row for a new record from entry `i`.
+  void PlanInsert(const WriteBatch& batch, size_t i, uint64_t seq, int64_t now_us,
+                  PlannedWrite* plan);
+  // Appends a row holding the current state of an existing record.
+  void PlanExisting(InternalId slot, uint64_t seq, int64_t now_us, PlannedWrite* plan);
+  // Merges entry `i` onto planned row `r` (update semantics: nulls keep).
+  void PlanMerge(const WriteBatch& batch, size_t i, size_t r, PlannedWrite* plan);
+  Status Commit(PlannedWrite* plan, WriteScope* scope);
+  void Apply(PlannedWrite&& plan);
+  void EnsureIndex(uint32_t dim);
+  InternalId AllocateSlot();
+  void FreeSlot(InternalId slot);
+
+  // Slots passing ids/where/where_document, in storage order.
+  std::vector<InternalId> MatchingSlots(const std::optional<std::vector<std::string>>& ids,
+                                        const std::optional<filter::WhereFilter>& where,
+                                        const std::optional<filter::DocumentFilter>& doc) const;
+  bool SlotMatches(InternalId slot, const std::optional<filter::WhereFilter>& where,
+                   const std::optional<filter::DocumentFilter>& doc) const;
+  void AppendRecord(InternalId slot, const Include& include, GetResult* out) const;
+
+  const std::string id_;
+
+  mutable std::mutex info_mu_;
+  CollectionInfo info_;  // guarded by info_mu_
+
+  mutable std::shared_mutex mu_;
+  bool deleted_ = false;                                   // guarded by mu_
+  std::vector<Slot> slots_;                                // guarded by mu_
+  std::vector<InternalId> free_slots_;                     // guarded by mu_
+  std::unordered_map<std::string, InternalId> id_to_slot_; // guarded by mu_
+  std::map<uint64_t, InternalId> order_;                   // guarded by mu_
+  std::unique_ptr<index::VectorIndex> index_;              // guarded by mu_
+};
+
+}  // namespace ksdb::db
+
+#endif  // KSDB_DB_COLLECTION_H_
