@@ -1,1 +1,250 @@
-// placeholder: implemented in progress
+// The SQLite implementation of RecordStore.
+//
+// One write connection, guarded by write_mu_ and handed to at most one
+// SqliteWriteTransaction at a time, plus a pool of read connections
+// (reader_pool.h). The database runs in WAL mode, so readers see the last
+// committed state and never wait for the writer.
+#include <sqlite3.h>
+
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "storage/record_store.h"
+#include "storage/sqlite/migrations.h"
+#include "storage/sqlite/reader_pool.h"
+#include "storage/sqlite/row_codec.h"
+#include "storage/sqlite/sqlite_handle.h"
+#include "storage/sqlite/statements.h"
+#include "storage/sqlite/write_transaction.h"
+
+namespace ksdb::storage {
+namespace {
+
+using sqlite::Connection;
+using sqlite::ConnectionOptions;
+using sqlite::ReaderPool;
+using sqlite::ScopedStatement;
+
+// The writer's cache holds the B-tree pages a batch of inserts keeps touching
+// (index interiors); readers mostly stream, so a smaller cache each suffices.
+constexpr int kWriterCacheKib = 64 * 1024;
+constexpr int kReaderCacheKib = 16 * 1024;
+constexpr int kBusyTimeoutMs = 5000;
+// Keeps the -wal file from staying at the size of the largest batch ever.
+constexpr int64_t kJournalSizeLimitBytes = 64 * 1024 * 1024;
+
+Status CorruptRecord(const std::string& collection_id, const std::string& record_id,
+                     const Status& cause) {
+  return Status::Corruption("collection '" + collection_id + "' record '" + record_id +
+                            "': " + cause.message());
+}
+
+Status CorruptCollection(const std::string& collection_id, const Status& cause) {
+  return Status::Corruption("collection '" + collection_id + "': " + cause.message());
+}
+
+Result<RecordRow> ReadRecordRow(const ScopedStatement& stmt, const std::string& collection_id) {
+  RecordRow row;
+  row.record_id = stmt.ColumnText(0);
+  row.position = static_cast<uint64_t>(stmt.ColumnInt64(1));
+  row.seq = static_cast<uint64_t>(stmt.ColumnInt64(2));
+  Result<std::vector<float>> embedding = sqlite::DecodeEmbedding(stmt.ColumnBlob(3));
+  if (!embedding.ok()) return CorruptRecord(collection_id, row.record_id, embedding.status());
+  row.embedding = std::move(embedding).value();
+  row.document = stmt.ColumnOptionalText(4);
+  row.uri = stmt.ColumnOptionalText(5);
+  Result<Metadata> metadata = sqlite::DecodeStoredMetadata(stmt.ColumnBlob(6));
+  if (!metadata.ok()) return CorruptRecord(collection_id, row.record_id, metadata.status());
+  row.metadata = std::move(metadata).value();
+  row.created_at_us = stmt.ColumnInt64(7);
+  row.updated_at_us = stmt.ColumnInt64(8);
+  return row;
+}
+
+Result<CollectionRow> ReadCollectionRow(const ScopedStatement& stmt) {
+  CollectionRow row;
+  row.id = stmt.ColumnText(0);
+  row.name = stmt.ColumnText(1);
+  row.tenant = stmt.ColumnText(2);
+  row.database = stmt.ColumnText(3);
+  Result<Metadata> metadata = sqlite::DecodeStoredMetadata(stmt.ColumnBlob(4));
+  if (!metadata.ok()) return CorruptCollection(row.id, metadata.status());
+  row.metadata = std::move(metadata).value();
+  Result<CollectionConfig> config = DecodeCollectionConfig(stmt.ColumnBlob(5));
+  if (!config.ok()) return CorruptCollection(row.id, config.status());
+  row.config = std::move(config).value();
+  if (!stmt.ColumnIsNull(6)) {
+    const int64_t dimension = stmt.ColumnInt64(6);
+    if (dimension < 0 || dimension > std::numeric_limits<uint32_t>::max()) {
+      return CorruptCollection(row.id, Status::Corruption("dimension out of range"));
+    }
+    row.dimension = static_cast<uint32_t>(dimension);
+  }
+  return row;
+}
+
+class SqliteStore final : public RecordStore {
+ public:
+  SqliteStore(std::unique_ptr<Connection> writer, ConnectionOptions reader_options)
+      : writer_(std::move(writer)), readers_(writer_->path(), reader_options) {}
+
+  Result<std::unique_ptr<WriteTransaction>> BeginWrite() override;
+  Result<std::vector<TenantRow>> LoadTenants() override;
+  Result<std::vector<DatabaseRow>> LoadDatabases() override;
+  Result<std::vector<CollectionRow>> LoadCollections() override;
+  Status ScanRecords(const std::string& collection_id,
+                     const std::function<Status(RecordRow&&)>& fn) override;
+  Result<uint64_t> LastSequence() override;
+
+ private:
+  std::mutex write_mu_;
+  std::unique_ptr<Connection> writer_;  // used only while holding write_mu_
+  // Declared after writer_ so idle readers close first and the writer, closing
+  // last, checkpoints the WAL into the main file.
+  ReaderPool readers_;
+};
+
+Result<std::unique_ptr<WriteTransaction>> SqliteStore::BeginWrite() {
+  std::unique_lock<std::mutex> lock(write_mu_);
+  // Only reachable if a ROLLBACK failed earlier; never build on a stale
+  // transaction.
+  writer_->RollbackQuietly();
+  // IMMEDIATE takes SQLite's write lock now, so a conflict surfaces here as
+  // Unavailable instead of midway through the batch.
+  KSDB_RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE", "begin write transaction"));
+  return std::unique_ptr<WriteTransaction>(
+      std::make_unique<sqlite::SqliteWriteTransaction>(std::move(lock), writer_.get()));
+}
+
+Result<std::vector<TenantRow>> SqliteStore::LoadTenants() {
+  KSDB_ASSIGN_OR_RETURN(ReaderPool::Lease conn, readers_.Acquire());
+  KSDB_ASSIGN_OR_RETURN(ScopedStatement stmt, conn->Prepare(sqlite::sql::kLoadTenants,
+                                                            "load tenants"));
+  std::vector<TenantRow> rows;
+  while (true) {
+    KSDB_ASSIGN_OR_RETURN(bool has_row, stmt.Step("load tenants"));
+    if (!has_row) break;
+    rows.push_back(TenantRow{stmt.ColumnText(0), stmt.ColumnOptionalText(1)});
+  }
+  return rows;
+}
+
+Result<std::vector<DatabaseRow>> SqliteStore::LoadDatabases() {
+  KSDB_ASSIGN_OR_RETURN(ReaderPool::Lease conn, readers_.Acquire());
+  KSDB_ASSIGN_OR_RETURN(ScopedStatement stmt, conn->Prepare(sqlite::sql::kLoadDatabases,
+                                                            "load databases"));
+  std::vector<DatabaseRow> rows;
+  while (true) {
+    KSDB_ASSIGN_OR_RETURN(bool has_row, stmt.Step("load databases"));
+    if (!has_row) break;
+    rows.push_back(DatabaseRow{stmt.ColumnText(0), stmt.ColumnText(1), stmt.ColumnText(2)});
+  }
+  return rows;
+}
+
+Result<std::vector<CollectionRow>> SqliteStore::LoadCollections() {
+  KSDB_ASSIGN_OR_RETURN(ReaderPool::Lease conn, readers_.Acquire());
+  KSDB_ASSIGN_OR_RETURN(ScopedStatement stmt, conn->Prepare(sqlite::sql::kLoadCollections,
+                                                            "load collections"));
+  std::vector<CollectionRow> rows;
+  while (true) {
+    KSDB_ASSIGN_OR_RETURN(bool has_row, stmt.Step("load collections"));
+    if (!has_row) break;
+    KSDB_ASSIGN_OR_RETURN(CollectionRow row, ReadCollectionRow(stmt));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+Status SqliteStore::ScanRecords(const std::string& collection_id,
+                                const std::function<Status(RecordRow&&)>& fn) {
+  // One statement = one read transaction: the scan sees a single snapshot even
+  // if commits land while `fn` runs.
+  KSDB_ASSIGN_OR_RETURN(ReaderPool::Lease conn, readers_.Acquire());
+  KSDB_ASSIGN_OR_RETURN(ScopedStatement stmt,
+                        conn->Prepare(sqlite::sql::kScanRecords, "scan records"));
+  stmt.BindText(1, collection_id);
+  while (true) {
+    KSDB_ASSIGN_OR_RETURN(bool has_row, stmt.Step("scan records"));
+    if (!has_row) break;
+    KSDB_ASSIGN_OR_RETURN(RecordRow row, ReadRecordRow(stmt, collection_id));
+    KSDB_RETURN_IF_ERROR(fn(std::move(row)));
+  }
+  return Status::Ok();
+}
+
+Result<uint64_t> SqliteStore::LastSequence() {
+  KSDB_ASSIGN_OR_RETURN(ReaderPool::Lease conn, readers_.Acquire());
+  KSDB_ASSIGN_OR_RETURN(ScopedStatement stmt,
+                        conn->Prepare(sqlite::sql::kLastSequence, "read last sequence"));
+  KSDB_ASSIGN_OR_RETURN(bool has_row, stmt.Step("read last sequence"));
+  if (!has_row) return uint64_t{0};
+  return static_cast<uint64_t>(stmt.ColumnInt64(0));
+}
+
+// "FULL" / "NORMAL" / "OFF" (any case) -> the PRAGMA value, else nullptr.
+const char* SynchronousMode(const std::string& option) {
+  std::string upper;
+  for (char c : option) upper.push_back(static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c));
+  for (const char* mode : {"FULL", "NORMAL", "OFF"}) {
+    if (upper == mode) return mode;
+  }
+  return nullptr;
+}
+
+Status EnableWal(Connection& conn) {
+  // The first statement that reads the file: a non-database fails here.
+  KSDB_ASSIGN_OR_RETURN(ScopedStatement stmt,
+                        conn.Prepare("PRAGMA journal_mode = WAL", "enable WAL journal"));
+  KSDB_ASSIGN_OR_RETURN(bool has_row, stmt.Step("enable WAL journal"));
+  const std::string mode = has_row ? stmt.ColumnText(0) : std::string();
+  if (mode != "wal") {
+    return Status::IoError("sqlite store '" + conn.path() +
+                           "': could not switch to WAL journal mode (got '" + mode + "')");
+  }
+  return Status::Ok();
+}
+
+Status ConfigureWriter(Connection& conn, const char* synchronous) {
+  KSDB_RETURN_IF_ERROR(EnableWal(conn));
+  const std::string sync = std::string("PRAGMA synchronous = ") + synchronous;
+  KSDB_RETURN_IF_ERROR(conn.Exec(sync.c_str(), "set synchronous mode"));
+  KSDB_RETURN_IF_ERROR(conn.Exec("PRAGMA foreign_keys = ON", "enable foreign keys"));
+  const std::string limit =
+      "PRAGMA journal_size_limit = " + std::to_string(kJournalSizeLimitBytes);
+  return conn.Exec(limit.c_str(), "set journal size limit");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<RecordStore>> OpenSqliteStore(const std::string& path,
+                                                     const SqliteOptions& options) {
+  const char* synchronous = SynchronousMode(options.synchronous);
+  if (synchronous == nullptr) {
+    return Status::InvalidArgument("sqlite synchronous mode must be FULL, NORMAL or OFF, got '" +
+                                   options.synchronous + "'");
+  }
+  if (sqlite3_threadsafe() == 0) {
+    return Status::IoError("the SQLite library was built without thread support");
+  }
+  ConnectionOptions writer_options;
+  writer_options.create = true;
+  writer_options.cache_size_kib = kWriterCacheKib;
+  writer_options.busy_timeout_ms = kBusyTimeoutMs;
+  KSDB_ASSIGN_OR_RETURN(std::unique_ptr<Connection> writer,
+                        Connection::Open(path, writer_options));
+  KSDB_RETURN_IF_ERROR(ConfigureWriter(*writer, synchronous));
+  KSDB_RETURN_IF_ERROR(sqlite::ApplyMigrations(*writer));
+
+  ConnectionOptions reader_options;
+  reader_options.query_only = true;
+  reader_options.cache_size_kib = kReaderCacheKib;
+  reader_options.busy_timeout_ms = kBusyTimeoutMs;
+  return std::unique_ptr<RecordStore>(
+      std::make_unique<SqliteStore>(std::move(writer), reader_options));
+}
+
+}  // namespace ksdb::storage
