@@ -27,7 +27,8 @@ std::vector<float> RandomVectors(size_t count, size_t dim, unsigned seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> dist(0.0f, 1.0f);
   std::vector<float> v(count * dim);
-  for (float& x : v) x = dist(rng);
+  for (float& x : v)
+    x = dist(rng);
   return v;
 }
 
@@ -51,7 +52,8 @@ void BenchNorm(benchmark::State& state, simd::NormFn fn, size_t dim) {
 void BenchFlatSearch(benchmark::State& state, DistanceSpace space) {
   std::unique_ptr<index::VectorIndex> flat = index::NewFlatIndex(kFlatDim, space);
   std::vector<InternalId> ids(kFlatCount);
-  for (size_t i = 0; i < kFlatCount; ++i) ids[i] = static_cast<InternalId>(i);
+  for (size_t i = 0; i < kFlatCount; ++i)
+    ids[i] = static_cast<InternalId>(i);
   if (!flat->Upsert(ids, RandomVectors(kFlatCount, kFlatDim, 4)).ok()) {
     state.SkipWithError("upsert failed");
     return;
@@ -68,14 +70,15 @@ void BenchFlatSearch(benchmark::State& state, DistanceSpace space) {
 
 void RegisterKernelBenchmarks() {
   for (simd::SimdLevel level : {simd::SimdLevel::kScalar, simd::SimdLevel::kAvx2}) {
-    if (!simd::LevelSupported(level)) continue;
+    if (!simd::LevelSupported(level))
+      continue;
     const simd::Kernels& k = simd::KernelsFor(level);
     const std::string suffix = std::string("/") + simd::SimdLevelName(level) + "/";
     for (size_t dim : kKernelDims) {
-      benchmark::RegisterBenchmark(("l2_squared" + suffix + std::to_string(dim)).c_str(),
-                                   BenchPair, k.l2_squared, dim);
-      benchmark::RegisterBenchmark(("dot" + suffix + std::to_string(dim)).c_str(), BenchPair,
-                                   k.dot, dim);
+      benchmark::RegisterBenchmark(("l2_squared" + suffix + std::to_string(dim)).c_str(), BenchPair,
+                                   k.l2_squared, dim);
+      benchmark::RegisterBenchmark(("dot" + suffix + std::to_string(dim)).c_str(), BenchPair, k.dot,
+                                   dim);
       benchmark::RegisterBenchmark(("norm_squared" + suffix + std::to_string(dim)).c_str(),
                                    BenchNorm, k.norm_squared, dim);
     }
@@ -85,8 +88,8 @@ void RegisterKernelBenchmarks() {
 void RegisterFlatBenchmarks() {
   for (DistanceSpace space : {DistanceSpace::kL2, DistanceSpace::kCosine, DistanceSpace::kIp}) {
     const std::string name = std::string("flat_search/") + DistanceSpaceName(space) + "/" +
-                             std::to_string(kFlatCount) + "x" + std::to_string(kFlatDim) +
-                             "/top" + std::to_string(kFlatK);
+                             std::to_string(kFlatCount) + "x" + std::to_string(kFlatDim) + "/top" +
+                             std::to_string(kFlatK);
     benchmark::RegisterBenchmark(name.c_str(), BenchFlatSearch, space)
         ->Unit(benchmark::kMillisecond);
   }
@@ -99,7 +102,8 @@ int main(int argc, char** argv) {
   ksdb::RegisterKernelBenchmarks();
   ksdb::RegisterFlatBenchmarks();
   benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  if (benchmark::ReportUnrecognizedArguments(argc, argv))
+    return 1;
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

@@ -9,8 +9,8 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <exception>
+#include <memory>
 #include <span>
 #include <string>
 #include <utility>
@@ -28,7 +28,8 @@ constexpr size_t kMinRowCapacity = 16;
 // Nearer first; equal distances by smaller internal id. As a heap comparator it
 // keeps the worst kept neighbour on top.
 bool NearerThan(const Neighbor& a, const Neighbor& b) {
-  if (a.distance != b.distance) return a.distance < b.distance;
+  if (a.distance != b.distance)
+    return a.distance < b.distance;
   return a.internal_id < b.internal_id;
 }
 
@@ -48,7 +49,8 @@ class TopK {
       std::push_heap(heap_.begin(), heap_.end(), NearerThan);
       return;
     }
-    if (!NearerThan(candidate, heap_.front())) return;
+    if (!NearerThan(candidate, heap_.front()))
+      return;
     std::pop_heap(heap_.begin(), heap_.end(), NearerThan);
     heap_.back() = candidate;
     std::push_heap(heap_.begin(), heap_.end(), NearerThan);
@@ -102,19 +104,23 @@ class FlatIndex final : public VectorIndex {
 };
 
 Status FlatIndex::EnsureRows(size_t rows) {
-  if (rows <= present_.size()) return Status::Ok();
+  if (rows <= present_.size())
+    return Status::Ok();
   size_t capacity = std::max(kMinRowCapacity, present_.capacity());
-  while (capacity < rows) capacity *= 2;
+  while (capacity < rows)
+    capacity *= 2;
   // std::vector offers the strong guarantee for these, so a failed allocation
   // leaves the index as it was; the exception (bad_alloc, or length_error for an
   // absurd id) must not cross the layer boundary.
   try {
     data_.reserve(capacity * dim_);
     present_.reserve(capacity);
-    if (UsesNorms()) norms_.reserve(capacity);
+    if (UsesNorms())
+      norms_.reserve(capacity);
     data_.resize(rows * dim_, 0.0f);
     present_.resize(rows, 0);
-    if (UsesNorms()) norms_.resize(rows, 0.0f);
+    if (UsesNorms())
+      norms_.resize(rows, 0.0f);
   } catch (const std::exception&) {
     return Status::Internal("flat index: out of memory growing to " + std::to_string(rows) +
                             " rows");
@@ -125,7 +131,8 @@ Status FlatIndex::EnsureRows(size_t rows) {
 void FlatIndex::WriteRow(InternalId id, const float* vector) {
   float* row = data_.data() + static_cast<size_t>(id) * dim_;
   std::copy(vector, vector + dim_, row);
-  if (UsesNorms()) norms_[id] = Norm(row);
+  if (UsesNorms())
+    norms_[id] = Norm(row);
   if (!present_[id]) {
     present_[id] = 1;
     ++size_;
@@ -141,24 +148,28 @@ Status FlatIndex::Upsert(std::span<const InternalId> ids, std::span<const float>
   if (!AllFinite(vectors)) {
     return Status::InvalidArgument("flat index: vectors must be finite");
   }
-  if (ids.empty()) return Status::Ok();
+  if (ids.empty())
+    return Status::Ok();
   const InternalId max_id = *std::max_element(ids.begin(), ids.end());
   KSDB_RETURN_IF_ERROR(EnsureRows(static_cast<size_t>(max_id) + 1));
   // In order, so a repeated id keeps its last vector.
-  for (size_t i = 0; i < ids.size(); ++i) WriteRow(ids[i], vectors.data() + i * dim_);
+  for (size_t i = 0; i < ids.size(); ++i)
+    WriteRow(ids[i], vectors.data() + i * dim_);
   return Status::Ok();
 }
 
 void FlatIndex::Remove(std::span<const InternalId> ids) {
   for (InternalId id : ids) {
-    if (!Contains(id)) continue;
+    if (!Contains(id))
+      continue;
     present_[id] = 0;
     --size_;
   }
 }
 
 std::span<const float> FlatIndex::GetVector(InternalId id) const {
-  if (!Contains(id)) return {};
+  if (!Contains(id))
+    return {};
   return {Row(id), dim_};
 }
 
@@ -166,17 +177,19 @@ std::vector<Neighbor> FlatIndex::Search(std::span<const float> query, size_t k,
                                         const IdFilter* filter) const {
   // A query of the wrong length has no meaningful distance; the engine checks
   // dimensions before it gets here.
-  if (k == 0 || query.size() != dim_ || size_ == 0) return {};
+  if (k == 0 || query.size() != dim_ || size_ == 0)
+    return {};
   const float query_norm = UsesNorms() ? Norm(query.data()) : 0.0f;
   TopK top(std::min(k, size_));
   const size_t rows = present_.size();
   for (size_t r = 0; r < rows; ++r) {
     const InternalId id = static_cast<InternalId>(r);
-    if (!present_[r] || (filter != nullptr && !filter->IsMember(id))) continue;
+    if (!present_[r] || (filter != nullptr && !filter->IsMember(id)))
+      continue;
     const float vector_norm = UsesNorms() ? norms_[r] : 0.0f;
-    top.Offer({simd::Distance(*kernels_, space_, query.data(), query_norm, Row(id), vector_norm,
-                              dim_),
-               id});
+    top.Offer(
+        {simd::Distance(*kernels_, space_, query.data(), query_norm, Row(id), vector_norm, dim_),
+         id});
   }
   return top.TakeSorted();
 }

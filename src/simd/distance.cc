@@ -20,8 +20,10 @@ constexpr Kernels kAvx2Kernels = {SimdLevel::kAvx2, &internal::L2SquaredAvx2, &i
                                   &internal::NormSquaredAvx2};
 
 std::optional<SimdLevel> ParseLevelName(std::string_view name) {
-  if (name == "scalar") return SimdLevel::kScalar;
-  if (name == "avx2") return SimdLevel::kAvx2;
+  if (name == "scalar")
+    return SimdLevel::kScalar;
+  if (name == "avx2")
+    return SimdLevel::kAvx2;
   return std::nullopt;
 }
 
@@ -47,15 +49,18 @@ namespace internal {
 SimdLevel DetectCpuLevel() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return SimdLevel::kAvx2;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    return SimdLevel::kAvx2;
 #endif
   return SimdLevel::kScalar;
 }
 
 SimdLevel ResolveLevel(SimdLevel cpu_level, const char* env_value) {
-  if (env_value == nullptr) return cpu_level;
+  if (env_value == nullptr)
+    return cpu_level;
   const std::optional<SimdLevel> requested = ParseLevelName(env_value);
-  if (!requested.has_value()) return cpu_level;
+  if (!requested.has_value())
+    return cpu_level;
   // The variable may only lower the level: asking for more than the CPU has
   // would crash on the first illegal instruction.
   return static_cast<int>(*requested) < static_cast<int>(cpu_level) ? *requested : cpu_level;
@@ -88,7 +93,9 @@ const Kernels& KernelsFor(SimdLevel level) {
   return level == SimdLevel::kAvx2 ? kAvx2Kernels : kScalarKernels;
 }
 
-const Kernels& ActiveKernels() { return KernelsFor(ActiveLevel()); }
+const Kernels& ActiveKernels() {
+  return KernelsFor(ActiveLevel());
+}
 
 float Distance(const Kernels& k, DistanceSpace space, const float* query, float query_norm,
                const float* vector, float vector_norm, size_t dim) {
@@ -99,7 +106,8 @@ float Distance(const Kernels& k, DistanceSpace space, const float* query, float 
       return 1.0f - k.dot(query, vector, dim);
     case DistanceSpace::kCosine: {
       // Chroma treats cosine with a zero vector as 0, hence distance 1.
-      if (query_norm == 0.0f || vector_norm == 0.0f) return 1.0f;
+      if (query_norm == 0.0f || vector_norm == 0.0f)
+        return 1.0f;
       // Scale by the reciprocal norms one after the other, as Chroma does when it
       // normalises both vectors before its inner product. This reproduces the
       // reference's float32 results (e.g. 0.010050476 for [1,1] vs [3,4]), where

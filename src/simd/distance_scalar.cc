@@ -17,13 +17,15 @@ float L2SquaredScalar(const float* a, const float* b, size_t dim) {
 
 float DotScalar(const float* a, const float* b, size_t dim) {
   float sum = 0.0f;
-  for (size_t i = 0; i < dim; ++i) sum += a[i] * b[i];
+  for (size_t i = 0; i < dim; ++i)
+    sum += a[i] * b[i];
   return sum;
 }
 
 float NormSquaredScalar(const float* a, size_t dim) {
   float sum = 0.0f;
-  for (size_t i = 0; i < dim; ++i) sum += a[i] * a[i];
+  for (size_t i = 0; i < dim; ++i)
+    sum += a[i] * a[i];
   return sum;
 }
 

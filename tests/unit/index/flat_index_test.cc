@@ -23,7 +23,8 @@ using ::testing::TestWithParam;
 std::vector<float> RandomVectors(size_t count, size_t dim, std::mt19937* rng) {
   std::normal_distribution<float> dist(0.0f, 1.0f);
   std::vector<float> v(count * dim);
-  for (float& x : v) x = dist(*rng);
+  for (float& x : v)
+    x = dist(*rng);
   return v;
 }
 
@@ -36,16 +37,18 @@ std::vector<Neighbor> NaiveSearch(const VectorIndex& index, const std::vector<In
   const float query_norm = std::sqrt(kernels.norm_squared(query, dim));
   std::vector<Neighbor> all;
   for (InternalId id : ids) {
-    if (filter != nullptr && !filter->IsMember(id)) continue;
+    if (filter != nullptr && !filter->IsMember(id))
+      continue;
     const std::span<const float> v = index.GetVector(id);
     const float norm = std::sqrt(kernels.norm_squared(v.data(), dim));
-    all.push_back({simd::Distance(kernels, index.space(), query, query_norm, v.data(), norm, dim),
-                   id});
+    all.push_back(
+        {simd::Distance(kernels, index.space(), query, query_norm, v.data(), norm, dim), id});
   }
   std::sort(all.begin(), all.end(), [](const Neighbor& a, const Neighbor& b) {
     return a.distance != b.distance ? a.distance < b.distance : a.internal_id < b.internal_id;
   });
-  if (all.size() > k) all.resize(k);
+  if (all.size() > k)
+    all.resize(k);
   return all;
 }
 
@@ -80,7 +83,8 @@ void ExpectSameNeighbors(const std::vector<Neighbor>& got, const std::vector<Nei
 
 std::vector<InternalId> Ids(const std::vector<Neighbor>& neighbors) {
   std::vector<InternalId> ids;
-  for (const Neighbor& n : neighbors) ids.push_back(n.internal_id);
+  for (const Neighbor& n : neighbors)
+    ids.push_back(n.internal_id);
   return ids;
 }
 
@@ -93,7 +97,8 @@ TEST_P(FlatIndexSpaceTest, SearchEqualsNaiveSortOnRandomDataWithHoles) {
   auto index = NewFlatIndex(kDim, GetParam());
   // Sparse ids: every third slot, so the index has holes from the start.
   std::vector<InternalId> ids;
-  for (size_t i = 0; i < kCount; ++i) ids.push_back(static_cast<InternalId>(3 * i + 1));
+  for (size_t i = 0; i < kCount; ++i)
+    ids.push_back(static_cast<InternalId>(3 * i + 1));
   const std::vector<float> vectors = RandomVectors(kCount, kDim, &rng);
   ASSERT_TRUE(index->Upsert(ids, vectors).ok());
   ASSERT_EQ(index->size(), kCount);
@@ -120,15 +125,18 @@ TEST_P(FlatIndexSpaceTest, FilterRestrictsResults) {
   std::mt19937 rng(5);
   auto index = NewFlatIndex(kDim, GetParam());
   std::vector<InternalId> ids;
-  for (size_t i = 0; i < kCount; ++i) ids.push_back(static_cast<InternalId>(i));
+  for (size_t i = 0; i < kCount; ++i)
+    ids.push_back(static_cast<InternalId>(i));
   ASSERT_TRUE(index->Upsert(ids, RandomVectors(kCount, kDim, &rng)).ok());
 
   BitmapIdFilter filter(kCount);
-  for (InternalId id = 0; id < kCount; id += 7) filter.Add(id);
+  for (InternalId id = 0; id < kCount; id += 7)
+    filter.Add(id);
   const std::vector<float> query = RandomVectors(1, kDim, &rng);
   const std::vector<Neighbor> got = index->Search(query, 10, &filter);
   ASSERT_EQ(got.size(), 10u);
-  for (const Neighbor& n : got) EXPECT_TRUE(filter.IsMember(n.internal_id));
+  for (const Neighbor& n : got)
+    EXPECT_TRUE(filter.IsMember(n.internal_id));
   ExpectSameNeighbors(got, NaiveSearch(*index, ids, query.data(), 10, &filter));
 
   // Fewer matches than k: all of them come back.
@@ -160,10 +168,8 @@ TEST(FlatIndexTest, SpecExampleOrderAndDistances) {
   const std::vector<float> query = {1, 1};
   const std::vector<Neighbor> l2 = SpecIndex(DistanceSpace::kL2)->Search(query, 4, nullptr);
   ExpectSameNeighbors(l2, {{1.0f, 0}, {2.0f, 1}, {8.0f, 3}, {13.0f, 2}});
-  const std::vector<Neighbor> cosine =
-      SpecIndex(DistanceSpace::kCosine)->Search(query, 4, nullptr);
-  ExpectSameNeighbors(cosine,
-                      {{0.010050476f, 2}, {0.29289323f, 0}, {0.29289323f, 1}, {2.0f, 3}});
+  const std::vector<Neighbor> cosine = SpecIndex(DistanceSpace::kCosine)->Search(query, 4, nullptr);
+  ExpectSameNeighbors(cosine, {{0.010050476f, 2}, {0.29289323f, 0}, {0.29289323f, 1}, {2.0f, 3}});
   const std::vector<Neighbor> ip = SpecIndex(DistanceSpace::kIp)->Search(query, 4, nullptr);
   ExpectSameNeighbors(ip, {{-6.0f, 2}, {-1.0f, 1}, {0.0f, 0}, {3.0f, 3}});
 }
@@ -188,7 +194,8 @@ TEST(FlatIndexTest, CosineWithZeroVectors) {
   EXPECT_EQ(got[1].internal_id, 0u);
   EXPECT_EQ(got[1].distance, 1.0f);
   const std::vector<float> zero_query = {0, 0, 0};
-  for (const Neighbor& n : index->Search(zero_query, 2, nullptr)) EXPECT_EQ(n.distance, 1.0f);
+  for (const Neighbor& n : index->Search(zero_query, 2, nullptr))
+    EXPECT_EQ(n.distance, 1.0f);
 }
 
 TEST(FlatIndexTest, TiesBrokenBySmallerId) {
@@ -299,7 +306,8 @@ TEST(FlatIndexTest, AccessorsAndMemoryGrowth) {
   EXPECT_EQ(index->space(), DistanceSpace::kIp);
   std::mt19937 rng(3);
   std::vector<InternalId> ids;
-  for (InternalId i = 0; i < 100; ++i) ids.push_back(i);
+  for (InternalId i = 0; i < 100; ++i)
+    ids.push_back(i);
   ASSERT_TRUE(index->Upsert(ids, RandomVectors(100, 384, &rng)).ok());
   EXPECT_GE(index->MemoryBytes(), 100 * 384 * sizeof(float));
   // Geometric growth: far less than 2x the payload plus small per-row overhead.
@@ -311,7 +319,8 @@ TEST(FlatIndexTest, ConcurrentSearchesAgree) {
   std::mt19937 rng(8);
   auto index = NewFlatIndex(kDim, DistanceSpace::kCosine);
   std::vector<InternalId> ids;
-  for (InternalId i = 0; i < 500; ++i) ids.push_back(i);
+  for (InternalId i = 0; i < 500; ++i)
+    ids.push_back(i);
   ASSERT_TRUE(index->Upsert(ids, RandomVectors(500, kDim, &rng)).ok());
   const std::vector<float> queries = RandomVectors(4, kDim, &rng);
   std::vector<std::vector<Neighbor>> expected;
@@ -327,9 +336,11 @@ TEST(FlatIndexTest, ConcurrentSearchesAgree) {
       }
     });
   }
-  for (std::thread& thread : threads) thread.join();
+  for (std::thread& thread : threads)
+    thread.join();
   for (size_t t = 0; t < 4; ++t) {
-    for (const std::vector<Neighbor>& r : results[t]) ExpectSameNeighbors(r, expected[t]);
+    for (const std::vector<Neighbor>& r : results[t])
+      ExpectSameNeighbors(r, expected[t]);
   }
 }
 

@@ -1,6 +1,8 @@
 // Tests for the distance kernels and their dispatch: every SIMD level against
 // the scalar reference, the level-selection rule and KSDB_SIMD_LEVEL, and
 // Chroma's distance formulas on the spec's worked example (§7.3).
+#include "simd/distance.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,7 +11,6 @@
 #include <string>
 #include <vector>
 
-#include "simd/distance.h"
 #include "simd/kernels_internal.h"
 
 namespace ksdb::simd {
@@ -20,7 +21,8 @@ constexpr size_t kMaxSmallDim = 65;
 std::vector<SimdLevel> SupportedLevels() {
   std::vector<SimdLevel> levels;
   for (SimdLevel level : {SimdLevel::kScalar, SimdLevel::kAvx2}) {
-    if (LevelSupported(level)) levels.push_back(level);
+    if (LevelSupported(level))
+      levels.push_back(level);
   }
   return levels;
 }
@@ -28,14 +30,16 @@ std::vector<SimdLevel> SupportedLevels() {
 std::vector<float> IntegerValued(size_t dim, std::mt19937* rng) {
   std::uniform_int_distribution<int> dist(-8, 8);
   std::vector<float> v(dim);
-  for (float& x : v) x = static_cast<float>(dist(*rng));
+  for (float& x : v)
+    x = static_cast<float>(dist(*rng));
   return v;
 }
 
 std::vector<float> RandomFloats(size_t dim, std::mt19937* rng) {
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   std::vector<float> v(dim);
-  for (float& x : v) x = dist(*rng);
+  for (float& x : v)
+    x = dist(*rng);
   return v;
 }
 
@@ -56,7 +60,9 @@ class KernelLevelTest : public ::testing::TestWithParam<SimdLevel> {
   const Kernels& kernels() const { return KernelsFor(GetParam()); }
 };
 
-TEST_P(KernelLevelTest, TableMatchesLevel) { EXPECT_EQ(kernels().level, GetParam()); }
+TEST_P(KernelLevelTest, TableMatchesLevel) {
+  EXPECT_EQ(kernels().level, GetParam());
+}
 
 TEST_P(KernelLevelTest, IntegerValuedInputsMatchScalarExactly) {
   // Integer-valued floats of small magnitude make every partial sum exact, so
@@ -95,8 +101,10 @@ TEST_P(KernelLevelTest, IntegerValuedInputsGiveTheExactSums) {
 TEST_P(KernelLevelTest, RandomFloatsMatchScalarWithinTolerance) {
   std::mt19937 rng(1234);
   std::vector<size_t> dims;
-  for (size_t dim = 1; dim <= kMaxSmallDim; ++dim) dims.push_back(dim);
-  for (size_t dim : {100, 128, 384, 768, 1000, 1536}) dims.push_back(dim);
+  for (size_t dim = 1; dim <= kMaxSmallDim; ++dim)
+    dims.push_back(dim);
+  for (size_t dim : {100, 128, 384, 768, 1000, 1536})
+    dims.push_back(dim);
   for (size_t dim : dims) {
     SCOPED_TRACE("dim " + std::to_string(dim));
     const std::vector<float> a = RandomFloats(dim, &rng);
@@ -106,7 +114,8 @@ TEST_P(KernelLevelTest, RandomFloatsMatchScalarWithinTolerance) {
     EXPECT_NEAR(kernels().l2_squared(a.data(), b.data(), dim),
                 internal::L2SquaredScalar(a.data(), b.data(), dim),
                 rel * TermMagnitude(a, b, /*diff=*/true));
-    EXPECT_NEAR(kernels().dot(a.data(), b.data(), dim), internal::DotScalar(a.data(), b.data(), dim),
+    EXPECT_NEAR(kernels().dot(a.data(), b.data(), dim),
+                internal::DotScalar(a.data(), b.data(), dim),
                 rel * TermMagnitude(a, b, /*diff=*/false));
     EXPECT_NEAR(kernels().norm_squared(a.data(), dim), internal::NormSquaredScalar(a.data(), dim),
                 rel * TermMagnitude(a, a, /*diff=*/false));
@@ -181,8 +190,7 @@ TEST_P(KernelLevelTest, CosineOfParallelAndOppositeVectors) {
   const float w[] = {6.0f, 8.0f};
   const float opposite[] = {-3.0f, -4.0f};
   EXPECT_NEAR(Distance(kernels(), DistanceSpace::kCosine, v, 5.0f, w, 10.0f, 2), 0.0f, 1e-6f);
-  EXPECT_NEAR(Distance(kernels(), DistanceSpace::kCosine, v, 5.0f, opposite, 5.0f, 2), 2.0f,
-              1e-6f);
+  EXPECT_NEAR(Distance(kernels(), DistanceSpace::kCosine, v, 5.0f, opposite, 5.0f, 2), 2.0f, 1e-6f);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllSupportedLevels, KernelLevelTest,
