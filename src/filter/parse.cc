@@ -297,7 +297,9 @@ Result<NodePtr> TreeParser::ParseInList(std::string key, bool negate, const elem
   auto it = array.begin();
   if (!(it != array.end()))
     return Invalid();
-  // The first element decides the kind of the whole list.
+  // The first element decides the kind of the whole list. In a float list the
+  // int elements stay ints rather than being rounded to doubles: identical for
+  // |n| <= 2^53 and exact beyond it.
   const element_type list_type = (*it).type();
   if (!IsScalar(list_type))
     return Invalid();
