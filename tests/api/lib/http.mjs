@@ -8,14 +8,22 @@ import { CHROMA_URL, DB } from './env.mjs';
 // parsed body, or undefined when the body is not JSON.
 //   opts.body     a value serialised with JSON.stringify (content-type json)
 //   opts.raw      a string or Buffer sent as is (no content-type unless given)
+//   opts.json     a JSON text sent with content-type application/json (keeps
+//                 number literals such as 1.0 that JSON.stringify would lose)
 //   opts.headers  extra headers
 //   opts.base     base URL (default CHROMA_URL)
 export async function req(method, path, opts = {}) {
   const base = opts.base || CHROMA_URL;
   const headers = { ...(opts.headers || {}) };
   let body;
+  if (opts.json !== undefined) {
+    opts = { ...opts, raw: opts.json };
+    if (!hasHeader(headers, 'content-type')) headers['content-type'] = 'application/json';
+  }
   if (opts.raw !== undefined) {
-    body = opts.raw;
+    // A Buffer, so that fetch adds no `text/plain` content type by itself:
+    // without an explicit header the request carries none.
+    body = Buffer.isBuffer(opts.raw) ? opts.raw : Buffer.from(opts.raw);
   } else if (opts.body !== undefined) {
     body = JSON.stringify(opts.body);
     if (!hasHeader(headers, 'content-type')) headers['content-type'] = 'application/json';
