@@ -29,7 +29,7 @@ struct Limits {
   int64_t max_regex_program = 1 << 20;  // RE2 max_mem per compiled pattern
 };
 
-class Node;  // defined in where.cc
+class Node;  // defined in filter/node.h
 
 // A compiled metadata filter (`where`). Matching records with no metadata pass
 // nullptr. Errors: InvalidArgument "Invalid where clause" for grammar errors.

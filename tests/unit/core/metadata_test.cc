@@ -76,7 +76,9 @@ TEST(MetadataTest, DecodeRejectsEveryTruncation) {
   for (size_t len = 0; len < bytes.size(); ++len) {
     Result<Metadata> r = DecodeMetadata(std::string_view(bytes).substr(0, len));
     EXPECT_FALSE(r.ok()) << "prefix of length " << len << " decoded";
-    if (!r.ok()) EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 // Engine record semantics (spec §5, §8, §9): add/upsert/update/delete/get/query.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <thread>
 
 #include "test_util.h"
@@ -64,7 +65,7 @@ TEST_F(EngineRecordsTest, AddRejectsBadBatchesWithoutSideEffects) {
   EXPECT_EQ(wrong_dim.code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(wrong_dim.message(), "Collection expecting embedding with dimension of 3, got 2");
   EXPECT_EQ(engine_->Add(id_, Batch({""}, {{1, 2, 3}})).code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(engine_->Add(id_, Batch({"nan"}, {{1, NAN, 3}})).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine_->Add(id_, Batch({"nan"}, {{1, std::nanf(""), 3}})).code(), StatusCode::kInvalidArgument);
   WriteBatch mismatched = Batch({"p", "q"}, {{1, 2, 3}, {1, 2, 3}});
   mismatched.documents = std::vector<std::optional<std::string>>{"only one"};
   EXPECT_EQ(engine_->Add(id_, mismatched).code(), StatusCode::kInvalidArgument);

@@ -60,10 +60,10 @@ TEST(EngineCatalogTest, TenantsAndDatabases) {
 }
 
 TEST(EngineCatalogTest, CollectionNameRules) {
-  for (std::string ok : {"abc", "a.b", "a__b", "A-B_c.9", "1abc", "1.2.3", std::string(512, 'x')}) {
+  for (std::string ok : std::vector<std::string>{"abc", "a.b", "a__b", "A-B_c.9", "1abc", "1.2.3", std::string(512, 'x')}) {
     EXPECT_TRUE(ValidateCollectionName(ok).ok()) << ok;
   }
-  for (std::string bad : {"ab", "-abc", "abc-", "_abc", "ab c", "ab\xc3\xa9", "abc/def",
+  for (std::string bad : std::vector<std::string>{"ab", "-abc", "abc-", "_abc", "ab c", "ab\xc3\xa9", "abc/def",
                           std::string(513, 'x'), "a..b", "192.168.1.1", "::1"}) {
     EXPECT_EQ(ValidateCollectionName(bad).code(), StatusCode::kInvalidArgument) << bad;
   }
