@@ -95,7 +95,8 @@ int64_t NowMicros() {
 Result<int64_t> ReadSchemaVersion(Connection& conn) {
   KSDB_ASSIGN_OR_RETURN(int64_t has_table,
                         conn.QueryInt64(kHasMigrationsTable, "read schema version"));
-  if (has_table == 0) return int64_t{0};
+  if (has_table == 0)
+    return int64_t{0};
   return conn.QueryInt64(kMaxVersion, "read schema version");
 }
 
@@ -103,15 +104,19 @@ Result<int64_t> ReadSchemaVersion(Connection& conn) {
 // application id.
 Status CheckOwnership(Connection& conn) {
   KSDB_ASSIGN_OR_RETURN(int64_t app_id, conn.QueryInt64(kApplicationIdQuery, "read header"));
-  if (app_id == kApplicationId) return Status::Ok();
-  if (app_id != 0) return NotKsdb(conn);
+  if (app_id == kApplicationId)
+    return Status::Ok();
+  if (app_id != 0)
+    return NotKsdb(conn);
   KSDB_ASSIGN_OR_RETURN(int64_t tables, conn.QueryInt64(kCountTables, "read schema"));
-  if (tables != 0) return NotKsdb(conn);
+  if (tables != 0)
+    return NotKsdb(conn);
   return Status::Ok();
 }
 
 Status CheckNotNewer(const Connection& conn, int64_t version) {
-  if (version <= LatestSchemaVersion()) return Status::Ok();
+  if (version <= LatestSchemaVersion())
+    return Status::Ok();
   return Status::IoError("sqlite store '" + conn.path() +
                          "': data directory was written by a newer ksdb (schema v" +
                          std::to_string(version) + "); this build supports up to schema v" +
@@ -132,7 +137,8 @@ Status RecordMigration(Connection& conn, const Migration& migration) {
 Status ApplyInTransaction(Connection& conn, const Migration& migration) {
   KSDB_ASSIGN_OR_RETURN(int64_t version, ReadSchemaVersion(conn));
   KSDB_RETURN_IF_ERROR(CheckNotNewer(conn, version));
-  if (version >= migration.version) return Status::Ok();
+  if (version >= migration.version)
+    return Status::Ok();
   const std::string what = "apply schema migration v" + std::to_string(migration.version);
   KSDB_RETURN_IF_ERROR(conn.Exec(migration.sql, what));
   KSDB_RETURN_IF_ERROR(RecordMigration(conn, migration));
@@ -143,23 +149,30 @@ Status ApplyInTransaction(Connection& conn, const Migration& migration) {
 Status ApplyOne(Connection& conn, const Migration& migration) {
   KSDB_RETURN_IF_ERROR(conn.Exec("BEGIN IMMEDIATE", "begin schema migration"));
   Status status = ApplyInTransaction(conn, migration);
-  if (status.ok()) status = conn.Exec("COMMIT", "commit schema migration");
-  if (!status.ok()) conn.RollbackQuietly();
+  if (status.ok())
+    status = conn.Exec("COMMIT", "commit schema migration");
+  if (!status.ok())
+    conn.RollbackQuietly();
   return status;
 }
 
 }  // namespace
 
-std::span<const Migration> Migrations() { return kMigrations; }
+std::span<const Migration> Migrations() {
+  return kMigrations;
+}
 
-int64_t LatestSchemaVersion() { return kMigrations[std::size(kMigrations) - 1].version; }
+int64_t LatestSchemaVersion() {
+  return kMigrations[std::size(kMigrations) - 1].version;
+}
 
 Status ApplyMigrations(Connection& conn) {
   KSDB_RETURN_IF_ERROR(CheckOwnership(conn));
   KSDB_ASSIGN_OR_RETURN(int64_t version, ReadSchemaVersion(conn));
   KSDB_RETURN_IF_ERROR(CheckNotNewer(conn, version));
   for (const Migration& migration : kMigrations) {
-    if (migration.version <= version) continue;
+    if (migration.version <= version)
+      continue;
     KSDB_RETURN_IF_ERROR(ApplyOne(conn, migration));
   }
   return Status::Ok();

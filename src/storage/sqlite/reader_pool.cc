@@ -5,7 +5,8 @@
 namespace ksdb::storage::sqlite {
 
 ReaderPool::Lease::~Lease() {
-  if (conn_ != nullptr) pool_->Release(std::move(conn_));
+  if (conn_ != nullptr)
+    pool_->Release(std::move(conn_));
 }
 
 Result<ReaderPool::Lease> ReaderPool::Acquire() {

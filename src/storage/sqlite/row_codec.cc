@@ -36,15 +36,18 @@ Result<std::vector<float>> DecodeEmbedding(std::string_view bytes) {
                               " bytes is not a whole number of float32 values");
   }
   std::vector<float> out(bytes.size() / sizeof(float));
-  if (!out.empty()) std::memcpy(out.data(), bytes.data(), bytes.size());
+  if (!out.empty())
+    std::memcpy(out.data(), bytes.data(), bytes.size());
   if constexpr (!kLittleEndian) {
-    for (float& f : out) f = std::bit_cast<float>(ByteSwap(std::bit_cast<uint32_t>(f)));
+    for (float& f : out)
+      f = std::bit_cast<float>(ByteSwap(std::bit_cast<uint32_t>(f)));
   }
   return out;
 }
 
 std::string EncodeStoredMetadata(const Metadata& metadata) {
-  if (metadata.empty()) return std::string();
+  if (metadata.empty())
+    return std::string();
   return EncodeMetadata(metadata);
 }
 
@@ -57,7 +60,8 @@ void BindStoredMetadata(ScopedStatement& stmt, int index, const std::string& enc
 }
 
 Result<Metadata> DecodeStoredMetadata(std::string_view bytes) {
-  if (bytes.empty()) return Metadata();
+  if (bytes.empty())
+    return Metadata();
   return DecodeMetadata(bytes);
 }
 

@@ -23,7 +23,8 @@ Status SqliteError(int rc, std::string_view path, std::string_view what) {
 }
 
 ScopedStatement::~ScopedStatement() {
-  if (stmt_ != nullptr) Reset();
+  if (stmt_ != nullptr)
+    Reset();
 }
 
 ScopedStatement::ScopedStatement(ScopedStatement&& other) noexcept
@@ -31,7 +32,8 @@ ScopedStatement::ScopedStatement(ScopedStatement&& other) noexcept
 
 void ScopedStatement::NoteBind(int rc) {
   // Keep the first failure: it is the one worth reporting.
-  if (bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+  if (bind_rc_ == SQLITE_OK)
+    bind_rc_ = rc;
 }
 
 void ScopedStatement::BindInt64(int index, int64_t value) {
@@ -41,8 +43,8 @@ void ScopedStatement::BindInt64(int index, int64_t value) {
 void ScopedStatement::BindText(int index, const std::string& value) {
   // std::string::data() is never null, so an empty string stays '' and does
   // not turn into NULL.
-  NoteBind(sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_STATIC,
-                               SQLITE_UTF8));
+  NoteBind(
+      sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_STATIC, SQLITE_UTF8));
 }
 
 void ScopedStatement::BindOptionalText(int index, const std::optional<std::string>& value) {
@@ -63,19 +65,25 @@ void ScopedStatement::BindBlob(int index, const void* data, size_t size) {
   NoteBind(sqlite3_bind_blob64(stmt_, index, data, size, SQLITE_STATIC));
 }
 
-void ScopedStatement::BindNull(int index) { NoteBind(sqlite3_bind_null(stmt_, index)); }
+void ScopedStatement::BindNull(int index) {
+  NoteBind(sqlite3_bind_null(stmt_, index));
+}
 
 Result<bool> ScopedStatement::Step(std::string_view what) {
-  if (bind_rc_ != SQLITE_OK) return SqliteError(bind_rc_, *path_, what);
+  if (bind_rc_ != SQLITE_OK)
+    return SqliteError(bind_rc_, *path_, what);
   const int rc = sqlite3_step(stmt_);
-  if (rc == SQLITE_ROW) return true;
-  if (rc == SQLITE_DONE) return false;
+  if (rc == SQLITE_ROW)
+    return true;
+  if (rc == SQLITE_DONE)
+    return false;
   return SqliteError(rc, *path_, what);
 }
 
 Status ScopedStatement::Run(std::string_view what) {
   KSDB_ASSIGN_OR_RETURN(bool has_row, Step(what));
-  if (has_row) return Status::Internal("unexpected result row: " + std::string(what));
+  if (has_row)
+    return Status::Internal("unexpected result row: " + std::string(what));
   return Status::Ok();
 }
 
@@ -98,12 +106,14 @@ int64_t ScopedStatement::ColumnInt64(int column) const {
 std::string ScopedStatement::ColumnText(int column) const {
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
   const int size = sqlite3_column_bytes(stmt_, column);
-  if (text == nullptr) return std::string();
+  if (text == nullptr)
+    return std::string();
   return std::string(text, static_cast<size_t>(size));
 }
 
 std::optional<std::string> ScopedStatement::ColumnOptionalText(int column) const {
-  if (ColumnIsNull(column)) return std::nullopt;
+  if (ColumnIsNull(column))
+    return std::nullopt;
   return ColumnText(column);
 }
 
@@ -111,7 +121,8 @@ std::string_view ScopedStatement::ColumnBlob(int column) const {
   // Per the SQLite docs, fetch the pointer first, then the size.
   const auto* data = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
   const int size = sqlite3_column_bytes(stmt_, column);
-  if (data == nullptr) return std::string_view();
+  if (data == nullptr)
+    return std::string_view();
   return std::string_view(data, static_cast<size_t>(size));
 }
 
@@ -120,12 +131,14 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path,
   // Each connection is used by one thread at a time (the store serialises),
   // so SQLite's per-connection mutex is unnecessary.
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
-  if (options.create) flags |= SQLITE_OPEN_CREATE;
+  if (options.create)
+    flags |= SQLITE_OPEN_CREATE;
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   // sqlite3_open_v2 hands out a handle even on failure; it must be closed.
   DbHandle db(raw);
-  if (rc != SQLITE_OK) return SqliteError(rc, path, "open");
+  if (rc != SQLITE_OK)
+    return SqliteError(rc, path, "open");
   sqlite3_busy_timeout(db.get(), options.busy_timeout_ms);
 
   auto conn = std::make_unique<Connection>(std::move(db), path);
@@ -141,7 +154,8 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path,
 Status Connection::Exec(const char* sql, std::string_view what) {
   // The error text sqlite3_exec can return may quote SQL; only the code is used.
   const int rc = sqlite3_exec(db_.get(), sql, nullptr, nullptr, nullptr);
-  if (rc != SQLITE_OK) return SqliteError(rc, path_, what);
+  if (rc != SQLITE_OK)
+    return SqliteError(rc, path_, what);
   return Status::Ok();
 }
 
@@ -149,10 +163,10 @@ Result<ScopedStatement> Connection::Prepare(const char* sql, std::string_view wh
   auto it = statements_.find(sql);
   if (it == statements_.end()) {
     sqlite3_stmt* raw = nullptr;
-    const int rc =
-        sqlite3_prepare_v3(db_.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+    const int rc = sqlite3_prepare_v3(db_.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
     StmtHandle stmt(raw);
-    if (rc != SQLITE_OK) return SqliteError(rc, path_, what);
+    if (rc != SQLITE_OK)
+      return SqliteError(rc, path_, what);
     it = statements_.emplace(sql, std::move(stmt)).first;
   }
   return ScopedStatement(it->second.get(), &path_);
@@ -161,14 +175,18 @@ Result<ScopedStatement> Connection::Prepare(const char* sql, std::string_view wh
 Result<int64_t> Connection::QueryInt64(const char* sql, std::string_view what) {
   KSDB_ASSIGN_OR_RETURN(ScopedStatement stmt, Prepare(sql, what));
   KSDB_ASSIGN_OR_RETURN(bool has_row, stmt.Step(what));
-  if (!has_row) return Status::Internal("query returned no row: " + std::string(what));
+  if (!has_row)
+    return Status::Internal("query returned no row: " + std::string(what));
   return stmt.ColumnInt64(0);
 }
 
 void Connection::RollbackQuietly() {
-  if (InTransaction()) sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+  if (InTransaction())
+    sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
-bool Connection::InTransaction() const { return sqlite3_get_autocommit(db_.get()) == 0; }
+bool Connection::InTransaction() const {
+  return sqlite3_get_autocommit(db_.get()) == 0;
+}
 
 }  // namespace ksdb::storage::sqlite

@@ -84,8 +84,8 @@ class ScopedStatement {
 };
 
 struct ConnectionOptions {
-  bool create = false;       // create the file if missing
-  bool query_only = false;   // refuse writes on this connection
+  bool create = false;      // create the file if missing
+  bool query_only = false;  // refuse writes on this connection
   int cache_size_kib = 16 * 1024;
   int busy_timeout_ms = 5000;
 };

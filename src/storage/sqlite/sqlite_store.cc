@@ -52,12 +52,14 @@ Result<RecordRow> ReadRecordRow(const ScopedStatement& stmt, const std::string& 
   row.position = static_cast<uint64_t>(stmt.ColumnInt64(1));
   row.seq = static_cast<uint64_t>(stmt.ColumnInt64(2));
   Result<std::vector<float>> embedding = sqlite::DecodeEmbedding(stmt.ColumnBlob(3));
-  if (!embedding.ok()) return CorruptRecord(collection_id, row.record_id, embedding.status());
+  if (!embedding.ok())
+    return CorruptRecord(collection_id, row.record_id, embedding.status());
   row.embedding = std::move(embedding).value();
   row.document = stmt.ColumnOptionalText(4);
   row.uri = stmt.ColumnOptionalText(5);
   Result<Metadata> metadata = sqlite::DecodeStoredMetadata(stmt.ColumnBlob(6));
-  if (!metadata.ok()) return CorruptRecord(collection_id, row.record_id, metadata.status());
+  if (!metadata.ok())
+    return CorruptRecord(collection_id, row.record_id, metadata.status());
   row.metadata = std::move(metadata).value();
   row.created_at_us = stmt.ColumnInt64(7);
   row.updated_at_us = stmt.ColumnInt64(8);
@@ -71,10 +73,12 @@ Result<CollectionRow> ReadCollectionRow(const ScopedStatement& stmt) {
   row.tenant = stmt.ColumnText(2);
   row.database = stmt.ColumnText(3);
   Result<Metadata> metadata = sqlite::DecodeStoredMetadata(stmt.ColumnBlob(4));
-  if (!metadata.ok()) return CorruptCollection(row.id, metadata.status());
+  if (!metadata.ok())
+    return CorruptCollection(row.id, metadata.status());
   row.metadata = std::move(metadata).value();
   Result<CollectionConfig> config = DecodeCollectionConfig(stmt.ColumnBlob(5));
-  if (!config.ok()) return CorruptCollection(row.id, config.status());
+  if (!config.ok())
+    return CorruptCollection(row.id, config.status());
   row.config = std::move(config).value();
   if (!stmt.ColumnIsNull(6)) {
     const int64_t dimension = stmt.ColumnInt64(6);
@@ -121,12 +125,13 @@ Result<std::unique_ptr<WriteTransaction>> SqliteStore::BeginWrite() {
 
 Result<std::vector<TenantRow>> SqliteStore::LoadTenants() {
   KSDB_ASSIGN_OR_RETURN(ReaderPool::Lease conn, readers_.Acquire());
-  KSDB_ASSIGN_OR_RETURN(ScopedStatement stmt, conn->Prepare(sqlite::sql::kLoadTenants,
-                                                            "load tenants"));
+  KSDB_ASSIGN_OR_RETURN(ScopedStatement stmt,
+                        conn->Prepare(sqlite::sql::kLoadTenants, "load tenants"));
   std::vector<TenantRow> rows;
   while (true) {
     KSDB_ASSIGN_OR_RETURN(bool has_row, stmt.Step("load tenants"));
-    if (!has_row) break;
+    if (!has_row)
+      break;
     rows.push_back(TenantRow{stmt.ColumnText(0), stmt.ColumnOptionalText(1)});
   }
   return rows;
@@ -134,12 +139,13 @@ Result<std::vector<TenantRow>> SqliteStore::LoadTenants() {
 
 Result<std::vector<DatabaseRow>> SqliteStore::LoadDatabases() {
   KSDB_ASSIGN_OR_RETURN(ReaderPool::Lease conn, readers_.Acquire());
-  KSDB_ASSIGN_OR_RETURN(ScopedStatement stmt, conn->Prepare(sqlite::sql::kLoadDatabases,
-                                                            "load databases"));
+  KSDB_ASSIGN_OR_RETURN(ScopedStatement stmt,
+                        conn->Prepare(sqlite::sql::kLoadDatabases, "load databases"));
   std::vector<DatabaseRow> rows;
   while (true) {
     KSDB_ASSIGN_OR_RETURN(bool has_row, stmt.Step("load databases"));
-    if (!has_row) break;
+    if (!has_row)
+      break;
     rows.push_back(DatabaseRow{stmt.ColumnText(0), stmt.ColumnText(1), stmt.ColumnText(2)});
   }
   return rows;
@@ -147,12 +153,13 @@ Result<std::vector<DatabaseRow>> SqliteStore::LoadDatabases() {
 
 Result<std::vector<CollectionRow>> SqliteStore::LoadCollections() {
   KSDB_ASSIGN_OR_RETURN(ReaderPool::Lease conn, readers_.Acquire());
-  KSDB_ASSIGN_OR_RETURN(ScopedStatement stmt, conn->Prepare(sqlite::sql::kLoadCollections,
-                                                            "load collections"));
+  KSDB_ASSIGN_OR_RETURN(ScopedStatement stmt,
+                        conn->Prepare(sqlite::sql::kLoadCollections, "load collections"));
   std::vector<CollectionRow> rows;
   while (true) {
     KSDB_ASSIGN_OR_RETURN(bool has_row, stmt.Step("load collections"));
-    if (!has_row) break;
+    if (!has_row)
+      break;
     KSDB_ASSIGN_OR_RETURN(CollectionRow row, ReadCollectionRow(stmt));
     rows.push_back(std::move(row));
   }
@@ -169,7 +176,8 @@ Status SqliteStore::ScanRecords(const std::string& collection_id,
   stmt.BindText(1, collection_id);
   while (true) {
     KSDB_ASSIGN_OR_RETURN(bool has_row, stmt.Step("scan records"));
-    if (!has_row) break;
+    if (!has_row)
+      break;
     KSDB_ASSIGN_OR_RETURN(RecordRow row, ReadRecordRow(stmt, collection_id));
     KSDB_RETURN_IF_ERROR(fn(std::move(row)));
   }
@@ -181,16 +189,19 @@ Result<uint64_t> SqliteStore::LastSequence() {
   KSDB_ASSIGN_OR_RETURN(ScopedStatement stmt,
                         conn->Prepare(sqlite::sql::kLastSequence, "read last sequence"));
   KSDB_ASSIGN_OR_RETURN(bool has_row, stmt.Step("read last sequence"));
-  if (!has_row) return uint64_t{0};
+  if (!has_row)
+    return uint64_t{0};
   return static_cast<uint64_t>(stmt.ColumnInt64(0));
 }
 
 // "FULL" / "NORMAL" / "OFF" (any case) -> the PRAGMA value, else nullptr.
 const char* SynchronousMode(const std::string& option) {
   std::string upper;
-  for (char c : option) upper.push_back(static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c));
+  for (char c : option)
+    upper.push_back(static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c));
   for (const char* mode : {"FULL", "NORMAL", "OFF"}) {
-    if (upper == mode) return mode;
+    if (upper == mode)
+      return mode;
   }
   return nullptr;
 }
@@ -213,8 +224,7 @@ Status ConfigureWriter(Connection& conn, const char* synchronous) {
   const std::string sync = std::string("PRAGMA synchronous = ") + synchronous;
   KSDB_RETURN_IF_ERROR(conn.Exec(sync.c_str(), "set synchronous mode"));
   KSDB_RETURN_IF_ERROR(conn.Exec("PRAGMA foreign_keys = ON", "enable foreign keys"));
-  const std::string limit =
-      "PRAGMA journal_size_limit = " + std::to_string(kJournalSizeLimitBytes);
+  const std::string limit = "PRAGMA journal_size_limit = " + std::to_string(kJournalSizeLimitBytes);
   return conn.Exec(limit.c_str(), "set journal size limit");
 }
 
@@ -234,8 +244,7 @@ Result<std::unique_ptr<RecordStore>> OpenSqliteStore(const std::string& path,
   writer_options.create = true;
   writer_options.cache_size_kib = kWriterCacheKib;
   writer_options.busy_timeout_ms = kBusyTimeoutMs;
-  KSDB_ASSIGN_OR_RETURN(std::unique_ptr<Connection> writer,
-                        Connection::Open(path, writer_options));
+  KSDB_ASSIGN_OR_RETURN(std::unique_ptr<Connection> writer, Connection::Open(path, writer_options));
   KSDB_RETURN_IF_ERROR(ConfigureWriter(*writer, synchronous));
   KSDB_RETURN_IF_ERROR(sqlite::ApplyMigrations(*writer));
 

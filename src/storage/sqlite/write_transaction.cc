@@ -8,14 +8,17 @@
 namespace ksdb::storage::sqlite {
 
 SqliteWriteTransaction::~SqliteWriteTransaction() {
-  if (active_) Abort();
+  if (active_)
+    Abort();
 }
 
 template <typename Op>
 Status SqliteWriteTransaction::Guarded(Op&& op) {
-  if (!active_) return Status::Internal("write transaction already finished");
+  if (!active_)
+    return Status::Internal("write transaction already finished");
   Status status = op();
-  if (!status.ok()) Abort();
+  if (!status.ok())
+    Abort();
   return status;
 }
 
@@ -28,7 +31,8 @@ void SqliteWriteTransaction::Finish() {
   active_ = false;
   // Let the next writer in now rather than when this object dies: the engine
   // may keep a finished transaction around briefly.
-  if (lock_.owns_lock()) lock_.unlock();
+  if (lock_.owns_lock())
+    lock_.unlock();
 }
 
 Status SqliteWriteTransaction::PutTenant(const TenantRow& row) {
@@ -42,8 +46,7 @@ Status SqliteWriteTransaction::PutTenant(const TenantRow& row) {
 
 Status SqliteWriteTransaction::PutDatabase(const DatabaseRow& row) {
   return Guarded([&]() -> Status {
-    KSDB_ASSIGN_OR_RETURN(ScopedStatement stmt,
-                          conn_->Prepare(sql::kPutDatabase, "put database"));
+    KSDB_ASSIGN_OR_RETURN(ScopedStatement stmt, conn_->Prepare(sql::kPutDatabase, "put database"));
     stmt.BindText(1, row.id);
     stmt.BindText(2, row.name);
     stmt.BindText(3, row.tenant);
@@ -74,8 +77,7 @@ Status SqliteWriteTransaction::DoPutCollection(const CollectionRow& row) {
   return stmt.Run("put collection");
 }
 
-Status SqliteWriteTransaction::DeleteDatabase(const std::string& tenant,
-                                              const std::string& name) {
+Status SqliteWriteTransaction::DeleteDatabase(const std::string& tenant, const std::string& name) {
   return Guarded([&]() -> Status {
     KSDB_ASSIGN_OR_RETURN(ScopedStatement stmt,
                           conn_->Prepare(sql::kDeleteDatabase, "delete database"));
@@ -148,8 +150,7 @@ Status SqliteWriteTransaction::DeleteRecords(const std::string& collection_id,
 
 Status SqliteWriteTransaction::DoDeleteRecords(const std::string& collection_id,
                                                std::span<const std::string> record_ids) {
-  KSDB_ASSIGN_OR_RETURN(ScopedStatement stmt,
-                        conn_->Prepare(sql::kDeleteRecord, "delete records"));
+  KSDB_ASSIGN_OR_RETURN(ScopedStatement stmt, conn_->Prepare(sql::kDeleteRecord, "delete records"));
   for (const std::string& record_id : record_ids) {
     stmt.BindText(1, collection_id);
     stmt.BindText(2, record_id);
@@ -170,11 +171,13 @@ Status SqliteWriteTransaction::SetLastSequence(uint64_t seq) {
 }
 
 Status SqliteWriteTransaction::Commit() {
-  if (!active_) return Status::Internal("write transaction already finished");
+  if (!active_)
+    return Status::Internal("write transaction already finished");
   Status status = conn_->Exec("COMMIT", "commit");
   // A failed COMMIT may leave the transaction open (e.g. SQLITE_BUSY); the
   // contract says it is rolled back.
-  if (!status.ok()) conn_->RollbackQuietly();
+  if (!status.ok())
+    conn_->RollbackQuietly();
   Finish();
   return status;
 }

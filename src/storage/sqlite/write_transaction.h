@@ -51,8 +51,7 @@ class SqliteWriteTransaction final : public WriteTransaction {
   Status DoPutCollection(const CollectionRow& row);
   Status DoDeleteCollection(const std::string& collection_id);
   Status DoPutRecords(const std::string& collection_id, std::span<const RecordRow> rows);
-  Status DoDeleteRecords(const std::string& collection_id,
-                         std::span<const std::string> record_ids);
+  Status DoDeleteRecords(const std::string& collection_id, std::span<const std::string> record_ids);
 
   std::unique_lock<std::mutex> lock_;
   Connection* conn_;

@@ -40,14 +40,18 @@ TEST(SqliteStoreConcurrencyTest, ReadersCompleteWhileWriterHoldsTransaction) {
   std::vector<uint64_t> sequences(kReaders, 99);
   for (int i = 0; i < kReaders; ++i) {
     readers.emplace_back([&, i] {
-      for (const RecordRow& row : ScanAll(*store, "c1")) seen[i].push_back(row.record_id);
+      for (const RecordRow& row : ScanAll(*store, "c1"))
+        seen[i].push_back(row.record_id);
       auto loaded = store->LoadTenants();
-      if (loaded.ok()) tenants[i] = loaded->size();
+      if (loaded.ok())
+        tenants[i] = loaded->size();
       auto seq = store->LastSequence();
-      if (seq.ok()) sequences[i] = *seq;
+      if (seq.ok())
+        sequences[i] = *seq;
     });
   }
-  for (std::thread& t : readers) t.join();
+  for (std::thread& t : readers)
+    t.join();
   for (int i = 0; i < kReaders; ++i) {
     EXPECT_EQ(seen[i], std::vector<std::string>{"committed"});
     EXPECT_EQ(tenants[i], 0u);
@@ -83,7 +87,8 @@ TEST(SqliteStoreConcurrencyTest, SecondWriterWaitsForTheFirst) {
     auto seq = store->LastSequence();
     second_status = seq.ok() && *seq == 1 ? (*txn)->SetLastSequence(2)
                                           : Status::Internal("first write not visible");
-    if (second_status.ok()) second_status = (*txn)->Commit();
+    if (second_status.ok())
+      second_status = (*txn)->Commit();
   });
   // Whenever this runs, the second writer cannot be in yet: we hold the lock.
   EXPECT_FALSE(second_started.load());
@@ -117,9 +122,11 @@ TEST(SqliteStoreConcurrencyTest, ManyReadersAndAWriterInterleave) {
       while (!done.load()) {
         // Every snapshot holds whole batches only, in position order.
         std::vector<RecordRow> rows = ScanAll(*store, "c1");
-        if (rows.size() % kPerBatch != 0) ++bad_reads;
+        if (rows.size() % kPerBatch != 0)
+          ++bad_reads;
         for (size_t i = 0; i < rows.size(); ++i) {
-          if (rows[i].position != i + 1) ++bad_reads;
+          if (rows[i].position != i + 1)
+            ++bad_reads;
         }
       }
     });
@@ -136,7 +143,8 @@ TEST(SqliteStoreConcurrencyTest, ManyReadersAndAWriterInterleave) {
   }
   // No ASSERT before the joins: a failing test must still stop its threads.
   done = true;
-  for (std::thread& t : readers) t.join();
+  for (std::thread& t : readers)
+    t.join();
   ASSERT_TRUE(write_status.ok()) << write_status.ToString();
   EXPECT_EQ(bad_reads.load(), 0);
   EXPECT_EQ(ScanAll(*store, "c1").size(), static_cast<size_t>(kBatches * kPerBatch));

@@ -73,9 +73,9 @@ TEST(SqliteStoreOpenTest, NewerSchemaVersionIsRefused) {
   auto store = OpenSqliteStore(path, SqliteOptions{});
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), StatusCode::kIoError);
-  EXPECT_NE(store.status().message().find(
-                "data directory was written by a newer ksdb (schema v999)"),
-            std::string::npos)
+  EXPECT_NE(
+      store.status().message().find("data directory was written by a newer ksdb (schema v999)"),
+      std::string::npos)
       << store.status().message();
   EXPECT_NE(store.status().message().find(path), std::string::npos);
   ExpectNoSql(store.status().message());

@@ -40,7 +40,8 @@ Metadata EveryKindMetadata() {
   m.Set("double_max", std::numeric_limits<double>::max());
   m.Set("string", std::string("plain"));
   m.Set("string_empty", std::string());
-  m.Set("unicode \xF0\x9F\x98\x80 key", std::string("h\xC3\xA9llo w\xC3\xB6rld \xE4\xB8\xAD\xE6\x96\x87"));
+  m.Set("unicode \xF0\x9F\x98\x80 key",
+        std::string("h\xC3\xA9llo w\xC3\xB6rld \xE4\xB8\xAD\xE6\x96\x87"));
   m.Set("string_long", std::string(100000, 'x'));
   m.Set("bools", std::vector<bool>{true, false, true});
   m.Set("ints", std::vector<int64_t>{1, -2, std::numeric_limits<int64_t>::max()});
@@ -50,9 +51,11 @@ Metadata EveryKindMetadata() {
 }
 
 bool BitEqual(const std::vector<float>& a, const std::vector<float>& b) {
-  if (a.size() != b.size()) return false;
+  if (a.size() != b.size())
+    return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (std::bit_cast<uint32_t>(a[i]) != std::bit_cast<uint32_t>(b[i])) return false;
+    if (std::bit_cast<uint32_t>(a[i]) != std::bit_cast<uint32_t>(b[i]))
+      return false;
   }
   return true;
 }
@@ -228,12 +231,11 @@ TEST_F(SqliteStoreTest, RecordsRoundTripEveryKind) {
   empties.uri = std::string();
   rows.push_back(empties);
 
-  RecordRow floats = MakeRecord("\xE6\x97\xA5\xE6\x9C\xAC id", 4,
-                                {-0.0f, std::numeric_limits<float>::denorm_min(),
-                                 std::numeric_limits<float>::max(),
-                                 std::numeric_limits<float>::lowest(),
-                                 std::numeric_limits<float>::min(), 1.0f / 3.0f,
-                                 std::numeric_limits<float>::infinity()});
+  RecordRow floats = MakeRecord(
+      "\xE6\x97\xA5\xE6\x9C\xAC id", 4,
+      {-0.0f, std::numeric_limits<float>::denorm_min(), std::numeric_limits<float>::max(),
+       std::numeric_limits<float>::lowest(), std::numeric_limits<float>::min(), 1.0f / 3.0f,
+       std::numeric_limits<float>::infinity()});
   rows.push_back(floats);
 
   RecordRow long_doc = MakeRecord(std::string(500, 'i'), 5, std::vector<float>(1536, 0.25f));
@@ -245,7 +247,8 @@ TEST_F(SqliteStoreTest, RecordsRoundTripEveryKind) {
   for (int pass = 0; pass < 2; ++pass) {
     std::vector<RecordRow> got = ScanAll(*store_, "c1");
     ASSERT_EQ(got.size(), rows.size());
-    for (size_t i = 0; i < rows.size(); ++i) ExpectRecordEq(got[i], rows[i]);
+    for (size_t i = 0; i < rows.size(); ++i)
+      ExpectRecordEq(got[i], rows[i]);
     Reopen();
   }
   EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM records WHERE metadata IS NULL"), "3");
@@ -261,7 +264,8 @@ TEST_F(SqliteStoreTest, ScanIsOrderedByPositionAndPerCollection) {
   std::mt19937 rng(7);
   std::shuffle(positions.begin(), positions.end(), rng);
   std::vector<RecordRow> rows;
-  for (uint64_t p : positions) rows.push_back(MakeRecord("id" + std::to_string(p), p));
+  for (uint64_t p : positions)
+    rows.push_back(MakeRecord("id" + std::to_string(p), p));
   PutCollectionWithRecords(*store_, "c1", rows);
   PutCollectionWithRecords(*store_, "c2", {MakeRecord("other", 1)});
 
@@ -309,7 +313,8 @@ TEST_F(SqliteStoreTest, ScanCallbackMayReadTheStore) {
   PutCollectionWithRecords(*store_, "c1", {MakeRecord("a", 1), MakeRecord("b", 2)});
   Status status = store_->ScanRecords("c1", [&](RecordRow&&) {
     auto cols = store_->LoadCollections();
-    if (!cols.ok()) return cols.status();
+    if (!cols.ok())
+      return cols.status();
     return ScanAll(*store_, "c1").size() == 2 ? Status::Ok() : Status::Internal("nested scan");
   });
   EXPECT_TRUE(status.ok()) << status.ToString();
@@ -504,7 +509,8 @@ TEST_F(SqliteStoreTest, TwentyThousandRecordBatchCommits) {
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   for (int i = 0; i < kRows; ++i) {
     std::vector<float> embedding(kDim);
-    for (float& f : embedding) f = dist(rng);
+    for (float& f : embedding)
+      f = dist(rng);
     RecordRow row = MakeRecord("rec-" + std::to_string(rng()), static_cast<uint64_t>(i + 1),
                                std::move(embedding));
     row.document = "document " + std::to_string(i);

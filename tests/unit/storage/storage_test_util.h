@@ -31,7 +31,8 @@ class TempDir {
   }
   ~TempDir() {
     std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+    if (!path_.empty())
+      std::filesystem::remove_all(path_, ec);
   }
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
@@ -63,7 +64,8 @@ inline std::string RawQuery(const std::string& db_path, const std::string& sql) 
   EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK);
   if (stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW) {
     const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-    if (text != nullptr) out = text;
+    if (text != nullptr)
+      out = text;
   }
   sqlite3_finalize(stmt);
   sqlite3_close(db);
@@ -73,7 +75,8 @@ inline std::string RawQuery(const std::string& db_path, const std::string& sql) 
 inline std::unique_ptr<RecordStore> OpenOrDie(const std::string& path) {
   auto store = OpenSqliteStore(path, SqliteOptions{});
   EXPECT_TRUE(store.ok()) << store.status().ToString();
-  if (!store.ok()) return nullptr;
+  if (!store.ok())
+    return nullptr;
   return std::move(store).value();
 }
 
