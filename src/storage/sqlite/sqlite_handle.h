@@ -42,6 +42,8 @@ Status SqliteError(int rc, std::string_view path, std::string_view what);
 // Binding errors are remembered and reported by the next Step(). Resets the
 // statement and clears its bindings on destruction, so borrowed buffers bound
 // with SQLITE_STATIC are never referenced after the ScopedStatement dies.
+// Must not outlive its Connection; a cached statement is borrowed by at most
+// one ScopedStatement at a time.
 class ScopedStatement {
  public:
   ScopedStatement(sqlite3_stmt* stmt, const std::string* path) : stmt_(stmt), path_(path) {}
@@ -56,7 +58,7 @@ class ScopedStatement {
   void BindInt64(int index, int64_t value);
   void BindText(int index, const std::string& value);
   void BindOptionalText(int index, const std::optional<std::string>& value);
-  // An empty blob binds a zero-length blob (not NULL).
+  // size 0 binds a zero-length blob (not NULL), whatever `data` is.
   void BindBlob(int index, const void* data, size_t size);
   void BindNull(int index);
 
@@ -115,7 +117,6 @@ class Connection {
   bool InTransaction() const;
 
   const std::string& path() const { return path_; }
-  sqlite3* raw() const { return db_.get(); }
 
  private:
   DbHandle db_;
