@@ -90,16 +90,24 @@ describe('collections', () => {
   });
 
   test('list with limit and offset', async () => {
-    const all = await client.listCollections({ limit: 100000 });
-    assert.ok(all.length >= 0);
-    const total = await client.countCollections();
-    assert.equal(all.length, total);
-    if (total >= 2) {
-      const page = await client.listCollections({ limit: 1, offset: 1 });
-      assert.equal(page.length, 1);
-      assert.equal(page[0].id, all[1].id);
+    // A database of its own, so that other tests cannot change the counts.
+    const admin = makeAdmin();
+    const tenant = uniqueName('ten');
+    await admin.createTenant({ name: tenant });
+    await admin.createDatabase({ name: 'listing', tenant });
+    const scoped = makeClient({ tenant, database: 'listing' });
+    assert.deepEqual(await scoped.listCollections(), []);
+    const ids = [];
+    for (let i = 0; i < 4; i++) {
+      ids.push((await scoped.createCollection({ name: `list-${i}`, embeddingFunction: noEmbed })).id);
     }
-    assert.deepEqual(await client.listCollections({ limit: 5, offset: total + 10 }), []);
+    const all = await scoped.listCollections();
+    assert.equal(await scoped.countCollections(), 4);
+    // The reference lists by ascending collection UUID.
+    assert.deepEqual(all.map((c) => c.id), ids.slice().sort());
+    const page = await scoped.listCollections({ limit: 2, offset: 1 });
+    assert.deepEqual(page.map((c) => c.id), all.slice(1, 3).map((c) => c.id));
+    assert.deepEqual(await scoped.listCollections({ limit: 5, offset: 10 }), []);
   });
 
   test('modify: rename and metadata replace', async () => {
