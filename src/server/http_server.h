@@ -1,0 +1,74 @@
+// HttpServer: the HTTP/1.1 transport (cpp-httplib) in front of a Router.
+//
+// Every method and path reaches our own dispatch, so the Chroma conventions of
+// spec §1.1 hold: unknown path -> 404 empty body; known path, wrong method ->
+// 405 empty body with `allow`; HEAD works on GET routes; bodies over the limit
+// -> 413 "Payload too large" (plain text). A handler that throws (e.g.
+// std::bad_alloc) yields 500; the server never crashes on input.
+//
+// Thread safety: Listen() blocks the calling thread; Stop() may be called from
+// any other thread (e.g. a signal-waiting thread) at any time.
+#ifndef KSDB_SERVER_HTTP_SERVER_H_
+#define KSDB_SERVER_HTTP_SERVER_H_
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "common/result.h"
+#include "server/http_types.h"
+#include "server/router.h"
+
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace ksdb::server {
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8000;                              // 0 = any free port
+  size_t max_payload_bytes = 40 * 1024 * 1024;  // spec §1.1
+  size_t num_threads = 0;                       // 0 = max(8, 2 * cores)
+  int read_timeout_seconds = 60;
+  int write_timeout_seconds = 60;
+  int keep_alive_seconds = 30;
+};
+
+// Converts an httplib request into our HttpRequest view (body and header
+// memory stay owned by `in`).
+HttpRequest ToHttpRequest(const httplib::Request& in);
+
+// Runs `router` on `request`, turning any escaped exception into a 500.
+HttpResponse Dispatch(const Router& router, const HttpRequest& request);
+
+class HttpServer {
+ public:
+  // `router` is not owned and must outlive the server.
+  HttpServer(const Router* router, HttpServerOptions options);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds the listening socket; Unavailable with the reason when the address is
+  // taken or invalid. Returns the bound port (useful with port 0).
+  Result<int> Bind();
+  // Serves until Stop(). Precondition: Bind() succeeded. Returns an error if the
+  // accept loop failed rather than being stopped.
+  Status Listen();
+  // Stops accepting and makes Listen() return. Idempotent.
+  void Stop();
+
+ private:
+  void Handle(const httplib::Request& in, httplib::Response& out) const;
+
+  const Router* router_;
+  HttpServerOptions options_;
+  std::unique_ptr<httplib::Server> server_;
+};
+
+}  // namespace ksdb::server
+
+#endif  // KSDB_SERVER_HTTP_SERVER_H_

@@ -1,0 +1,257 @@
+#include "server/record_decode.h"
+
+#include <array>
+#include <string_view>
+#include <utility>
+
+#include "filter/where.h"
+#include "server/embeddings_decode.h"
+#include "server/metadata_decode.h"
+
+namespace ksdb::server {
+namespace {
+
+struct IncludeName {
+  std::string_view name;
+  bool Include::*flag;
+};
+constexpr std::array<IncludeName, 5> kIncludeNames = {{
+    {"distances", &Include::distances},
+    {"documents", &Include::documents},
+    {"embeddings", &Include::embeddings},
+    {"metadatas", &Include::metadatas},
+    {"uris", &Include::uris},
+}};
+
+Result<std::vector<std::optional<MetadataPatch>>> DecodeMetadataList(const JsonElement& value,
+                                                                      NullValues nulls,
+                                                                      Status* deferred) {
+  KSDB_ASSIGN_OR_RETURN(JsonArray array, AsArray(value, "metadatas"));
+  std::vector<std::optional<MetadataPatch>> out;
+  out.reserve(array.size());
+  size_t index = 0;
+  for (JsonElement item : array) {
+    if (item.is_null()) {
+      out.emplace_back(std::nullopt);
+    } else {
+      KSDB_ASSIGN_OR_RETURN(
+          MetadataPatch patch,
+          DecodeMetadataPatch(item, IndexPath("metadatas", index), nulls, deferred));
+      out.emplace_back(std::move(patch));
+    }
+    ++index;
+  }
+  return out;
+}
+
+Status CheckLengths(const WriteBatch& batch, size_t embedding_rows) {
+  const size_t n = batch.ids.size();
+  bool consistent = (!batch.embeddings || embedding_rows == n) &&
+                    (!batch.documents || batch.documents->size() == n) &&
+                    (!batch.uris || batch.uris->size() == n) &&
+                    (!batch.metadatas || batch.metadatas->size() == n);
+  if (consistent) return Status::Ok();
+  return Status::InvalidArgument(
+      "Inconsistent number of IDs, embeddings, documents, URIs and metadatas");
+}
+
+Status CheckIds(const std::vector<std::string>& ids) {
+  for (const std::string& id : ids) {
+    if (id.empty()) return Status::InvalidArgument("Empty ID, ID must have at least one character");
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<std::vector<std::string>>> DecodeOptionalIds(const JsonObject& object) {
+  std::optional<JsonElement> ids = OptionalField(object, "ids");
+  if (!ids) return std::optional<std::vector<std::string>>();
+  KSDB_ASSIGN_OR_RETURN(std::vector<std::string> list, AsStringList(*ids, "ids"));
+  return std::optional<std::vector<std::string>>(std::move(list));
+}
+
+// The three filters shared by get, query and delete.
+struct Filters {
+  std::optional<std::vector<std::string>> ids;
+  std::optional<filter::WhereFilter> where;
+  std::optional<filter::DocumentFilter> where_document;
+};
+
+// Shape-decodes ids; the where clauses stay as JSON until ParseFilters.
+struct RawFilters {
+  std::optional<std::vector<std::string>> ids;
+  std::optional<JsonElement> where;
+  std::optional<JsonElement> where_document;
+};
+
+Result<RawFilters> DecodeRawFilters(const JsonObject& object) {
+  RawFilters raw;
+  KSDB_ASSIGN_OR_RETURN(raw.ids, DecodeOptionalIds(object));
+  raw.where = OptionalField(object, "where");
+  raw.where_document = OptionalField(object, "where_document");
+  return raw;
+}
+
+// Compiles the where clauses; their errors are semantic (400), so this runs
+// after every shape check of the body.
+Result<Filters> ParseFilters(RawFilters raw) {
+  Filters filters;
+  filters.ids = std::move(raw.ids);
+  if (raw.where) {
+    KSDB_ASSIGN_OR_RETURN(filters.where, filter::WhereFilter::Parse(*raw.where));
+  }
+  if (raw.where_document) {
+    KSDB_ASSIGN_OR_RETURN(filters.where_document, filter::DocumentFilter::Parse(*raw.where_document));
+  }
+  return filters;
+}
+
+Result<std::optional<uint32_t>> DecodeOptionalU32(const JsonObject& object, std::string_view key) {
+  std::optional<JsonElement> value = OptionalField(object, key);
+  if (!value) return std::optional<uint32_t>();
+  KSDB_ASSIGN_OR_RETURN(uint32_t number, AsU32(*value, key));
+  return std::optional<uint32_t>(number);
+}
+
+DecodedInclude DefaultInclude(std::initializer_list<std::string_view> names) {
+  DecodedInclude include;
+  include.flags = Include{.embeddings = false, .documents = false, .uris = false,
+                          .metadatas = false, .distances = false};
+  for (std::string_view name : names) {
+    include.names.emplace_back(name);
+    for (const IncludeName& known : kIncludeNames) {
+      if (known.name == name) include.flags.*known.flag = true;
+    }
+  }
+  return include;
+}
+
+}  // namespace
+
+Result<DecodedInclude> DecodeInclude(const JsonObject& object, const DecodedInclude& defaults) {
+  if (!HasField(object, "include")) return defaults;
+  JsonElement value = object.at_key("include").value_unsafe();
+  KSDB_ASSIGN_OR_RETURN(JsonArray array, AsArray(value, "include"));
+  DecodedInclude include;
+  include.flags = Include{.embeddings = false, .documents = false, .uris = false,
+                          .metadatas = false, .distances = false};
+  size_t index = 0;
+  for (JsonElement item : array) {
+    KSDB_ASSIGN_OR_RETURN(std::string_view name, AsString(item, IndexPath("include", index)));
+    bool known_name = false;
+    for (const IncludeName& known : kIncludeNames) {
+      if (known.name == name) {
+        include.flags.*known.flag = true;
+        known_name = true;
+      }
+    }
+    if (!known_name) {
+      return ShapeError(IndexPath("include", index) + ": unknown variant `" + std::string(name) +
+                        "`, expected one of `distances`, `documents`, `embeddings`, "
+                        "`metadatas`, `uris`");
+    }
+    include.names.emplace_back(name);
+    ++index;
+  }
+  return include;
+}
+
+Result<WriteBatch> DecodeWriteBatch(const JsonElement& body, WriteKind kind) {
+  KSDB_ASSIGN_OR_RETURN(JsonObject object, BodyObject(body, "AddCollectionRecordsPayload"));
+  Status deferred;
+  WriteBatch batch;
+  KSDB_ASSIGN_OR_RETURN(JsonElement ids, RequiredField(object, "ids"));
+  KSDB_ASSIGN_OR_RETURN(batch.ids, AsStringList(ids, "ids"));
+
+  size_t embedding_rows = 0;
+  std::optional<JsonElement> embeddings;
+  if (kind == WriteKind::kUpdate) {
+    embeddings = OptionalField(object, "embeddings");
+  } else {
+    KSDB_ASSIGN_OR_RETURN(JsonElement required, RequiredField(object, "embeddings"));
+    if (required.is_null()) return UntaggedEmbeddingsError("embeddings");
+    embeddings = required;
+  }
+  if (embeddings) {
+    EmbeddingsOptions options{.allow_null_rows = kind == WriteKind::kUpdate, .allow_base64 = true};
+    KSDB_ASSIGN_OR_RETURN(batch.embeddings,
+                          DecodeEmbeddings(*embeddings, "embeddings", options, &deferred));
+    embedding_rows = batch.embeddings->present.size();
+  }
+  if (auto documents = OptionalField(object, "documents")) {
+    KSDB_ASSIGN_OR_RETURN(batch.documents, AsNullableStringList(*documents, "documents"));
+  }
+  if (auto uris = OptionalField(object, "uris")) {
+    KSDB_ASSIGN_OR_RETURN(batch.uris, AsNullableStringList(*uris, "uris"));
+  }
+  if (auto metadatas = OptionalField(object, "metadatas")) {
+    NullValues nulls = kind == WriteKind::kAdd ? NullValues::kDrop : NullValues::kDelete;
+    KSDB_ASSIGN_OR_RETURN(batch.metadatas, DecodeMetadataList(*metadatas, nulls, &deferred));
+  }
+  KSDB_RETURN_IF_ERROR(CheckLengths(batch, embedding_rows));
+  KSDB_RETURN_IF_ERROR(CheckIds(batch.ids));
+  KSDB_RETURN_IF_ERROR(deferred);
+  return batch;
+}
+
+Result<DecodedGet> DecodeGet(const JsonElement& body) {
+  KSDB_ASSIGN_OR_RETURN(JsonObject object, BodyObject(body, "GetRequestPayload"));
+  DecodedGet decoded;
+  KSDB_ASSIGN_OR_RETURN(RawFilters raw, DecodeRawFilters(object));
+  KSDB_ASSIGN_OR_RETURN(decoded.request.limit, DecodeOptionalU32(object, "limit"));
+  KSDB_ASSIGN_OR_RETURN(std::optional<uint32_t> offset, DecodeOptionalU32(object, "offset"));
+  decoded.request.offset = offset.value_or(0);
+  KSDB_ASSIGN_OR_RETURN(DecodedInclude include,
+                        DecodeInclude(object, DefaultInclude({"documents", "metadatas"})));
+  decoded.request.include = include.flags;
+  decoded.request.include.distances = false;  // get never returns distances
+  decoded.include = std::move(include.names);
+  KSDB_ASSIGN_OR_RETURN(Filters filters, ParseFilters(std::move(raw)));
+  decoded.request.ids = std::move(filters.ids);
+  decoded.request.where = std::move(filters.where);
+  decoded.request.where_document = std::move(filters.where_document);
+  return decoded;
+}
+
+Result<DecodedQuery> DecodeQuery(const JsonElement& body) {
+  KSDB_ASSIGN_OR_RETURN(JsonObject object, BodyObject(body, "QueryRequestPayload"));
+  DecodedQuery decoded;
+  Status deferred;
+  KSDB_ASSIGN_OR_RETURN(RawFilters raw, DecodeRawFilters(object));
+  KSDB_ASSIGN_OR_RETURN(std::optional<uint32_t> n_results, DecodeOptionalU32(object, "n_results"));
+  decoded.request.n_results = n_results.value_or(10);
+  KSDB_ASSIGN_OR_RETURN(
+      DecodedInclude include,
+      DecodeInclude(object, DefaultInclude({"documents", "metadatas", "distances"})));
+  decoded.request.include = include.flags;
+  decoded.include = std::move(include.names);
+  KSDB_ASSIGN_OR_RETURN(JsonElement embeddings, RequiredField(object, "query_embeddings"));
+  EmbeddingsOptions options{.allow_null_rows = false, .allow_base64 = false};
+  KSDB_ASSIGN_OR_RETURN(EmbeddingColumn column,
+                        DecodeEmbeddings(embeddings, "query_embeddings", options, &deferred));
+  KSDB_RETURN_IF_ERROR(deferred);
+  decoded.request.num_queries = column.present.size();
+  decoded.request.dim = column.dim;
+  decoded.request.embeddings = std::move(column.values);
+  KSDB_ASSIGN_OR_RETURN(Filters filters, ParseFilters(std::move(raw)));
+  decoded.request.ids = std::move(filters.ids);
+  decoded.request.where = std::move(filters.where);
+  decoded.request.where_document = std::move(filters.where_document);
+  return decoded;
+}
+
+Result<db::DeleteRequest> DecodeDelete(const JsonElement& body) {
+  KSDB_ASSIGN_OR_RETURN(JsonObject object, BodyObject(body, "DeleteCollectionRecordsPayload"));
+  KSDB_ASSIGN_OR_RETURN(RawFilters raw, DecodeRawFilters(object));
+  if (raw.ids && raw.ids->empty() && !raw.where && !raw.where_document) {
+    return Status::InvalidArgument(
+        "Validation error: ids, where: Either ids or where must be specified");
+  }
+  KSDB_ASSIGN_OR_RETURN(Filters filters, ParseFilters(std::move(raw)));
+  db::DeleteRequest request;
+  request.ids = std::move(filters.ids);
+  request.where = std::move(filters.where);
+  request.where_document = std::move(filters.where_document);
+  return request;
+}
+
+}  // namespace ksdb::server

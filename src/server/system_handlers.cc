@@ -1,0 +1,85 @@
+// System routes (spec §2): heartbeat, healthcheck, version, pre-flight checks,
+// identity, reset, the v1 and CRN stubs.
+#include <chrono>
+#include <string>
+
+#include "server/handlers.h"
+#include "server/errors.h"
+#include "server/json_writer.h"
+
+namespace ksdb::server {
+namespace {
+
+Result<HttpResponse> Heartbeat(const HttpRequest&) {
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  int64_t nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(now).count();
+  return JsonResponse(200, "{\"nanosecond heartbeat\":" + std::to_string(nanos) + "}");
+}
+
+Result<HttpResponse> Healthcheck(const HttpRequest&) {
+  return JsonResponse(200, "{\"is_executor_ready\":true,\"is_log_client_ready\":true}");
+}
+
+Result<HttpResponse> Version(const HttpRequest&) {
+  std::string body;
+  AppendJsonString(KSDB_VERSION, &body);
+  return JsonResponse(200, std::move(body));
+}
+
+Result<HttpResponse> PreFlightChecks(const HttpRequest&) {
+  return JsonResponse(200, "{\"max_batch_size\":" + std::to_string(kMaxBatchSize) +
+                               ",\"supports_base64_encoding\":true}");
+}
+
+Result<HttpResponse> Identity(const HttpRequest&) {
+  std::string body;
+  JsonWriter writer(&body);
+  writer.BeginObject();
+  writer.Key("user_id");
+  writer.String("");
+  writer.Key("tenant");
+  writer.String(db::kDefaultTenant);
+  writer.Key("databases");
+  writer.BeginArray();
+  writer.String(db::kDefaultDatabase);
+  writer.EndArray();
+  writer.EndObject();
+  return JsonResponse(200, std::move(body));
+}
+
+Result<HttpResponse> V1Gone(const HttpRequest&) {
+  return ErrorResponse(410, "Unimplemented", "The v1 API is deprecated. Please use /v2 apis");
+}
+
+Result<HttpResponse> CollectionByCrn(const HttpRequest&) {
+  return Status::Unimplemented("Getting a collection by CRN is not supported by this server");
+}
+
+}  // namespace
+
+void RegisterSystemRoutes(Router* router, ServerContext* context) {
+  router->Add("GET", "/api/v2", PlainHandler(Heartbeat));
+  router->Add("GET", "/api/v2/heartbeat", PlainHandler(Heartbeat));
+  router->Add("GET", "/api/v2/healthcheck", PlainHandler(Healthcheck));
+  router->Add("GET", "/api/v2/version", PlainHandler(Version));
+  router->Add("GET", "/api/v2/pre-flight-checks", PlainHandler(PreFlightChecks));
+  router->Add("GET", "/api/v2/auth/identity", PlainHandler(Identity));
+  router->Add("POST", "/api/v2/reset", PlainHandler([context](const HttpRequest&) -> Result<HttpResponse> {
+                KSDB_RETURN_IF_ERROR(context->engine->Reset());
+                return JsonResponse(200, "true");
+              }));
+  router->Add("GET", "/api/v2/collections/{crn}", PlainHandler(CollectionByCrn));
+  router->Add("*", "/api/v1", PlainHandler(V1Gone));
+  router->Add("*", "/api/v1/{*rest}", PlainHandler(V1Gone));
+}
+
+void RegisterAllRoutes(Router* router, ServerContext* context) {
+  RegisterSystemRoutes(router, context);
+  RegisterTenantRoutes(router, context);
+  RegisterDatabaseRoutes(router, context);
+  RegisterCollectionRoutes(router, context);
+  RegisterRecordRoutes(router, context);
+  RegisterOpenApiRoute(router);
+}
+
+}  // namespace ksdb::server
