@@ -1,0 +1,371 @@
+// Server-level benchmark of one Chroma-compatible server (ksdb or the
+// reference Chroma), driven through the official chromadb 3.0.9 JS client.
+//
+//   node bench.mjs --url http://127.0.0.1:PORT [--label NAME] [--runs N]
+//                  [--ingest-runs N] [--out FILE]
+//
+// Every measurement is repeated and reported as the median over its runs.
+// The data set is generated from a fixed seed, so two servers benchmarked in
+// the same or in different processes see exactly the same records and
+// queries. Progress goes to stderr; the result is one JSON object on stdout
+// (and in --out FILE when given).
+import { writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { ChromaClient } from 'chromadb';
+
+const kDim = 384;
+const kSmallCount = 1000;
+const kIngestCount = 20000;
+const kIngestBatch = 1000;
+const kQueryCount = 200;
+const kTopK = 10;
+const kConcurrentClients = 8;
+const kConcurrentQueries = 2000;
+const kGroups = 10;
+const kFilterGroup = 3;
+const kWarmupQueries = 20;
+
+// An embedding function that must never be called: embeddings are always
+// passed explicitly. Having no getConfig makes the client send
+// `embedding_function: {"type":"legacy"}` instead of importing
+// @chroma-core/default-embed (the approach of tests/api/lib/client.mjs).
+const noEmbed = {
+  generate: async () => {
+    throw new Error('noEmbed: the benchmark passes embeddings explicitly');
+  },
+};
+
+function parseOptions() {
+  const { values } = parseArgs({
+    options: {
+      url: { type: 'string', default: process.env.CHROMA_URL || 'http://127.0.0.1:8000' },
+      label: { type: 'string', default: 'server' },
+      runs: { type: 'string', default: process.env.BENCH_RUNS || '5' },
+      'ingest-runs': { type: 'string', default: process.env.BENCH_INGEST_RUNS || '3' },
+      out: { type: 'string' },
+    },
+  });
+  return {
+    url: values.url.replace(/\/+$/, ''),
+    label: values.label,
+    runs: Math.max(1, Number.parseInt(values.runs, 10)),
+    ingestRuns: Math.max(1, Number.parseInt(values['ingest-runs'], 10)),
+    out: values.out,
+  };
+}
+
+function log(msg) {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+// --- data ---------------------------------------------------------------------
+
+// mulberry32: a small deterministic PRNG, so every server sees the same data.
+function makeRng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// `count` random float32 vectors with components uniform in [-1, 1).
+function randomVectors(count, seed) {
+  const rng = makeRng(seed);
+  const data = new Float32Array(count * kDim);
+  for (let i = 0; i < data.length; i++) data[i] = rng() * 2 - 1;
+  return data;
+}
+
+function row(data, i) {
+  return Array.from(data.subarray(i * kDim, (i + 1) * kDim));
+}
+
+// Records [from, to) of the data set `data`, as the client's add arguments.
+function records(prefix, data, from, to) {
+  const ids = [];
+  const embeddings = [];
+  const metadatas = [];
+  const documents = [];
+  for (let i = from; i < to; i++) {
+    ids.push(`${prefix}-${i}`);
+    embeddings.push(row(data, i));
+    metadatas.push({ i, group: i % kGroups, tag: `tag-${i % 7}` });
+    documents.push(`document ${i} of group ${i % kGroups}`);
+  }
+  return { ids, embeddings, metadatas, documents };
+}
+
+// --- exact ground truth (cosine) ----------------------------------------------
+
+function normalizedCopy(data, count) {
+  const out = new Float32Array(count * kDim);
+  for (let i = 0; i < count; i++) {
+    let norm = 0;
+    for (let d = 0; d < kDim; d++) norm += data[i * kDim + d] ** 2;
+    const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+    for (let d = 0; d < kDim; d++) out[i * kDim + d] = data[i * kDim + d] * inv;
+  }
+  return out;
+}
+
+// The ids of the exact top-k cosine neighbours of every query, among the
+// records that `accept(i)` admits.
+function exactTopK(base, baseCount, queries, queryCount, prefix, accept = () => true) {
+  const nb = normalizedCopy(base, baseCount);
+  const nq = normalizedCopy(queries, queryCount);
+  const truth = [];
+  for (let q = 0; q < queryCount; q++) {
+    const best = [];
+    for (let i = 0; i < baseCount; i++) {
+      if (!accept(i)) continue;
+      let dot = 0;
+      for (let d = 0; d < kDim; d++) dot += nq[q * kDim + d] * nb[i * kDim + d];
+      const dist = 1 - dot;
+      if (best.length < kTopK || dist < best[best.length - 1].dist) {
+        best.push({ i, dist });
+        best.sort((x, y) => x.dist - y.dist);
+        if (best.length > kTopK) best.pop();
+      }
+    }
+    truth.push(new Set(best.map((b) => `${prefix}-${b.i}`)));
+  }
+  return truth;
+}
+
+function recallAtK(results, truth) {
+  let hits = 0;
+  let total = 0;
+  results.forEach((ids, q) => {
+    for (const id of ids.slice(0, kTopK)) if (truth[q].has(id)) hits++;
+    total += truth[q].size;
+  });
+  return total ? hits / total : 0;
+}
+
+// --- statistics -----------------------------------------------------------------
+
+function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank];
+}
+
+const median = (values) => percentile(values, 50);
+
+function round(x, digits = 3) {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+async function timed(fn) {
+  const start = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - start, value };
+}
+
+// --- client helpers -------------------------------------------------------------
+
+function makeClient(url) {
+  const u = new URL(url);
+  return new ChromaClient({ host: u.hostname, port: Number(u.port || 80), ssl: false });
+}
+
+let collectionSeq = 0;
+
+async function newCollection(client, tag) {
+  collectionSeq += 1;
+  return client.createCollection({
+    name: `bench-${tag}-${process.pid}-${collectionSeq}`,
+    configuration: { hnsw: { space: 'cosine' } },
+    embeddingFunction: noEmbed,
+  });
+}
+
+async function dropCollection(client, col) {
+  await client.deleteCollection({ name: col.name });
+}
+
+// --- measurements -----------------------------------------------------------------
+
+// 1. 1000 records added one request each vs in one add call.
+async function benchSmallAdds(client, runs, data) {
+  const all = records('s', data, 0, kSmallCount);
+  const sequentialMs = [];
+  const batchMs = [];
+  for (let r = 0; r < runs; r++) {
+    const seqCol = await newCollection(client, 'seq');
+    const seq = await timed(async () => {
+      for (let i = 0; i < kSmallCount; i++) {
+        await seqCol.add({
+          ids: [all.ids[i]],
+          embeddings: [all.embeddings[i]],
+          metadatas: [all.metadatas[i]],
+          documents: [all.documents[i]],
+        });
+      }
+    });
+    await dropCollection(client, seqCol);
+    const batchCol = await newCollection(client, 'batch');
+    const batch = await timed(() => batchCol.add(all));
+    if ((await batchCol.count()) !== kSmallCount) throw new Error('batch add: wrong count');
+    await dropCollection(client, batchCol);
+    sequentialMs.push(seq.ms);
+    batchMs.push(batch.ms);
+    log(`small adds run ${r + 1}/${runs}: sequential ${seq.ms.toFixed(0)} ms, batch ${batch.ms.toFixed(1)} ms`);
+  }
+  const seqMedian = median(sequentialMs);
+  const batchMedian = median(batchMs);
+  return {
+    sequential_1000_ms: round(seqMedian, 1),
+    batch_1000_ms: round(batchMedian, 2),
+    sequential_over_batch: round(seqMedian / batchMedian, 2),
+    runs: { sequential_ms: sequentialMs.map((x) => round(x, 1)), batch_ms: batchMs.map((x) => round(x, 2)) },
+  };
+}
+
+// 2. 20,000 records in batches of 1000. Returns the last run's collection,
+// which the query measurements use.
+async function benchIngest(client, runs, data) {
+  const seconds = [];
+  let kept = null;
+  for (let r = 0; r < runs; r++) {
+    if (kept) await dropCollection(client, kept);
+    const col = await newCollection(client, 'ingest');
+    const batches = [];
+    for (let from = 0; from < kIngestCount; from += kIngestBatch) {
+      batches.push(records('d', data, from, Math.min(kIngestCount, from + kIngestBatch)));
+    }
+    const t = await timed(async () => {
+      for (const batch of batches) await col.add(batch);
+    });
+    if ((await col.count()) !== kIngestCount) throw new Error('ingest: wrong count');
+    seconds.push(t.ms / 1000);
+    kept = col;
+    log(`ingest run ${r + 1}/${runs}: ${(t.ms / 1000).toFixed(2)} s`);
+  }
+  const s = median(seconds);
+  return {
+    result: {
+      total_s: round(s, 3),
+      records_per_s: round(kIngestCount / s, 0),
+      runs: { total_s: seconds.map((x) => round(x, 3)) },
+    },
+    collection: kept,
+  };
+}
+
+// Sequential single queries; returns per-query latencies and result ids.
+async function runQueries(col, queries, where) {
+  const latencies = [];
+  const ids = [];
+  for (let q = 0; q < kQueryCount; q++) {
+    const args = { queryEmbeddings: [row(queries, q)], nResults: kTopK };
+    if (where) args.where = where;
+    const t = await timed(() => col.query(args));
+    latencies.push(t.ms);
+    ids.push(t.value.ids[0]);
+  }
+  return { latencies, ids };
+}
+
+// 3. single query latency and recall@10; 5. the same with a ~10% filter.
+async function benchQueries(col, runs, queries, truth, where, name) {
+  const p50 = [];
+  const p99 = [];
+  const recalls = [];
+  for (let r = 0; r < runs; r++) {
+    const { latencies, ids } = await runQueries(col, queries, where);
+    p50.push(percentile(latencies, 50));
+    p99.push(percentile(latencies, 99));
+    recalls.push(recallAtK(ids, truth));
+    log(`${name} run ${r + 1}/${runs}: p50 ${p50[r].toFixed(2)} ms, p99 ${p99[r].toFixed(2)} ms, recall ${recalls[r].toFixed(3)}`);
+  }
+  return {
+    p50_ms: round(median(p50), 3),
+    p99_ms: round(median(p99), 3),
+    recall_at_10: round(median(recalls), 4),
+    runs: { p50_ms: p50.map((x) => round(x, 3)), p99_ms: p99.map((x) => round(x, 3)), recall_at_10: recalls.map((x) => round(x, 4)) },
+  };
+}
+
+// 4. throughput with 8 concurrent clients, each its own ChromaClient.
+async function benchConcurrent(url, collectionName, runs, queries) {
+  const handles = [];
+  for (let c = 0; c < kConcurrentClients; c++) {
+    const client = makeClient(url);
+    handles.push(await client.getCollection({ name: collectionName, embeddingFunction: noEmbed }));
+  }
+  const perClient = kConcurrentQueries / kConcurrentClients;
+  const qps = [];
+  for (let r = 0; r < runs; r++) {
+    const t = await timed(() => Promise.all(handles.map(async (col, c) => {
+      for (let k = 0; k < perClient; k++) {
+        const q = (c * perClient + k) % kQueryCount;
+        await col.query({ queryEmbeddings: [row(queries, q)], nResults: kTopK });
+      }
+    })));
+    qps.push(kConcurrentQueries / (t.ms / 1000));
+    log(`concurrent run ${r + 1}/${runs}: ${qps[r].toFixed(0)} queries/s`);
+  }
+  return {
+    queries_per_s: round(median(qps), 1),
+    clients: kConcurrentClients,
+    queries: kConcurrentQueries,
+    runs: { queries_per_s: qps.map((x) => round(x, 1)) },
+  };
+}
+
+async function main() {
+  const opts = parseOptions();
+  log(`target ${opts.label} at ${opts.url}, runs ${opts.runs}, ingest runs ${opts.ingestRuns}`);
+  const client = makeClient(opts.url);
+  const base = randomVectors(kIngestCount, 42);
+  const queries = randomVectors(kQueryCount, 4242);
+  const wherePredicate = (i) => i % kGroups === kFilterGroup;
+  const truth = exactTopK(base, kIngestCount, queries, kQueryCount, 'd');
+  const filteredTruth = exactTopK(base, kIngestCount, queries, kQueryCount, 'd', wherePredicate);
+  const version = await client.version();
+  log(`server version ${version}`);
+
+  const smallAdds = await benchSmallAdds(client, opts.runs, base);
+  const ingest = await benchIngest(client, opts.ingestRuns, base);
+  const col = ingest.collection;
+  // Warm-up: the first queries after an ingest may load or build index state.
+  await runQueries(col, queries.subarray(0, kWarmupQueries * kDim), null).catch(() => {});
+  const query = await benchQueries(col, opts.runs, queries, truth, null, 'query');
+  const concurrent = await benchConcurrent(opts.url, col.name, opts.runs, queries);
+  const filtered = await benchQueries(col, opts.runs, queries, filteredTruth, { group: kFilterGroup }, 'filtered query');
+  await dropCollection(client, col);
+
+  const result = {
+    label: opts.label,
+    url: opts.url,
+    server_version: version,
+    date_utc: new Date().toISOString(),
+    runs: opts.runs,
+    ingest_runs: opts.ingestRuns,
+    params: {
+      dim: kDim, small_count: kSmallCount, ingest_count: kIngestCount, ingest_batch: kIngestBatch,
+      query_count: kQueryCount, top_k: kTopK, space: 'cosine', concurrent_clients: kConcurrentClients,
+      concurrent_queries: kConcurrentQueries, filter: { group: kFilterGroup }, filter_fraction: 1 / kGroups,
+    },
+    small_adds: smallAdds,
+    ingest: ingest.result,
+    query,
+    concurrent,
+    filtered_query: filtered,
+  };
+  const json = JSON.stringify(result, null, 2);
+  if (opts.out) writeFileSync(opts.out, `${json}\n`);
+  process.stdout.write(`${json}\n`);
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench failed: ${e?.stack || e}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Server-level benchmark: ksdb vs the reference Chroma server (npm chromadb
+# 3.0.9), both driven by the official JS client through bench/server/bench.mjs.
+#
+#   bench/server/run.sh [--target both|ksdb|reference] [--runs N] [--ingest-runs N]
+#                       [--ksdb-bin PATH] [--no-build] [--record]
+#
+# Installs the npm packages (npm ci, only when node_modules is missing), builds
+# ksdb in Release into build-bench (unless --ksdb-bin or --no-build), then for
+# each target starts the server on a free 127.0.0.1 port with a temp data
+# directory, runs the benchmark against it and stops it. Prints a markdown
+# table, writes the raw JSON to bench/server/results/run-<UTC>.json and copies
+# it to bench/server/results/latest.json. --record also appends the markdown
+# section to bench/RESULTS.md.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BENCH_DIR="$ROOT/bench/server"
+RESULTS_DIR="$BENCH_DIR/results"
+BUILD_DIR="$ROOT/build-bench"
+TARGET="both"
+RUNS=5
+INGEST_RUNS=3
+KSDB_BIN="${KSDB_BIN:-}"
+BUILD=1
+RECORD=0
+COMMAND="bench/server/run.sh $*"
+
+usage() {
+  sed -n '2,14p' "${BASH_SOURCE[0]}" >&2
+  exit 2
+}
+
+while (($#)); do
+  case "$1" in
+    --target) TARGET="${2:-}"; shift 2 || usage ;;
+    --runs) RUNS="${2:-}"; shift 2 || usage ;;
+    --ingest-runs) INGEST_RUNS="${2:-}"; shift 2 || usage ;;
+    --ksdb-bin) KSDB_BIN="${2:-}"; shift 2 || usage ;;
+    --no-build) BUILD=0; shift ;;
+    --record) RECORD=1; shift ;;
+    -h|--help) usage ;;
+    *) echo "run.sh: unknown argument: $1" >&2; usage ;;
+  esac
+done
+case "$TARGET" in both|ksdb|reference) ;; *) usage ;; esac
+
+log() { echo "[run.sh] $*" >&2; }
+
+# --- npm dependencies (idempotent) ------------------------------------------
+if [[ ! -d "$BENCH_DIR/node_modules" ]]; then
+  log "npm ci in bench/server"
+  (cd "$BENCH_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+CHROMA_BIN="$BENCH_DIR/node_modules/.bin/chroma"
+
+# --- ksdb build ----------------------------------------------------------------
+if [[ "$TARGET" != reference ]]; then
+  if [[ -z "$KSDB_BIN" ]]; then
+    KSDB_BIN="$BUILD_DIR/src/cli/ksdb"
+    if ((BUILD)); then
+      log "building ksdb (Release) in $BUILD_DIR"
+      KSDB_BUILD_TYPE=Release "$ROOT/scripts/build.sh" "$BUILD_DIR" -DKSDB_BUILD_TESTS=OFF >&2
+    fi
+  fi
+  if [[ ! -x "$KSDB_BIN" ]]; then
+    log "ksdb executable not found: $KSDB_BIN"
+    exit 2
+  fi
+fi
+
+# --- server lifecycle ---------------------------------------------------------
+SERVER_PID=""
+SERVER_DIR=""
+WORK_DIR="$(mktemp -d -t ksdb-bench-XXXXXX)"
+
+stop_server() {
+  local i
+  if [[ -n "$SERVER_PID" ]]; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    # Bounded wait (10 s) for a clean exit, then SIGKILL.
+    for ((i = 0; i < 100; i++)); do
+      kill -0 "$SERVER_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+  fi
+  if [[ -n "$SERVER_DIR" ]]; then
+    rm -rf "$SERVER_DIR"
+    SERVER_DIR=""
+  fi
+}
+
+cleanup() {
+  stop_server
+  rm -rf "$WORK_DIR"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});'
+}
+
+# start_server NAME BIN: starts `BIN run --path DIR --host 127.0.0.1 --port P`
+# and waits (bounded, 60 s) for /api/v2/heartbeat. Sets SERVER_URL.
+start_server() {
+  local name="$1" bin="$2" port i
+  port="$(free_port)"
+  SERVER_DIR="$(mktemp -d -t "ksdb-bench-$name-XXXXXX")"
+  "$bin" run --path "$SERVER_DIR" --host 127.0.0.1 --port "$port" >"$WORK_DIR/$name.log" 2>&1 &
+  SERVER_PID=$!
+  SERVER_URL="http://127.0.0.1:$port"
+  for ((i = 0; i < 600; i++)); do
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      log "$name exited before it was ready:"; cat "$WORK_DIR/$name.log" >&2
+      exit 1
+    fi
+    if curl -sf -o /dev/null "$SERVER_URL/api/v2/heartbeat"; then
+      log "$name ready at $SERVER_URL"
+      return 0
+    fi
+    sleep 0.1
+  done
+  log "$name not ready after 60 s:"; cat "$WORK_DIR/$name.log" >&2
+  exit 1
+}
+
+# bench_target NAME BIN: one server, one benchmark, result in $WORK_DIR/NAME.json.
+bench_target() {
+  local name="$1" bin="$2"
+  start_server "$name" "$bin"
+  node "$BENCH_DIR/bench.mjs" --url "$SERVER_URL" --label "$name" --runs "$RUNS" \
+    --ingest-runs "$INGEST_RUNS" --out "$WORK_DIR/$name.json" >/dev/null
+  stop_server
+}
+
+start_s=$SECONDS
+if [[ "$TARGET" != ksdb ]]; then bench_target reference "$CHROMA_BIN"; fi
+if [[ "$TARGET" != reference ]]; then bench_target ksdb "$KSDB_BIN"; fi
+log "benchmark took $((SECONDS - start_s)) s"
+
+# --- report ---------------------------------------------------------------------
+mkdir -p "$RESULTS_DIR"
+stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+out="$RESULTS_DIR/run-$stamp.json"
+commit="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+dirty="$(git -C "$ROOT" status --porcelain -- src 2>/dev/null | head -1)"
+if [[ -n "$dirty" ]]; then commit="$commit (+ uncommitted changes in src/)"; fi
+node "$BENCH_DIR/report.mjs" \
+  --reference "$WORK_DIR/reference.json" --ksdb "$WORK_DIR/ksdb.json" \
+  --command "$COMMAND" --commit "$commit" --json-out "$out" >"$WORK_DIR/section.md"
+cp "$out" "$RESULTS_DIR/latest.json"
+cat "$WORK_DIR/section.md"
+if ((RECORD)); then
+  { echo; cat "$WORK_DIR/section.md"; } >>"$ROOT/bench/RESULTS.md"
+  log "appended the section to bench/RESULTS.md"
+fi
+log "raw results: $out (and results/latest.json)"
