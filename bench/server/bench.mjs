@@ -5,6 +5,8 @@
 //                  [--ingest-runs N] [--out FILE]
 //
 // Every measurement is repeated and reported as the median over its runs.
+// The same client calls are also timed against an in-process null server
+// (null_server.mjs) first: that client-side floor is part of every number.
 // The data set is generated from a fixed seed, so two servers benchmarked in
 // the same or in different processes see exactly the same records and
 // queries. Progress goes to stderr; the result is one JSON object on stdout
@@ -13,6 +15,7 @@ import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { ChromaClient } from 'chromadb';
+import { startNullServer } from './null_server.mjs';
 
 const kDim = 384;
 const kSmallCount = 1000;
@@ -42,7 +45,7 @@ function parseOptions() {
       url: { type: 'string', default: process.env.CHROMA_URL || 'http://127.0.0.1:8000' },
       label: { type: 'string', default: 'server' },
       runs: { type: 'string', default: process.env.BENCH_RUNS || '5' },
-      'ingest-runs': { type: 'string', default: process.env.BENCH_INGEST_RUNS || '3' },
+      'ingest-runs': { type: 'string', default: process.env.BENCH_INGEST_RUNS || '5' },
       out: { type: 'string' },
     },
   });
@@ -192,6 +195,21 @@ async function dropCollection(client, col) {
 
 // --- measurements -----------------------------------------------------------------
 
+// 1000 single-record add calls, one after the other; resolves the ms taken.
+async function timeSequentialAdds(col, all) {
+  const t = await timed(async () => {
+    for (let i = 0; i < kSmallCount; i++) {
+      await col.add({
+        ids: [all.ids[i]],
+        embeddings: [all.embeddings[i]],
+        metadatas: [all.metadatas[i]],
+        documents: [all.documents[i]],
+      });
+    }
+  });
+  return t.ms;
+}
+
 // 1. 1000 records added one request each vs in one add call.
 async function benchSmallAdds(client, runs, data) {
   const all = records('s', data, 0, kSmallCount);
@@ -199,24 +217,13 @@ async function benchSmallAdds(client, runs, data) {
   const batchMs = [];
   for (let r = 0; r < runs; r++) {
     const seqCol = await newCollection(client, 'seq');
-    const seq = await timed(async () => {
-      for (let i = 0; i < kSmallCount; i++) {
-        await seqCol.add({
-          ids: [all.ids[i]],
-          embeddings: [all.embeddings[i]],
-          metadatas: [all.metadatas[i]],
-          documents: [all.documents[i]],
-        });
-      }
-    });
+    sequentialMs.push(await timeSequentialAdds(seqCol, all));
     await dropCollection(client, seqCol);
     const batchCol = await newCollection(client, 'batch');
-    const batch = await timed(() => batchCol.add(all));
+    batchMs.push((await timed(() => batchCol.add(all))).ms);
     if ((await batchCol.count()) !== kSmallCount) throw new Error('batch add: wrong count');
     await dropCollection(client, batchCol);
-    sequentialMs.push(seq.ms);
-    batchMs.push(batch.ms);
-    log(`small adds run ${r + 1}/${runs}: sequential ${seq.ms.toFixed(0)} ms, batch ${batch.ms.toFixed(1)} ms`);
+    log(`small adds run ${r + 1}/${runs}: sequential ${sequentialMs[r].toFixed(0)} ms, batch ${batchMs[r].toFixed(1)} ms`);
   }
   const seqMedian = median(sequentialMs);
   const batchMedian = median(batchMs);
@@ -226,6 +233,35 @@ async function benchSmallAdds(client, runs, data) {
     sequential_over_batch: round(seqMedian / batchMedian, 2),
     runs: { sequential_ms: sequentialMs.map((x) => round(x, 1)), batch_ms: batchMs.map((x) => round(x, 2)) },
   };
+}
+
+// 0. The client-side floor: the same small adds and single queries against
+// the in-process null server (null_server.mjs), which does no work. Every
+// server measured through the client pays at least this much.
+async function benchClientFloor(runs, data, queries) {
+  const nullServer = await startNullServer();
+  try {
+    const client = makeClient(nullServer.url);
+    const col = await newCollection(client, 'floor');
+    const all = records('s', data, 0, kSmallCount);
+    const sequentialMs = [];
+    const batchMs = [];
+    const queryP50 = [];
+    for (let r = 0; r < runs; r++) {
+      sequentialMs.push(await timeSequentialAdds(col, all));
+      batchMs.push((await timed(() => col.add(all))).ms);
+      queryP50.push(percentile((await runQueries(col, queries, null)).latencies, 50));
+    }
+    log(`client floor: sequential ${median(sequentialMs).toFixed(0)} ms, batch ${median(batchMs).toFixed(1)} ms, query p50 ${median(queryP50).toFixed(2)} ms`);
+    return {
+      sequential_1000_ms: round(median(sequentialMs), 1),
+      batch_1000_ms: round(median(batchMs), 2),
+      query_p50_ms: round(median(queryP50), 3),
+      runs: { sequential_ms: sequentialMs.map((x) => round(x, 1)), batch_ms: batchMs.map((x) => round(x, 2)), query_p50_ms: queryP50.map((x) => round(x, 3)) },
+    };
+  } finally {
+    await nullServer.close();
+  }
 }
 
 // 2. 20,000 records in batches of 1000. Returns the last run's collection,
@@ -260,10 +296,10 @@ async function benchIngest(client, runs, data) {
 }
 
 // Sequential single queries; returns per-query latencies and result ids.
-async function runQueries(col, queries, where) {
+async function runQueries(col, queries, where, count = kQueryCount) {
   const latencies = [];
   const ids = [];
-  for (let q = 0; q < kQueryCount; q++) {
+  for (let q = 0; q < count; q++) {
     const args = { queryEmbeddings: [row(queries, q)], nResults: kTopK };
     if (where) args.where = where;
     const t = await timed(() => col.query(args));
@@ -329,6 +365,7 @@ async function main() {
   const wherePredicate = (i) => i % kGroups === kFilterGroup;
   const truth = exactTopK(base, kIngestCount, queries, kQueryCount, 'd');
   const filteredTruth = exactTopK(base, kIngestCount, queries, kQueryCount, 'd', wherePredicate);
+  const clientFloor = await benchClientFloor(opts.runs, base, queries);
   const version = await client.version();
   log(`server version ${version}`);
 
@@ -336,7 +373,7 @@ async function main() {
   const ingest = await benchIngest(client, opts.ingestRuns, base);
   const col = ingest.collection;
   // Warm-up: the first queries after an ingest may load or build index state.
-  await runQueries(col, queries.subarray(0, kWarmupQueries * kDim), null).catch(() => {});
+  await runQueries(col, queries, null, kWarmupQueries);
   const query = await benchQueries(col, opts.runs, queries, truth, null, 'query');
   const concurrent = await benchConcurrent(opts.url, col.name, opts.runs, queries);
   const filtered = await benchQueries(col, opts.runs, queries, filteredTruth, { group: kFilterGroup }, 'filtered query');
@@ -354,6 +391,7 @@ async function main() {
       query_count: kQueryCount, top_k: kTopK, space: 'cosine', concurrent_clients: kConcurrentClients,
       concurrent_queries: kConcurrentQueries, filter: { group: kFilterGroup }, filter_fraction: 1 / kGroups,
     },
+    client_floor: clientFloor,
     small_adds: smallAdds,
     ingest: ingest.result,
     query,
