@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -87,6 +89,12 @@ HttpServer::HttpServer(const Router* router, HttpServerOptions options)
   server_->set_keep_alive_timeout(options_.keep_alive_seconds);
   server_->set_keep_alive_max_count(100000);
   server_->set_tcp_nodelay(true);
+  // httplib's default also sets SO_REUSEPORT, which would let a second server
+  // silently share our port; SO_REUSEADDR alone still allows quick restarts.
+  server_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   auto handler = [this](const httplib::Request& in, httplib::Response& out) { Handle(in, out); };
   // Catch-all patterns: routing, 404 and 405 are ours, not httplib's.
   const std::string any = "[\\s\\S]*";
@@ -114,6 +122,12 @@ HttpServer::~HttpServer() { Stop(); }
 
 void HttpServer::Handle(const httplib::Request& in, httplib::Response& out) const {
   try {
+    // httplib enforces the limit on Content-Length bodies only; chunked bodies
+    // are checked here.
+    if (in.body.size() > options_.max_payload_bytes) {
+      WriteResponse(PayloadTooLargeResponse(), out);
+      return;
+    }
     WriteResponse(Dispatch(*router_, ToHttpRequest(in)), out);
   } catch (...) {
     // Even building the error response can fail under memory pressure.

@@ -34,7 +34,8 @@ struct HttpServerOptions {
   size_t num_threads = 0;                       // 0 = max(8, 2 * cores)
   int read_timeout_seconds = 60;
   int write_timeout_seconds = 60;
-  int keep_alive_seconds = 30;
+  // Idle keep-alive connections delay Stop() by up to this long.
+  int keep_alive_seconds = 5;
 };
 
 // Converts an httplib request into our HttpRequest view (body and header
