@@ -1,7 +1,6 @@
 #include "server/embeddings_decode.h"
 
 #include <cmath>
-#include <limits>
 #include <string>
 
 #include "server/base64.h"
@@ -10,6 +9,11 @@ namespace ksdb::server {
 namespace {
 
 enum class RowKind { kNone, kNumbers, kBase64 };
+
+// The smallest magnitude that rounds to infinity as float32: halfway between
+// FLT_MAX (0x1.fffffep127) and 2^128 (ties go to the even mantissa, 2^128).
+// Literals such as 3.4028235e38 exceed FLT_MAX as doubles yet round to it.
+constexpr double kFloat32Overflow = 0x1.ffffffp127;
 
 Status EmptyEmbeddingError() {
   return Status::InvalidArgument(
@@ -61,7 +65,7 @@ Status DecodeNumberRow(const JsonArray& row, std::string_view path, size_t row_i
     if (!item.is_number() || item.get_double().get(number) != simdjson::SUCCESS) {
       return InvalidType(IndexPath(IndexPath(path, row_index), column), item, "f32");
     }
-    if (std::fabs(number) > std::numeric_limits<float>::max()) {
+    if (std::fabs(number) >= kFloat32Overflow) {
       Defer(Status::InvalidArgument("Embedding value " + std::to_string(number) + " at " +
                                     IndexPath(IndexPath(path, row_index), column) +
                                     " is out of the float32 range"),

@@ -13,8 +13,8 @@ namespace ksdb::server {
 
 // What a JSON null value inside a metadata object means.
 enum class NullValues {
-  kReject,  // 422 (collection create)
-  kDrop,    // ignored (record add, collection modify)
+  kReject,  // 422 (collection create, record add)
+  kDrop,    // ignored (collection modify)
   kDelete,  // kept in the patch as "delete this key" (update, upsert)
 };
 

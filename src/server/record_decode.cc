@@ -184,7 +184,9 @@ Result<WriteBatch> DecodeWriteBatch(const JsonElement& body, WriteKind kind) {
     KSDB_ASSIGN_OR_RETURN(batch.uris, AsNullableStringList(*uris, "uris"));
   }
   if (auto metadatas = OptionalField(object, "metadatas")) {
-    NullValues nulls = kind == WriteKind::kAdd ? NullValues::kDrop : NullValues::kDelete;
+    // add follows the reference (422 for a null value); update/upsert use null
+    // to delete a key.
+    NullValues nulls = kind == WriteKind::kAdd ? NullValues::kReject : NullValues::kDelete;
     KSDB_ASSIGN_OR_RETURN(batch.metadatas, DecodeMetadataList(*metadatas, nulls, &deferred));
   }
   KSDB_RETURN_IF_ERROR(CheckLengths(batch, embedding_rows));

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "decode_test_util.h"
 
 namespace ksdb::server {
@@ -40,7 +42,7 @@ TEST(JsonBodyTest, SyntaxErrorsAre400) {
 TEST(WriteBatchTest, DecodesFullAdd) {
   Result<WriteBatch> batch = Write(
       R"({"ids":["a","b"],"embeddings":[[1,2.5],[3,-4e-2]],"documents":["d",null],)"
-      R"("uris":[null,"u"],"metadatas":[{"k":1,"f":1.0,"s":"x","b":true,"n":null},null],)"
+      R"("uris":[null,"u"],"metadatas":[{"k":1,"f":1.0,"s":"x","b":true},null],)"
       R"("extra":1})");
   ASSERT_TRUE(batch.ok()) << batch.status().ToString();
   EXPECT_EQ(batch->ids, (std::vector<std::string>{"a", "b"}));
@@ -54,7 +56,7 @@ TEST(WriteBatchTest, DecodesFullAdd) {
   EXPECT_EQ((*batch->uris)[1], "u");
   ASSERT_TRUE(batch->metadatas.has_value());
   const MetadataPatch& patch = *(*batch->metadatas)[0];
-  ASSERT_EQ(patch.size(), 4u);  // null dropped on add
+  ASSERT_EQ(patch.size(), 4u);
   EXPECT_EQ(patch[0].first, "k");
   EXPECT_EQ(std::get<int64_t>(*patch[0].second), 1);
   EXPECT_EQ(std::get<double>(*patch[1].second), 1.0);
@@ -103,6 +105,10 @@ TEST(WriteBatchTest, EmbeddingSemanticErrorsAre400) {
   ExpectError(Write(R"({"ids":["a","b"],"embeddings":[[1,2],[1]]})"), k400,
               "Inconsistent dimensions in provided embeddings");
   ExpectError(Write(R"({"ids":["a"],"embeddings":[[1e39]]})"), k400, "float32 range");
+  ExpectError(Write(R"({"ids":["a"],"embeddings":[[3.4028236e38]]})"), k400, "float32 range");
+  Result<WriteBatch> max = Write(R"({"ids":["a"],"embeddings":[[3.4028235e38,-3.4028235e38]]})");
+  ASSERT_TRUE(max.ok()) << max.status().ToString();
+  EXPECT_EQ(max->embeddings->values[0], std::numeric_limits<float>::max());
 }
 
 TEST(WriteBatchTest, ShapeErrorWinsOverEarlierSemanticError) {
@@ -142,6 +148,8 @@ TEST(WriteBatchTest, EmptyBatchIsValid) {
 TEST(WriteBatchTest, MetadataValueRules) {
   ExpectError(Write(R"({"ids":["a"],"embeddings":[[1]],"metadatas":[{"x":{"y":1}}]})"), k422,
               "untagged enum MetadataValue");
+  ExpectError(Write(R"({"ids":["a"],"embeddings":[[1]],"metadatas":[{"x":null}]})"), k422,
+              "MetadataValue");
   ExpectError(Write(R"({"ids":["a"],"embeddings":[[1]],"metadatas":[{"x":[]}]})"), k422,
               "MetadataValue");
   ExpectError(Write(R"({"ids":["a"],"embeddings":[[1]],"metadatas":[{"x":[1,"a"]}]})"), k422,
