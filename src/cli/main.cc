@@ -42,7 +42,8 @@ sigset_t ShutdownSignals() {
 std::string AbsolutePath(const std::string& path) {
   std::error_code error;
   std::filesystem::path absolute = std::filesystem::weakly_canonical(path, error);
-  if (error) absolute = std::filesystem::absolute(path, error);
+  if (error)
+    absolute = std::filesystem::absolute(path, error);
   return absolute.string();
 }
 
@@ -53,8 +54,8 @@ void WaitForShutdown(ksdb::server::HttpServer* server, std::atomic<bool>* signal
   int signal_number = 0;
   if (sigwait(&signals, &signal_number) == 0) {
     signalled->store(true);
-    ksdb::Log(ksdb::LogLevel::kInfo, "received signal " + std::to_string(signal_number) +
-                                         ", shutting down");
+    ksdb::Log(ksdb::LogLevel::kInfo,
+              "received signal " + std::to_string(signal_number) + ", shutting down");
   }
   server->Stop();
 }
@@ -90,12 +91,13 @@ int Run(const RunOptions& options) {
   std::atomic<bool> signalled{false};
   std::thread signal_thread(WaitForShutdown, &server, &signalled);
   ksdb::Log(ksdb::LogLevel::kInfo, std::string("ksdb ") + KSDB_VERSION + " listening on http://" +
-                                       options.host + ":" + std::to_string(*port) +
-                                       ", data path " + AbsolutePath(options.path));
+                                       options.host + ":" + std::to_string(*port) + ", data path " +
+                                       AbsolutePath(options.path));
   ksdb::Status listened = server.Listen();
   // If the accept loop ended without a signal, wake the waiting thread; if a
   // signal already arrived, this one stays pending and is discarded at exit.
-  if (!signalled.load()) kill(getpid(), SIGTERM);
+  if (!signalled.load())
+    kill(getpid(), SIGTERM);
   signal_thread.join();
   if (!listened.ok() && !signalled.load()) {
     std::fprintf(stderr, "ksdb: %s\n", listened.message().c_str());

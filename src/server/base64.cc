@@ -14,10 +14,11 @@ constexpr uint8_t kInvalid = 0xFF;
 
 constexpr std::array<uint8_t, 256> MakeDecodeTable() {
   std::array<uint8_t, 256> table{};
-  for (auto& entry : table) entry = kInvalid;
-  constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  for (uint8_t i = 0; i < 64; ++i) table[static_cast<unsigned char>(kAlphabet[i])] = i;
+  for (auto& entry : table)
+    entry = kInvalid;
+  constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (uint8_t i = 0; i < 64; ++i)
+    table[static_cast<unsigned char>(kAlphabet[i])] = i;
   return table;
 }
 constexpr std::array<uint8_t, 256> kDecodeTable = MakeDecodeTable();
@@ -29,7 +30,8 @@ Status InvalidSymbol(unsigned char symbol, size_t offset) {
 }
 
 size_t PaddingCount(std::string_view text) {
-  if (text.empty() || text.back() != '=') return 0;
+  if (text.empty() || text.back() != '=')
+    return 0;
   return text.size() >= 2 && text[text.size() - 2] == '=' ? 2 : 1;
 }
 
@@ -38,7 +40,8 @@ Status CheckSymbols(std::string_view text) {
   const size_t symbols = text.size() - PaddingCount(text);
   for (size_t i = 0; i < symbols; ++i) {
     unsigned char c = static_cast<unsigned char>(text[i]);
-    if (kDecodeTable[c] == kInvalid) return InvalidSymbol(c, i);
+    if (kDecodeTable[c] == kInvalid)
+      return InvalidSymbol(c, i);
   }
   return Status::Ok();
 }
@@ -63,7 +66,8 @@ Status Base64Decode(std::string_view text, unsigned char* out) {
   int bits = 0;
   for (size_t i = 0; i < symbols; ++i) {
     uint8_t v = kDecodeTable[s[i]];
-    if (v == kInvalid) return InvalidSymbol(s[i], i);
+    if (v == kInvalid)
+      return InvalidSymbol(s[i], i);
     acc = (acc << 6) | v;
     bits += 6;
     if (bits >= 8) {
@@ -73,10 +77,9 @@ Status Base64Decode(std::string_view text, unsigned char* out) {
   }
   // Canonical padding: the bits dropped by the final symbol must be zero.
   if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) {
-    return Status::InvalidArgument(std::string(kPrefix) +
-                                   "Invalid base64 string: Invalid last symbol " +
-                                   std::to_string(s[symbols - 1]) + ", offset " +
-                                   std::to_string(symbols - 1) + ".");
+    return Status::InvalidArgument(
+        std::string(kPrefix) + "Invalid base64 string: Invalid last symbol " +
+        std::to_string(s[symbols - 1]) + ", offset " + std::to_string(symbols - 1) + ".");
   }
   return Status::Ok();
 }
@@ -86,8 +89,8 @@ Result<size_t> Base64FloatCount(std::string_view text) {
   if (bytes % 4 != 0) {
     // A bad symbol is the more useful report, and the one Chroma gives first.
     KSDB_RETURN_IF_ERROR(CheckSymbols(text));
-    return Status::InvalidArgument(std::string(kPrefix) + "Invalid byte length: " +
-                                   std::to_string(bytes) +
+    return Status::InvalidArgument(std::string(kPrefix) +
+                                   "Invalid byte length: " + std::to_string(bytes) +
                                    " bytes cannot be converted to f32 values (must be divisible "
                                    "by 4)");
   }

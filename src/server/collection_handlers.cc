@@ -10,7 +10,9 @@
 namespace ksdb::server {
 namespace {
 
-std::string Path(const char* suffix) { return std::string(kDatabasePath) + suffix; }
+std::string Path(const char* suffix) {
+  return std::string(kDatabasePath) + suffix;
+}
 
 HttpResponse CollectionResponse(const db::CollectionInfo& collection) {
   std::string body;
@@ -22,14 +24,15 @@ HttpResponse CollectionResponse(const db::CollectionInfo& collection) {
 Result<HttpResponse> ListCollections(db::Engine* engine, const HttpRequest& request) {
   KSDB_ASSIGN_OR_RETURN(std::optional<uint32_t> limit, QueryU32(request, "limit"));
   KSDB_ASSIGN_OR_RETURN(std::optional<uint32_t> offset, QueryU32(request, "offset"));
-  KSDB_ASSIGN_OR_RETURN(std::vector<db::CollectionInfo> collections,
-                        engine->ListCollections(request.PathParam("tenant"),
-                                                request.PathParam("database"), limit,
-                                                offset.value_or(0)));
+  KSDB_ASSIGN_OR_RETURN(
+      std::vector<db::CollectionInfo> collections,
+      engine->ListCollections(request.PathParam("tenant"), request.PathParam("database"), limit,
+                              offset.value_or(0)));
   std::string body;
   JsonWriter writer(&body);
   writer.BeginArray();
-  for (const db::CollectionInfo& collection : collections) WriteCollection(collection, &writer);
+  for (const db::CollectionInfo& collection : collections)
+    WriteCollection(collection, &writer);
   writer.EndArray();
   return JsonResponse(200, std::move(body));
 }
@@ -37,9 +40,9 @@ Result<HttpResponse> ListCollections(db::Engine* engine, const HttpRequest& requ
 Result<HttpResponse> CreateCollection(db::Engine* engine, const HttpRequest& request,
                                       const JsonElement& body) {
   KSDB_ASSIGN_OR_RETURN(db::CreateCollectionRequest create, DecodeCreateCollection(body));
-  KSDB_ASSIGN_OR_RETURN(db::CollectionInfo collection,
-                        engine->CreateCollection(request.PathParam("tenant"),
-                                                 request.PathParam("database"), create));
+  KSDB_ASSIGN_OR_RETURN(
+      db::CollectionInfo collection,
+      engine->CreateCollection(request.PathParam("tenant"), request.PathParam("database"), create));
   return CollectionResponse(collection);
 }
 
@@ -75,24 +78,24 @@ void RegisterCollectionRoutes(Router* router, ServerContext* context) {
                                                                request.PathParam("database")));
                 return JsonResponse(200, std::to_string(count));
               }));
-  router->Add("GET", Path("/collections/{collection_id}"),
-              PlainHandler([engine](const HttpRequest& request) -> Result<HttpResponse> {
-                KSDB_ASSIGN_OR_RETURN(
-                    db::CollectionInfo collection,
-                    engine->GetCollectionByName(request.PathParam("tenant"),
-                                                request.PathParam("database"),
-                                                request.PathParam("collection_id")));
-                return CollectionResponse(collection);
-              }));
+  router->Add(
+      "GET", Path("/collections/{collection_id}"),
+      PlainHandler([engine](const HttpRequest& request) -> Result<HttpResponse> {
+        KSDB_ASSIGN_OR_RETURN(
+            db::CollectionInfo collection,
+            engine->GetCollectionByName(request.PathParam("tenant"), request.PathParam("database"),
+                                        request.PathParam("collection_id")));
+        return CollectionResponse(collection);
+      }));
   router->Add("PUT", Path("/collections/{collection_id}"),
               JsonHandler([engine](const HttpRequest& request, const JsonElement& body) {
                 return ModifyCollection(engine, request, body);
               }));
   router->Add("DELETE", Path("/collections/{collection_id}"),
               PlainHandler([engine](const HttpRequest& request) -> Result<HttpResponse> {
-                KSDB_RETURN_IF_ERROR(engine->DeleteCollection(
-                    request.PathParam("tenant"), request.PathParam("database"),
-                    request.PathParam("collection_id")));
+                KSDB_RETURN_IF_ERROR(engine->DeleteCollection(request.PathParam("tenant"),
+                                                              request.PathParam("database"),
+                                                              request.PathParam("collection_id")));
                 return EmptyObjectResponse();
               }));
   router->Add("POST", Path("/collections/{collection_id}/fork"), JsonHandler(ForkCollection));

@@ -18,7 +18,8 @@ Result<HttpResponse> ListDatabases(db::Engine* engine, const HttpRequest& reques
   std::string body;
   JsonWriter writer(&body);
   writer.BeginArray();
-  for (const db::DatabaseInfo& database : databases) WriteDatabase(database, &writer);
+  for (const db::DatabaseInfo& database : databases)
+    WriteDatabase(database, &writer);
   writer.EndArray();
   return JsonResponse(200, std::move(body));
 }
@@ -29,8 +30,8 @@ void RegisterDatabaseRoutes(Router* router, ServerContext* context) {
   db::Engine* engine = context->engine;
   constexpr char kDatabases[] = "/api/v2/tenants/{tenant}/databases";
   router->Add("POST", kDatabases,
-              JsonHandler([engine](const HttpRequest& request, const JsonElement& body)
-                              -> Result<HttpResponse> {
+              JsonHandler([engine](const HttpRequest& request,
+                                   const JsonElement& body) -> Result<HttpResponse> {
                 KSDB_ASSIGN_OR_RETURN(std::string name,
                                       DecodeStringField(body, "CreateDatabasePayload", "name"));
                 KSDB_RETURN_IF_ERROR(engine->CreateDatabase(request.PathParam("tenant"), name));

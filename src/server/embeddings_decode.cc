@@ -43,7 +43,8 @@ Result<RowKind> ClassifyRows(const JsonArray& rows, std::string_view path,
     } else {
       return InvalidType(IndexPath(path, index), row, "a sequence");
     }
-    if (kind != RowKind::kNone && kind != row_kind) return UntaggedEmbeddingsError(path);
+    if (kind != RowKind::kNone && kind != row_kind)
+      return UntaggedEmbeddingsError(path);
     kind = row_kind;
     ++index;
   }
@@ -52,7 +53,8 @@ Result<RowKind> ClassifyRows(const JsonArray& rows, std::string_view path,
 
 // The dimension of one non-null row (number count or decoded float count).
 Result<size_t> RowDimension(const JsonElement& row) {
-  if (row.is_array()) return row.get_array().value_unsafe().size();
+  if (row.is_array())
+    return row.get_array().value_unsafe().size();
   return Base64FloatCount(row.get_string().value_unsafe());
 }
 
@@ -72,7 +74,8 @@ Status DecodeNumberRow(const JsonArray& row, std::string_view path, size_t row_i
             deferred);
       out = nullptr;
     }
-    if (out != nullptr) out[column] = static_cast<float>(number);
+    if (out != nullptr)
+      out[column] = static_cast<float>(number);
     ++column;
   }
   return Status::Ok();
@@ -99,7 +102,8 @@ Result<EmbeddingColumn> DecodeEmbeddings(const JsonElement& value, std::string_v
                                          const EmbeddingsOptions& options, Status* deferred) {
   JsonArray rows;
   if (value.get_array().get(rows) != simdjson::SUCCESS) {
-    if (options.allow_base64) return UntaggedEmbeddingsError(path);
+    if (options.allow_base64)
+      return UntaggedEmbeddingsError(path);
     return InvalidType(path, value, "a sequence");
   }
   KSDB_RETURN_IF_ERROR(ClassifyRows(rows, path, options).status());
@@ -111,7 +115,8 @@ Result<EmbeddingColumn> DecodeEmbeddings(const JsonElement& value, std::string_v
   bool writable = deferred->ok();
   bool have_dim = false;
   for (JsonElement row : rows) {
-    if (row.is_null()) continue;
+    if (row.is_null())
+      continue;
     Result<size_t> dim = RowDimension(row);
     if (!dim.ok()) {
       Defer(dim.status(), deferred);
@@ -129,7 +134,8 @@ Result<EmbeddingColumn> DecodeEmbeddings(const JsonElement& value, std::string_v
       writable = false;
     }
   }
-  if (writable) column.values.assign(num_rows * column.dim, 0.0f);
+  if (writable)
+    column.values.assign(num_rows * column.dim, 0.0f);
   size_t row_index = 0;
   for (JsonElement row : rows) {
     float* out = writable ? column.values.data() + row_index * column.dim : nullptr;
@@ -138,10 +144,13 @@ Result<EmbeddingColumn> DecodeEmbeddings(const JsonElement& value, std::string_v
           DecodeNumberRow(row.get_array().value_unsafe(), path, row_index, out, deferred));
     } else if (row.is_string() && out != nullptr) {
       Status status = Base64DecodeFloats(row.get_string().value_unsafe(), out);
-      if (status.ok()) status = CheckFinite(out, column.dim, path, row_index);
-      if (!status.ok()) Defer(std::move(status), deferred);
+      if (status.ok())
+        status = CheckFinite(out, column.dim, path, row_index);
+      if (!status.ok())
+        Defer(std::move(status), deferred);
     }
-    if (!row.is_null()) column.present[row_index] = 1;
+    if (!row.is_null())
+      column.present[row_index] = 1;
     ++row_index;
   }
   return column;

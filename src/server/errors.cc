@@ -20,32 +20,48 @@ bool IsServerFault(StatusCode code) {
 
 int HttpStatusFor(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return 200;
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kDuplicateId: return 400;
-    case StatusCode::kInvalidShape: return 422;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kAlreadyExists: return 409;
-    case StatusCode::kForbidden: return 403;
-    case StatusCode::kUnimplemented: return 501;
-    case StatusCode::kPayloadTooLarge: return 413;
-    case StatusCode::kUnavailable: return 503;
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kDuplicateId:
+      return 400;
+    case StatusCode::kInvalidShape:
+      return 422;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kAlreadyExists:
+      return 409;
+    case StatusCode::kForbidden:
+      return 403;
+    case StatusCode::kUnimplemented:
+      return 501;
+    case StatusCode::kPayloadTooLarge:
+      return 413;
+    case StatusCode::kUnavailable:
+      return 503;
     case StatusCode::kIoError:
     case StatusCode::kCorruption:
-    case StatusCode::kInternal: return 500;
+    case StatusCode::kInternal:
+      return 500;
   }
   return 500;
 }
 
 const char* ErrorNameFor(StatusCode code) {
   switch (code) {
-    case StatusCode::kInvalidArgument: return "InvalidArgumentError";
-    case StatusCode::kDuplicateId: return "DuplicateID";
-    case StatusCode::kNotFound: return "NotFoundError";
+    case StatusCode::kInvalidArgument:
+      return "InvalidArgumentError";
+    case StatusCode::kDuplicateId:
+      return "DuplicateID";
+    case StatusCode::kNotFound:
+      return "NotFoundError";
     case StatusCode::kIoError:
     case StatusCode::kCorruption:
-    case StatusCode::kInternal: return "InternalError";
-    default: return "ChromaError";
+    case StatusCode::kInternal:
+      return "InternalError";
+    default:
+      return "ChromaError";
   }
 }
 
@@ -74,7 +90,8 @@ HttpResponse PayloadTooLargeResponse() {
 
 HttpResponse ErrorResponse(const Status& status) {
   const StatusCode code = status.code();
-  if (code == StatusCode::kPayloadTooLarge) return PayloadTooLargeResponse();
+  if (code == StatusCode::kPayloadTooLarge)
+    return PayloadTooLargeResponse();
   if (IsServerFault(code)) {
     Log(LogLevel::kError, "request failed: " + status.ToString());
     return ErrorResponse(HttpStatusFor(code), ErrorNameFor(code), "Internal error");

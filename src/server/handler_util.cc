@@ -10,7 +10,8 @@ namespace ksdb::server {
 namespace {
 
 HttpResponse ToResponse(Result<HttpResponse> result) {
-  if (result.ok()) return std::move(result).value();
+  if (result.ok())
+    return std::move(result).value();
   return ErrorResponse(result.status());
 }
 
@@ -20,17 +21,21 @@ HttpResponse UnsupportedMediaType() {
 }
 
 std::string_view Trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+    text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
+    text.remove_suffix(1);
   return text;
 }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
+  if (a.size() != b.size())
+    return false;
   for (size_t i = 0; i < a.size(); ++i) {
     char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] + 32) : a[i];
     char y = b[i] >= 'A' && b[i] <= 'Z' ? static_cast<char>(b[i] + 32) : b[i];
-    if (x != y) return false;
+    if (x != y)
+      return false;
   }
   return true;
 }
@@ -45,11 +50,14 @@ HttpResponse JsonResponse(int status, std::string body) {
   return response;
 }
 
-HttpResponse EmptyObjectResponse(int status) { return JsonResponse(status, "{}"); }
+HttpResponse EmptyObjectResponse(int status) {
+  return JsonResponse(status, "{}");
+}
 
 bool IsJsonContentType(std::string_view content_type) {
   std::string_view mime = Trim(content_type.substr(0, content_type.find(';')));
-  if (EqualsIgnoreCase(mime, "application/json")) return true;
+  if (EqualsIgnoreCase(mime, "application/json"))
+    return true;
   constexpr std::string_view kPrefix = "application/";
   constexpr std::string_view kSuffix = "+json";
   return mime.size() > kPrefix.size() + kSuffix.size() &&
@@ -68,26 +76,32 @@ Handler JsonHandler(JsonFn fn) {
     }
     simdjson::dom::parser parser;
     Result<JsonElement> body = ParseJsonText(request.body, &parser);
-    if (!body.ok()) return ErrorResponse(body.status());
+    if (!body.ok())
+      return ErrorResponse(body.status());
     return ToResponse(fn(request, *body));
   };
 }
 
 Result<std::optional<uint32_t>> QueryU32(const HttpRequest& request, std::string_view name) {
   const std::string* text = FindPair(request.query_params, name);
-  if (text == nullptr) return std::optional<uint32_t>();
+  if (text == nullptr)
+    return std::optional<uint32_t>();
   auto fail = [&](std::string_view reason) {
     return Status::InvalidArgument("Failed to deserialize query string: " + std::string(name) +
                                    ": " + std::string(reason));
   };
-  if (text->empty()) return fail("cannot parse integer from empty string");
+  if (text->empty())
+    return fail("cannot parse integer from empty string");
   uint64_t value = 0;
   const char* begin = text->data();
   const char* end = begin + text->size();
-  if (*begin == '+') ++begin;
+  if (*begin == '+')
+    ++begin;
   auto [ptr, ec] = std::from_chars(begin, end, value);
-  if (ec == std::errc::result_out_of_range) return fail("number too large to fit in target type");
-  if (ec != std::errc() || ptr != end || begin == end) return fail("invalid digit found in string");
+  if (ec == std::errc::result_out_of_range)
+    return fail("number too large to fit in target type");
+  if (ec != std::errc() || ptr != end || begin == end)
+    return fail("invalid digit found in string");
   if (value > std::numeric_limits<uint32_t>::max()) {
     return fail("number too large to fit in target type");
   }
@@ -96,7 +110,8 @@ Result<std::optional<uint32_t>> QueryU32(const HttpRequest& request, std::string
 
 Result<std::string> ParseCollectionId(const std::string& raw) {
   std::optional<std::string> canonical = ParseUuid(raw);
-  if (!canonical) return Status::InvalidArgument("Collection ID is not a valid UUIDv4");
+  if (!canonical)
+    return Status::InvalidArgument("Collection ID is not a valid UUIDv4");
   return *canonical;
 }
 

@@ -1,7 +1,6 @@
 #include "server/http_server.h"
 
 #include <httplib.h>
-
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -23,7 +22,8 @@ size_t DefaultThreadCount() {
 
 void WriteResponse(const HttpResponse& response, httplib::Response& out) {
   out.status = response.status;
-  for (const auto& [name, value] : response.headers) out.set_header(name, value);
+  for (const auto& [name, value] : response.headers)
+    out.set_header(name, value);
   if (!response.content_type.empty()) {
     out.set_content(response.body, response.content_type.c_str());
   } else {
@@ -44,7 +44,8 @@ HttpRequest ToHttpRequest(const httplib::Request& in) {
   // Route on the raw target: httplib's decoded path would turn %2F into '/'.
   std::string_view target = in.target.empty() ? std::string_view(in.path) : in.target;
   request.path = std::string(target.substr(0, target.find('?')));
-  for (const auto& [key, value] : in.params) request.query_params.emplace_back(key, value);
+  for (const auto& [key, value] : in.params)
+    request.query_params.emplace_back(key, value);
   auto content_type = in.headers.find("Content-Type");
   if (content_type != in.headers.end()) {
     request.has_content_type = true;
@@ -82,7 +83,9 @@ HttpServer::HttpServer(const Router* router, HttpServerOptions options)
     : router_(router), options_(std::move(options)), server_(std::make_unique<httplib::Server>()) {
   const size_t threads = options_.num_threads != 0 ? options_.num_threads : DefaultThreadCount();
   // httplib takes ownership of the queue it gets from this factory.
-  server_->new_task_queue = [threads] { return std::make_unique<httplib::ThreadPool>(threads).release(); };
+  server_->new_task_queue = [threads] {
+    return std::make_unique<httplib::ThreadPool>(threads).release();
+  };
   server_->set_payload_max_length(options_.max_payload_bytes);
   server_->set_read_timeout(options_.read_timeout_seconds, 0);
   server_->set_write_timeout(options_.write_timeout_seconds, 0);
@@ -107,7 +110,8 @@ HttpServer::HttpServer(const Router* router, HttpServerOptions options)
   httplib::Server::HandlerWithResponse error_handler = [](const httplib::Request&,
                                                           httplib::Response& out) {
     // Only the transport's own 413 needs a body; everything else we produced.
-    if (out.status != 413) return httplib::Server::HandlerResponse::Unhandled;
+    if (out.status != 413)
+      return httplib::Server::HandlerResponse::Unhandled;
     WriteResponse(PayloadTooLargeResponse(), out);
     return httplib::Server::HandlerResponse::Handled;
   };
@@ -118,7 +122,9 @@ HttpServer::HttpServer(const Router* router, HttpServerOptions options)
       });
 }
 
-HttpServer::~HttpServer() { Stop(); }
+HttpServer::~HttpServer() {
+  Stop();
+}
 
 void HttpServer::Handle(const httplib::Request& in, httplib::Response& out) const {
   try {
@@ -140,7 +146,8 @@ Result<int> HttpServer::Bind() {
   int port = options_.port;
   if (port == 0) {
     port = server_->bind_to_any_port(options_.host);
-    if (port < 0) port = 0;
+    if (port < 0)
+      port = 0;
   } else if (!server_->bind_to_port(options_.host, port)) {
     port = 0;
   }
@@ -158,6 +165,8 @@ Status HttpServer::Listen() {
   return Status::Ok();
 }
 
-void HttpServer::Stop() { server_->stop(); }
+void HttpServer::Stop() {
+  server_->stop();
+}
 
 }  // namespace ksdb::server

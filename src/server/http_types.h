@@ -15,7 +15,8 @@ using StringPairs = std::vector<std::pair<std::string, std::string>>;
 // Returns the value of the first pair named `name`, or nullptr.
 inline const std::string* FindPair(const StringPairs& pairs, std::string_view name) {
   for (const auto& [key, value] : pairs) {
-    if (key == name) return &value;
+    if (key == name)
+      return &value;
   }
   return nullptr;
 }

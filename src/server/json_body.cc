@@ -29,7 +29,8 @@ std::string DescribeJson(const JsonElement& value) {
   using simdjson::dom::element_type;
   std::string text;
   switch (value.type()) {
-    case element_type::NULL_VALUE: return "null";
+    case element_type::NULL_VALUE:
+      return "null";
     case element_type::BOOL:
       return value.get_bool().value_unsafe() ? "boolean `true`" : "boolean `false`";
     case element_type::INT64:
@@ -44,8 +45,10 @@ std::string DescribeJson(const JsonElement& value) {
       text = "string ";
       AppendJsonString(value.get_string().value_unsafe(), &text);
       return text;
-    case element_type::ARRAY: return "sequence";
-    case element_type::OBJECT: return "map";
+    case element_type::ARRAY:
+      return "sequence";
+    case element_type::OBJECT:
+      return "map";
   }
   return "value";
 }
@@ -70,7 +73,8 @@ Result<JsonObject> BodyObject(const JsonElement& body, std::string_view type_nam
 
 std::optional<JsonElement> OptionalField(const JsonObject& object, std::string_view key) {
   JsonElement value;
-  if (object.at_key(key).get(value) != simdjson::SUCCESS || value.is_null()) return std::nullopt;
+  if (object.at_key(key).get(value) != simdjson::SUCCESS || value.is_null())
+    return std::nullopt;
   return value;
 }
 
@@ -170,7 +174,7 @@ Result<std::vector<std::string>> AsStringList(const JsonElement& value, std::str
 }
 
 Result<std::vector<std::optional<std::string>>> AsNullableStringList(const JsonElement& value,
-                                                                      std::string_view path) {
+                                                                     std::string_view path) {
   KSDB_ASSIGN_OR_RETURN(JsonArray array, AsArray(value, path));
   std::vector<std::optional<std::string>> out;
   out.reserve(array.size());

@@ -1,7 +1,8 @@
 // Request-body JSON helpers on simdjson's DOM (error-code API only; nothing
 // here throws). They produce Chroma's two body error kinds (spec §1.2):
 //  - syntax errors: 400 InvalidArgument "Failed to parse the request body as JSON: ..."
-//  - shape errors:  422 InvalidShape "Failed to deserialize the JSON body into the target type: ..."
+//  - shape errors:  422 InvalidShape "Failed to deserialize the JSON body into the target type:
+//  ..."
 // Optional fields treat an explicit JSON null like an absent field.
 //
 // Decoders report shape errors immediately and collect the first semantic
@@ -10,9 +11,10 @@
 #ifndef KSDB_SERVER_JSON_BODY_H_
 #define KSDB_SERVER_JSON_BODY_H_
 
+#include <simdjson.h>
+
 #include <cstdint>
 #include <optional>
-#include <simdjson.h>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,7 +37,8 @@ Status InvalidType(std::string_view path, const JsonElement& value, std::string_
 
 // Records `status` into `*deferred` unless an earlier error is already there.
 inline void Defer(Status status, Status* deferred) {
-  if (deferred->ok()) *deferred = std::move(status);
+  if (deferred->ok())
+    *deferred = std::move(status);
 }
 
 // serde-style description of a value's type: "null", "boolean `true`",
@@ -64,7 +67,7 @@ Result<JsonObject> AsObject(const JsonElement& value, std::string_view path);
 Result<std::vector<std::string>> AsStringList(const JsonElement& value, std::string_view path);
 // A list of string-or-null (documents, uris).
 Result<std::vector<std::optional<std::string>>> AsNullableStringList(const JsonElement& value,
-                                                                      std::string_view path);
+                                                                     std::string_view path);
 
 // "path[index]" for error messages.
 std::string IndexPath(std::string_view path, size_t index);

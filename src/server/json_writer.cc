@@ -26,12 +26,14 @@ Decimal ShortestDecimal(T magnitude) {
   Decimal dec;
   const char* p = buf;
   for (; p < end && *p != 'e'; ++p) {
-    if (*p != '.') dec.digits[dec.length++] = *p;
+    if (*p != '.')
+      dec.digits[dec.length++] = *p;
   }
   int exp10 = 0;
   std::from_chars(p + 1 + (p[1] == '+' ? 1 : 0), end, exp10);
   // Scientific digits never carry trailing zeros except the single "0" case.
-  while (dec.length > 1 && dec.digits[dec.length - 1] == '0') --dec.length;
+  while (dec.length > 1 && dec.digits[dec.length - 1] == '0')
+    --dec.length;
   dec.kk = exp10 + 1;
   return dec;
 }
@@ -75,7 +77,8 @@ void AppendFloating(T value, int max_plain, int min_small, std::string* out) {
     out->append("null");
     return;
   }
-  if (std::signbit(value)) out->push_back('-');
+  if (std::signbit(value))
+    out->push_back('-');
   if (value == 0) {
     out->append("0.0");
     return;
@@ -88,34 +91,57 @@ void AppendFloating(T value, int max_plain, int min_small, std::string* out) {
 size_t Utf8SequenceLength(const unsigned char* s, size_t avail) {
   unsigned char c = s[0];
   auto cont = [&](size_t i) { return i < avail && (s[i] & 0xC0) == 0x80; };
-  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c >= 0xC2 && c <= 0xDF)
+    return cont(1) ? 2 : 0;
   if (c >= 0xE0 && c <= 0xEF) {
-    if (!cont(1) || !cont(2)) return 0;
-    if (c == 0xE0 && s[1] < 0xA0) return 0;  // overlong
-    if (c == 0xED && s[1] > 0x9F) return 0;  // surrogates
+    if (!cont(1) || !cont(2))
+      return 0;
+    if (c == 0xE0 && s[1] < 0xA0)
+      return 0;  // overlong
+    if (c == 0xED && s[1] > 0x9F)
+      return 0;  // surrogates
     return 3;
   }
   if (c >= 0xF0 && c <= 0xF4) {
-    if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    if (c == 0xF0 && s[1] < 0x90) return 0;  // overlong
-    if (c == 0xF4 && s[1] > 0x8F) return 0;  // above U+10FFFF
+    if (!cont(1) || !cont(2) || !cont(3))
+      return 0;
+    if (c == 0xF0 && s[1] < 0x90)
+      return 0;  // overlong
+    if (c == 0xF4 && s[1] > 0x8F)
+      return 0;  // above U+10FFFF
     return 4;
   }
   return 0;
 }
 
-bool NeedsEscape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\' || c >= 0x80; }
+bool NeedsEscape(unsigned char c) {
+  return c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
+}
 
 void AppendEscape(unsigned char c, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
   switch (c) {
-    case '"': out->append("\\\""); return;
-    case '\\': out->append("\\\\"); return;
-    case '\b': out->append("\\b"); return;
-    case '\f': out->append("\\f"); return;
-    case '\n': out->append("\\n"); return;
-    case '\r': out->append("\\r"); return;
-    case '\t': out->append("\\t"); return;
+    case '"':
+      out->append("\\\"");
+      return;
+    case '\\':
+      out->append("\\\\");
+      return;
+    case '\b':
+      out->append("\\b");
+      return;
+    case '\f':
+      out->append("\\f");
+      return;
+    case '\n':
+      out->append("\\n");
+      return;
+    case '\r':
+      out->append("\\r");
+      return;
+    case '\t':
+      out->append("\\t");
+      return;
     default: {
       char buf[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
       out->append(buf, 6);
@@ -125,9 +151,13 @@ void AppendEscape(unsigned char c, std::string* out) {
 
 }  // namespace
 
-void AppendFloat(float value, std::string* out) { AppendFloating(value, 13, -6, out); }
+void AppendFloat(float value, std::string* out) {
+  AppendFloating(value, 13, -6, out);
+}
 
-void AppendDouble(double value, std::string* out) { AppendFloating(value, 16, -5, out); }
+void AppendDouble(double value, std::string* out) {
+  AppendFloating(value, 16, -5, out);
+}
 
 void AppendJsonString(std::string_view text, std::string* out) {
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());

@@ -53,7 +53,8 @@ class JsonWriter {
 
  private:
   void Separate() {
-    if (need_comma_) out_->push_back(',');
+    if (need_comma_)
+      out_->push_back(',');
   }
   void Open(char c) {
     Separate();

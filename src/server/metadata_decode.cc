@@ -19,12 +19,17 @@ enum class ScalarKind { kBool, kInt, kFloat, kString, kOther };
 ScalarKind KindOf(const JsonElement& value) {
   using simdjson::dom::element_type;
   switch (value.type()) {
-    case element_type::BOOL: return ScalarKind::kBool;
-    case element_type::INT64: return ScalarKind::kInt;
+    case element_type::BOOL:
+      return ScalarKind::kBool;
+    case element_type::INT64:
+      return ScalarKind::kInt;
     case element_type::UINT64:
-    case element_type::DOUBLE: return ScalarKind::kFloat;
-    case element_type::STRING: return ScalarKind::kString;
-    default: return ScalarKind::kOther;
+    case element_type::DOUBLE:
+      return ScalarKind::kFloat;
+    case element_type::STRING:
+      return ScalarKind::kString;
+    default:
+      return ScalarKind::kOther;
   }
 }
 
@@ -34,19 +39,22 @@ double NumberAsDouble(const JsonElement& value) {
 }
 
 Result<MetadataValue> DecodeArray(const JsonArray& array, std::string_view path) {
-  if (array.size() == 0) return UntaggedMetadataError(path);
+  if (array.size() == 0)
+    return UntaggedMetadataError(path);
   ScalarKind kind = ScalarKind::kOther;
   bool first = true;
   for (JsonElement item : array) {
     ScalarKind item_kind = KindOf(item);
-    if (item_kind == ScalarKind::kOther) return UntaggedMetadataError(path);
+    if (item_kind == ScalarKind::kOther)
+      return UntaggedMetadataError(path);
     if (first) {
       kind = item_kind;
       first = false;
     } else if (item_kind != kind) {
       bool numeric = (kind == ScalarKind::kInt || kind == ScalarKind::kFloat) &&
                      (item_kind == ScalarKind::kInt || item_kind == ScalarKind::kFloat);
-      if (!numeric) return UntaggedMetadataError(path);
+      if (!numeric)
+        return UntaggedMetadataError(path);
       kind = ScalarKind::kFloat;
     }
   }
@@ -54,25 +62,29 @@ Result<MetadataValue> DecodeArray(const JsonArray& array, std::string_view path)
     case ScalarKind::kBool: {
       std::vector<bool> out;
       out.reserve(array.size());
-      for (JsonElement item : array) out.push_back(item.get_bool().value_unsafe());
+      for (JsonElement item : array)
+        out.push_back(item.get_bool().value_unsafe());
       return MetadataValue(std::move(out));
     }
     case ScalarKind::kInt: {
       std::vector<int64_t> out;
       out.reserve(array.size());
-      for (JsonElement item : array) out.push_back(item.get_int64().value_unsafe());
+      for (JsonElement item : array)
+        out.push_back(item.get_int64().value_unsafe());
       return MetadataValue(std::move(out));
     }
     case ScalarKind::kFloat: {
       std::vector<double> out;
       out.reserve(array.size());
-      for (JsonElement item : array) out.push_back(NumberAsDouble(item));
+      for (JsonElement item : array)
+        out.push_back(NumberAsDouble(item));
       return MetadataValue(std::move(out));
     }
     default: {
       std::vector<std::string> out;
       out.reserve(array.size());
-      for (JsonElement item : array) out.emplace_back(item.get_string().value_unsafe());
+      for (JsonElement item : array)
+        out.emplace_back(item.get_string().value_unsafe());
       return MetadataValue(std::move(out));
     }
   }
@@ -92,14 +104,19 @@ Status CheckKey(std::string_view key, Status* deferred) {
 Result<MetadataValue> DecodeMetadataValue(const JsonElement& value, std::string_view path) {
   using simdjson::dom::element_type;
   switch (value.type()) {
-    case element_type::BOOL: return MetadataValue(value.get_bool().value_unsafe());
-    case element_type::INT64: return MetadataValue(value.get_int64().value_unsafe());
+    case element_type::BOOL:
+      return MetadataValue(value.get_bool().value_unsafe());
+    case element_type::INT64:
+      return MetadataValue(value.get_int64().value_unsafe());
     case element_type::UINT64:
-    case element_type::DOUBLE: return MetadataValue(NumberAsDouble(value));
+    case element_type::DOUBLE:
+      return MetadataValue(NumberAsDouble(value));
     case element_type::STRING:
       return MetadataValue(std::string(value.get_string().value_unsafe()));
-    case element_type::ARRAY: return DecodeArray(value.get_array().value_unsafe(), path);
-    default: return UntaggedMetadataError(path);
+    case element_type::ARRAY:
+      return DecodeArray(value.get_array().value_unsafe(), path);
+    default:
+      return UntaggedMetadataError(path);
   }
 }
 
@@ -111,8 +128,10 @@ Result<MetadataPatch> DecodeMetadataPatch(const JsonElement& value, std::string_
   for (auto field : object) {
     KSDB_RETURN_IF_ERROR(CheckKey(field.key, deferred));
     if (field.value.is_null()) {
-      if (nulls == NullValues::kReject) return UntaggedMetadataError(path);
-      if (nulls == NullValues::kDelete) patch.emplace_back(std::string(field.key), std::nullopt);
+      if (nulls == NullValues::kReject)
+        return UntaggedMetadataError(path);
+      if (nulls == NullValues::kDelete)
+        patch.emplace_back(std::string(field.key), std::nullopt);
       continue;
     }
     KSDB_ASSIGN_OR_RETURN(MetadataValue decoded, DecodeMetadataValue(field.value, path));

@@ -23,12 +23,17 @@ constexpr char kDb[] = "/api/v2/tenants/{tenant}/databases/{database}";
 
 std::vector<RouteDoc> Routes() {
   const std::string db = kDb;
-  static const std::vector<std::string> kPaths = {
-      db + "/collections", db + "/collections_count", db + "/collections/{collection_id}",
-      db + "/collections/{collection_id}/fork", db + "/collections/{collection_id}/add",
-      db + "/collections/{collection_id}/upsert", db + "/collections/{collection_id}/update",
-      db + "/collections/{collection_id}/delete", db + "/collections/{collection_id}/get",
-      db + "/collections/{collection_id}/query", db + "/collections/{collection_id}/count"};
+  static const std::vector<std::string> kPaths = {db + "/collections",
+                                                  db + "/collections_count",
+                                                  db + "/collections/{collection_id}",
+                                                  db + "/collections/{collection_id}/fork",
+                                                  db + "/collections/{collection_id}/add",
+                                                  db + "/collections/{collection_id}/upsert",
+                                                  db + "/collections/{collection_id}/update",
+                                                  db + "/collections/{collection_id}/delete",
+                                                  db + "/collections/{collection_id}/get",
+                                                  db + "/collections/{collection_id}/query",
+                                                  db + "/collections/{collection_id}/count"};
   return {
       {"get", "/api/v2/heartbeat", "Server clock in nanoseconds", nullptr, 200, "Heartbeat"},
       {"get", "/api/v2/healthcheck", "Readiness", nullptr, 200, "Healthcheck"},
@@ -38,12 +43,11 @@ std::vector<RouteDoc> Routes() {
       {"post", "/api/v2/reset", "Delete everything (if enabled)", nullptr, 200, "boolean"},
       {"post", "/api/v2/tenants", "Create a tenant", "NamePayload", 200, "Empty"},
       {"get", "/api/v2/tenants/{tenant}", "Get a tenant", nullptr, 200, "Tenant"},
-      {"patch", "/api/v2/tenants/{tenant}", "Set a tenant's resource name",
-       "UpdateTenantPayload", 200, "Empty"},
+      {"patch", "/api/v2/tenants/{tenant}", "Set a tenant's resource name", "UpdateTenantPayload",
+       200, "Empty"},
       {"post", "/api/v2/tenants/{tenant}/databases", "Create a database", "NamePayload", 200,
        "Empty"},
-      {"get", "/api/v2/tenants/{tenant}/databases", "List databases", nullptr, 200,
-       "DatabaseList"},
+      {"get", "/api/v2/tenants/{tenant}/databases", "List databases", nullptr, 200, "DatabaseList"},
       {"get", kDb, "Get a database", nullptr, 200, "Database"},
       {"delete", kDb, "Delete a database and its collections", nullptr, 200, "Empty"},
       {"get", kPaths[0].c_str(), "List collections", nullptr, 200, "CollectionList"},
@@ -62,8 +66,8 @@ std::vector<RouteDoc> Routes() {
       {"post", kPaths[8].c_str(), "Get records", "GetPayload", 200, "GetResult"},
       {"post", kPaths[9].c_str(), "Nearest-neighbour query", "QueryPayload", 200, "QueryResult"},
       {"get", kPaths[10].c_str(), "Count records", nullptr, 200, "integer"},
-      {"post", "/collections/{name}/add_batch", "Batch add into default_database",
-       "WritePayload", 201, "Empty"},
+      {"post", "/collections/{name}/add_batch", "Batch add into default_database", "WritePayload",
+       201, "Empty"},
   };
 }
 
@@ -199,7 +203,8 @@ std::string BuildDocument() {
   std::vector<bool> done(routes.size(), false);
   // OpenAPI groups operations by path; routes of one path are written together.
   for (size_t i = 0; i < routes.size(); ++i) {
-    if (done[i]) continue;
+    if (done[i])
+      continue;
     w.Key(routes[i].path);
     w.BeginObject();
     for (size_t j = i; j < routes.size(); ++j) {
@@ -230,9 +235,8 @@ const std::string& OpenApiDocument() {
 }
 
 void RegisterOpenApiRoute(Router* router) {
-  router->Add("GET", "/openapi.json", [](const HttpRequest&) {
-    return JsonResponse(200, OpenApiDocument());
-  });
+  router->Add("GET", "/openapi.json",
+              [](const HttpRequest&) { return JsonResponse(200, OpenApiDocument()); });
 }
 
 }  // namespace ksdb::server

@@ -24,8 +24,8 @@ constexpr std::array<IncludeName, 5> kIncludeNames = {{
 }};
 
 Result<std::vector<std::optional<MetadataPatch>>> DecodeMetadataList(const JsonElement& value,
-                                                                      NullValues nulls,
-                                                                      Status* deferred) {
+                                                                     NullValues nulls,
+                                                                     Status* deferred) {
   KSDB_ASSIGN_OR_RETURN(JsonArray array, AsArray(value, "metadatas"));
   std::vector<std::optional<MetadataPatch>> out;
   out.reserve(array.size());
@@ -50,21 +50,24 @@ Status CheckLengths(const WriteBatch& batch, size_t embedding_rows) {
                     (!batch.documents || batch.documents->size() == n) &&
                     (!batch.uris || batch.uris->size() == n) &&
                     (!batch.metadatas || batch.metadatas->size() == n);
-  if (consistent) return Status::Ok();
+  if (consistent)
+    return Status::Ok();
   return Status::InvalidArgument(
       "Inconsistent number of IDs, embeddings, documents, URIs and metadatas");
 }
 
 Status CheckIds(const std::vector<std::string>& ids) {
   for (const std::string& id : ids) {
-    if (id.empty()) return Status::InvalidArgument("Empty ID, ID must have at least one character");
+    if (id.empty())
+      return Status::InvalidArgument("Empty ID, ID must have at least one character");
   }
   return Status::Ok();
 }
 
 Result<std::optional<std::vector<std::string>>> DecodeOptionalIds(const JsonObject& object) {
   std::optional<JsonElement> ids = OptionalField(object, "ids");
-  if (!ids) return std::optional<std::vector<std::string>>();
+  if (!ids)
+    return std::optional<std::vector<std::string>>();
   KSDB_ASSIGN_OR_RETURN(std::vector<std::string> list, AsStringList(*ids, "ids"));
   return std::optional<std::vector<std::string>>(std::move(list));
 }
@@ -100,26 +103,32 @@ Result<Filters> ParseFilters(RawFilters raw) {
     KSDB_ASSIGN_OR_RETURN(filters.where, filter::WhereFilter::Parse(*raw.where));
   }
   if (raw.where_document) {
-    KSDB_ASSIGN_OR_RETURN(filters.where_document, filter::DocumentFilter::Parse(*raw.where_document));
+    KSDB_ASSIGN_OR_RETURN(filters.where_document,
+                          filter::DocumentFilter::Parse(*raw.where_document));
   }
   return filters;
 }
 
 Result<std::optional<uint32_t>> DecodeOptionalU32(const JsonObject& object, std::string_view key) {
   std::optional<JsonElement> value = OptionalField(object, key);
-  if (!value) return std::optional<uint32_t>();
+  if (!value)
+    return std::optional<uint32_t>();
   KSDB_ASSIGN_OR_RETURN(uint32_t number, AsU32(*value, key));
   return std::optional<uint32_t>(number);
 }
 
 DecodedInclude DefaultInclude(std::initializer_list<std::string_view> names) {
   DecodedInclude include;
-  include.flags = Include{.embeddings = false, .documents = false, .uris = false,
-                          .metadatas = false, .distances = false};
+  include.flags = Include{.embeddings = false,
+                          .documents = false,
+                          .uris = false,
+                          .metadatas = false,
+                          .distances = false};
   for (std::string_view name : names) {
     include.names.emplace_back(name);
     for (const IncludeName& known : kIncludeNames) {
-      if (known.name == name) include.flags.*known.flag = true;
+      if (known.name == name)
+        include.flags.*known.flag = true;
     }
   }
   return include;
@@ -128,12 +137,16 @@ DecodedInclude DefaultInclude(std::initializer_list<std::string_view> names) {
 }  // namespace
 
 Result<DecodedInclude> DecodeInclude(const JsonObject& object, const DecodedInclude& defaults) {
-  if (!HasField(object, "include")) return defaults;
+  if (!HasField(object, "include"))
+    return defaults;
   JsonElement value = object.at_key("include").value_unsafe();
   KSDB_ASSIGN_OR_RETURN(JsonArray array, AsArray(value, "include"));
   DecodedInclude include;
-  include.flags = Include{.embeddings = false, .documents = false, .uris = false,
-                          .metadatas = false, .distances = false};
+  include.flags = Include{.embeddings = false,
+                          .documents = false,
+                          .uris = false,
+                          .metadatas = false,
+                          .distances = false};
   size_t index = 0;
   for (JsonElement item : array) {
     KSDB_ASSIGN_OR_RETURN(std::string_view name, AsString(item, IndexPath("include", index)));
@@ -168,7 +181,8 @@ Result<WriteBatch> DecodeWriteBatch(const JsonElement& body, WriteKind kind) {
     embeddings = OptionalField(object, "embeddings");
   } else {
     KSDB_ASSIGN_OR_RETURN(JsonElement required, RequiredField(object, "embeddings"));
-    if (required.is_null()) return UntaggedEmbeddingsError("embeddings");
+    if (required.is_null())
+      return UntaggedEmbeddingsError("embeddings");
     embeddings = required;
   }
   if (embeddings) {

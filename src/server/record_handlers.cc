@@ -15,8 +15,8 @@ std::string RecordPath(const char* action) {
 }
 
 // Decode first (400/422), then resolve the collection (400 bad UUID, 404).
-Result<HttpResponse> Write(db::Engine* engine, const HttpRequest& request,
-                           const JsonElement& body, WriteKind kind) {
+Result<HttpResponse> Write(db::Engine* engine, const HttpRequest& request, const JsonElement& body,
+                           WriteKind kind) {
   KSDB_ASSIGN_OR_RETURN(WriteBatch batch, DecodeWriteBatch(body, kind));
   KSDB_ASSIGN_OR_RETURN(db::CollectionInfo collection, ResolveCollection(engine, request));
   switch (kind) {
@@ -53,8 +53,7 @@ Result<HttpResponse> QueryRecords(db::Engine* engine, const HttpRequest& request
                                   const JsonElement& body) {
   KSDB_ASSIGN_OR_RETURN(DecodedQuery decoded, DecodeQuery(body));
   KSDB_ASSIGN_OR_RETURN(db::CollectionInfo collection, ResolveCollection(engine, request));
-  KSDB_ASSIGN_OR_RETURN(std::vector<QueryHits> hits,
-                        engine->Query(collection.id, decoded.request));
+  KSDB_ASSIGN_OR_RETURN(std::vector<QueryHits> hits, engine->Query(collection.id, decoded.request));
   return JsonResponse(200, EncodeQueryResult(hits, decoded.request.include, decoded.include));
 }
 

@@ -32,7 +32,8 @@ void WriteHnsw(const HnswConfig& hnsw, JsonWriter* writer) {
 
 void WriteIds(const GetResult& records, JsonWriter* writer) {
   writer->BeginArray();
-  for (const std::string& id : records.ids) writer->String(id);
+  for (const std::string& id : records.ids)
+    writer->String(id);
   writer->EndArray();
 }
 
@@ -40,7 +41,8 @@ void WriteEmbeddings(const GetResult& records, JsonWriter* writer) {
   writer->BeginArray();
   for (const std::vector<float>& embedding : records.embeddings) {
     writer->BeginArray();
-    for (float value : embedding) writer->Float(value);
+    for (float value : embedding)
+      writer->Float(value);
     writer->EndArray();
   }
   writer->EndArray();
@@ -48,7 +50,8 @@ void WriteEmbeddings(const GetResult& records, JsonWriter* writer) {
 
 void WriteStrings(const std::vector<std::optional<std::string>>& values, JsonWriter* writer) {
   writer->BeginArray();
-  for (const auto& value : values) WriteOptionalString(value, writer);
+  for (const auto& value : values)
+    WriteOptionalString(value, writer);
   writer->EndArray();
 }
 
@@ -66,14 +69,16 @@ void WriteMetadatas(const std::vector<std::optional<Metadata>>& values, JsonWrit
 
 void WriteDistances(const std::vector<float>& distances, JsonWriter* writer) {
   writer->BeginArray();
-  for (float distance : distances) writer->Float(distance);
+  for (float distance : distances)
+    writer->Float(distance);
   writer->EndArray();
 }
 
 void WriteIncludeEcho(const std::vector<std::string>& include_echo, JsonWriter* writer) {
   writer->Key("include");
   writer->BeginArray();
-  for (const std::string& name : include_echo) writer->String(name);
+  for (const std::string& name : include_echo)
+    writer->String(name);
   writer->EndArray();
 }
 
@@ -113,9 +118,11 @@ size_t EstimateBytes(const GetResult& records, const Include& include) {
     bytes += records.embeddings.size() * records.embeddings[0].size() * 12;
   }
   if (include.documents) {
-    for (const auto& document : records.documents) bytes += document ? document->size() + 4 : 6;
+    for (const auto& document : records.documents)
+      bytes += document ? document->size() + 4 : 6;
   }
-  if (include.metadatas) bytes += records.metadatas.size() * 48;
+  if (include.metadatas)
+    bytes += records.metadatas.size() * 48;
   return bytes;
 }
 
@@ -130,7 +137,8 @@ void WriteQueryColumn(const char* key, bool included, const std::vector<QueryHit
     return;
   }
   writer->BeginArray();
-  for (const QueryHits& hit : hits) write_one(hit);
+  for (const QueryHits& hit : hits)
+    write_one(hit);
   writer->EndArray();
 }
 
@@ -205,7 +213,8 @@ std::string EncodeQueryResult(const std::vector<QueryHits>& hits, const Include&
                               const std::vector<std::string>& include_echo) {
   std::string out;
   size_t estimate = 128;
-  for (const QueryHits& hit : hits) estimate += EstimateBytes(hit.records, include);
+  for (const QueryHits& hit : hits)
+    estimate += EstimateBytes(hit.records, include);
   out.reserve(estimate);
   JsonWriter writer(&out);
   writer.BeginObject();

@@ -4,16 +4,20 @@ namespace ksdb::server {
 namespace {
 
 int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
   return -1;
 }
 
 // Splits "/a/b/" into {"a", "b", ""}; the leading slash is dropped.
 std::vector<std::string_view> SplitPath(std::string_view path) {
   std::vector<std::string_view> parts;
-  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  if (!path.empty() && path.front() == '/')
+    path.remove_prefix(1);
   size_t start = 0;
   while (true) {
     size_t slash = path.find('/', start);
@@ -31,7 +35,8 @@ bool IsParam(std::string_view segment) {
 }
 
 bool MethodMatches(std::string_view route_method, std::string_view method) {
-  if (route_method == "*" || route_method == method) return true;
+  if (route_method == "*" || route_method == method)
+    return true;
   return method == "HEAD" && route_method == "GET";
 }
 
@@ -59,7 +64,8 @@ std::string UrlDecode(std::string_view text, bool plus_is_space) {
 void Router::Add(std::string method, std::string_view pattern, Handler handler) {
   Route route;
   route.method = std::move(method);
-  for (std::string_view part : SplitPath(pattern)) route.segments.emplace_back(part);
+  for (std::string_view part : SplitPath(pattern))
+    route.segments.emplace_back(part);
   if (!route.segments.empty() && route.segments.back().starts_with("{*")) {
     route.catch_all = true;
   }
@@ -70,12 +76,14 @@ void Router::Add(std::string method, std::string_view pattern, Handler handler) 
 bool Router::MatchSegments(const Route& route, const std::vector<std::string_view>& parts,
                            StringPairs* params) {
   const size_t fixed = route.segments.size() - (route.catch_all ? 1 : 0);
-  if (route.catch_all ? parts.size() <= fixed : parts.size() != fixed) return false;
+  if (route.catch_all ? parts.size() <= fixed : parts.size() != fixed)
+    return false;
   params->clear();
   for (size_t i = 0; i < fixed; ++i) {
     const std::string& segment = route.segments[i];
     if (IsParam(segment)) {
-      if (parts[i].empty()) return false;
+      if (parts[i].empty())
+        return false;
       params->emplace_back(segment.substr(1, segment.size() - 2), UrlDecode(parts[i], false));
     } else if (segment != parts[i]) {
       return false;
@@ -90,7 +98,8 @@ Router::Match Router::Find(std::string_view method, std::string_view path) const
   StringPairs params;
   bool path_known = false;
   for (const Route& route : routes_) {
-    if (!MatchSegments(route, parts, &params)) continue;
+    if (!MatchSegments(route, parts, &params))
+      continue;
     if (MethodMatches(route.method, method)) {
       match.kind = MatchKind::kFound;
       match.handler = &route.handler;
@@ -98,12 +107,15 @@ Router::Match Router::Find(std::string_view method, std::string_view path) const
       return match;
     }
     path_known = true;
-    if (!match.allow.empty()) match.allow += ',';
+    if (!match.allow.empty())
+      match.allow += ',';
     match.allow += route.method;
-    if (route.method == "GET") match.allow += ",HEAD";
+    if (route.method == "GET")
+      match.allow += ",HEAD";
   }
   match.kind = path_known ? MatchKind::kMethodNotAllowed : MatchKind::kNotFound;
-  if (!path_known) match.allow.clear();
+  if (!path_known)
+    match.allow.clear();
   return match;
 }
 

@@ -3,8 +3,8 @@
 #include <chrono>
 #include <string>
 
-#include "server/handlers.h"
 #include "server/errors.h"
+#include "server/handlers.h"
 #include "server/json_writer.h"
 
 namespace ksdb::server {
@@ -64,7 +64,8 @@ void RegisterSystemRoutes(Router* router, ServerContext* context) {
   router->Add("GET", "/api/v2/version", PlainHandler(Version));
   router->Add("GET", "/api/v2/pre-flight-checks", PlainHandler(PreFlightChecks));
   router->Add("GET", "/api/v2/auth/identity", PlainHandler(Identity));
-  router->Add("POST", "/api/v2/reset", PlainHandler([context](const HttpRequest&) -> Result<HttpResponse> {
+  router->Add("POST", "/api/v2/reset",
+              PlainHandler([context](const HttpRequest&) -> Result<HttpResponse> {
                 KSDB_RETURN_IF_ERROR(context->engine->Reset());
                 return JsonResponse(200, "true");
               }));

@@ -96,10 +96,10 @@ TEST(ModifyCollectionDecodeTest, EmptyBodyIsNoOp) {
 }
 
 TEST(ModifyCollectionDecodeTest, DecodesAllFields) {
-  Result<db::ModifyCollectionRequest> request = Modify(
-      R"({"new_name":"n2","new_metadata":{"c":2,"gone":null},)"
-      R"("new_configuration":{"hnsw":{"ef_search":77,"resize_factor":2},)"
-      R"("spann":{"search_nprobe":3},"embedding_function":{"type":"legacy"}}})");
+  Result<db::ModifyCollectionRequest> request =
+      Modify(R"({"new_name":"n2","new_metadata":{"c":2,"gone":null},)"
+             R"("new_configuration":{"hnsw":{"ef_search":77,"resize_factor":2},)"
+             R"("spann":{"search_nprobe":3},"embedding_function":{"type":"legacy"}}})");
   ASSERT_TRUE(request.ok()) << request.status().ToString();
   EXPECT_EQ(*request->new_name, "n2");
   ASSERT_EQ(request->new_metadata->size(), 1u);  // null value dropped

@@ -44,7 +44,7 @@ TEST(JsonWriterFloatTest, MatchesChromaFloat32Examples) {
 
 TEST(JsonWriterFloatTest, Float32LayoutBoundaries) {
   EXPECT_EQ(F32(1e12f), "1000000000000.0");  // kk = 13: still plain
-  EXPECT_EQ(F32(1e13f), "1e13");            // kk = 14: exponent
+  EXPECT_EQ(F32(1e13f), "1e13");             // kk = 14: exponent
   EXPECT_EQ(F32(123456.7f), "123456.7");
   EXPECT_EQ(F32(1e-6f), "0.000001");  // kk = -5 > -6: plain
   EXPECT_EQ(F32(1.5e-7f), "1.5e-7");
@@ -56,11 +56,11 @@ TEST(JsonWriterFloatTest, MatchesChromaFloat64Examples) {
   EXPECT_EQ(F64(100.0), "100.0");
   EXPECT_EQ(F64(9223372036854775808.0), "9.223372036854776e18");
   EXPECT_EQ(F64(1.5), "1.5");
-  EXPECT_EQ(F64(1e16), "1e16");                  // kk = 17
-  EXPECT_EQ(F64(1e15), "1000000000000000.0");    // kk = 16
-  EXPECT_EQ(F64(0.0001), "0.0001");              // kk = -3
-  EXPECT_EQ(F64(0.00001), "0.00001");            // kk = -4
-  EXPECT_EQ(F64(0.000001), "1e-6");              // kk = -5
+  EXPECT_EQ(F64(1e16), "1e16");                // kk = 17
+  EXPECT_EQ(F64(1e15), "1000000000000000.0");  // kk = 16
+  EXPECT_EQ(F64(0.0001), "0.0001");            // kk = -3
+  EXPECT_EQ(F64(0.00001), "0.00001");          // kk = -4
+  EXPECT_EQ(F64(0.000001), "1e-6");            // kk = -5
   EXPECT_EQ(F64(-2.5e-300), "-2.5e-300");
   EXPECT_EQ(F64(0.1 + 0.2), "0.30000000000000004");
   EXPECT_EQ(F64(-0.0), "-0.0");
@@ -77,7 +77,8 @@ TEST(JsonWriterFloatTest, RandomFloatsRoundTrip) {
     uint32_t bits = rng();
     float value;
     std::memcpy(&value, &bits, sizeof(value));
-    if (!std::isfinite(value)) continue;
+    if (!std::isfinite(value))
+      continue;
     std::string text = F32(value);
     float parsed = std::strtof(text.c_str(), nullptr);
     ASSERT_EQ(std::memcmp(&parsed, &value, sizeof(float)), 0) << text;
@@ -90,7 +91,8 @@ TEST(JsonWriterFloatTest, RandomDoublesRoundTrip) {
     uint64_t bits = rng();
     double value;
     std::memcpy(&value, &bits, sizeof(value));
-    if (!std::isfinite(value)) continue;
+    if (!std::isfinite(value))
+      continue;
     std::string text = F64(value);
     double parsed = std::strtod(text.c_str(), nullptr);
     ASSERT_EQ(std::memcmp(&parsed, &value, sizeof(double)), 0) << text;
@@ -113,7 +115,9 @@ TEST(JsonWriterStringTest, KeepsValidUtf8) {
 
 TEST(JsonWriterStringTest, ReplacesInvalidUtf8) {
   const std::string kReplacement = "\xEF\xBF\xBD";
-  EXPECT_EQ(Str("a\xFF" "b"), "\"a" + kReplacement + "b\"");
+  EXPECT_EQ(Str("a\xFF"
+                "b"),
+            "\"a" + kReplacement + "b\"");
   EXPECT_EQ(Str("\xC3"), "\"" + kReplacement + "\"");                     // truncated
   EXPECT_EQ(Str("\xC0\xAF"), "\"" + kReplacement + kReplacement + "\"");  // overlong
   EXPECT_EQ(Str("\xED\xA0\x80"),
@@ -155,9 +159,8 @@ TEST(JsonWriterTest, WritesMetadataKinds) {
   std::string out;
   JsonWriter writer(&out);
   writer.WriteMetadata(metadata);
-  EXPECT_EQ(out,
-            R"({"s":"x","i":1,"f":100.0,"b":false,"ai":[1,2],"af":[1.5],"ab":[true,false],)"
-            R"("as":["p","q"]})");
+  EXPECT_EQ(out, R"({"s":"x","i":1,"f":100.0,"b":false,"ai":[1,2],"af":[1.5],"ab":[true,false],)"
+                 R"("as":["p","q"]})");
 }
 
 }  // namespace

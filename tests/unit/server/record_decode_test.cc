@@ -40,10 +40,10 @@ TEST(JsonBodyTest, SyntaxErrorsAre400) {
 }
 
 TEST(WriteBatchTest, DecodesFullAdd) {
-  Result<WriteBatch> batch = Write(
-      R"({"ids":["a","b"],"embeddings":[[1,2.5],[3,-4e-2]],"documents":["d",null],)"
-      R"("uris":[null,"u"],"metadatas":[{"k":1,"f":1.0,"s":"x","b":true},null],)"
-      R"("extra":1})");
+  Result<WriteBatch> batch =
+      Write(R"({"ids":["a","b"],"embeddings":[[1,2.5],[3,-4e-2]],"documents":["d",null],)"
+            R"("uris":[null,"u"],"metadatas":[{"k":1,"f":1.0,"s":"x","b":true},null],)"
+            R"("extra":1})");
   ASSERT_TRUE(batch.ok()) << batch.status().ToString();
   EXPECT_EQ(batch->ids, (std::vector<std::string>{"a", "b"}));
   ASSERT_TRUE(batch->embeddings.has_value());
@@ -123,8 +123,7 @@ TEST(WriteBatchTest, LengthMismatchIs400) {
   ExpectError(Write(R"({"ids":["a","b"],"embeddings":[[1]]})"), k400, kMessage);
   ExpectError(Write(R"({"ids":["a"],"embeddings":[[1]],"documents":[]})"), k400, kMessage);
   ExpectError(Write(R"({"ids":["a"],"embeddings":[[1]],"uris":["x","y"]})"), k400, kMessage);
-  ExpectError(Write(R"({"ids":["a"],"embeddings":[[1]],"metadatas":[null,null]})"), k400,
-              kMessage);
+  ExpectError(Write(R"({"ids":["a"],"embeddings":[[1]],"metadatas":[null,null]})"), k400, kMessage);
   ExpectError(Write(R"({"ids":["a"],"metadatas":[]})", WriteKind::kUpdate), k400, kMessage);
 }
 
@@ -171,8 +170,7 @@ TEST(WriteBatchTest, MetadataValueRules) {
   EXPECT_EQ(std::get<std::vector<int64_t>>(*patch[2].second), (std::vector<int64_t>{1, 2}));
   EXPECT_EQ(std::get<std::vector<double>>(*patch[3].second), (std::vector<double>{1, 2.5}));
   EXPECT_EQ(std::get<std::vector<bool>>(*patch[4].second), (std::vector<bool>{true}));
-  EXPECT_EQ(std::get<std::vector<std::string>>(*patch[5].second),
-            (std::vector<std::string>{"a"}));
+  EXPECT_EQ(std::get<std::vector<std::string>>(*patch[5].second), (std::vector<std::string>{"a"}));
 }
 
 TEST(WriteBatchTest, UpdateAllowsNullRowsAndNullValues) {

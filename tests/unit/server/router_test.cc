@@ -11,7 +11,8 @@ Handler Named(std::string name) {
   return [name](const HttpRequest& request) {
     HttpResponse response;
     response.body = name;
-    for (const auto& [key, value] : request.path_params) response.body += "|" + key + "=" + value;
+    for (const auto& [key, value] : request.path_params)
+      response.body += "|" + key + "=" + value;
     return response;
   };
 }
@@ -82,9 +83,7 @@ TEST_F(RouterTest, CatchAllMatchesAnyDepthAndMethod) {
 }
 
 TEST_F(RouterTest, ThrowingHandlerBecomes500) {
-  router_.Add("GET", "/boom", [](const HttpRequest&) -> HttpResponse {
-    throw std::bad_alloc();
-  });
+  router_.Add("GET", "/boom", [](const HttpRequest&) -> HttpResponse { throw std::bad_alloc(); });
   HttpResponse response = Run("GET", "/boom");
   EXPECT_EQ(response.status, 500);
   EXPECT_EQ(response.body, R"({"error":"InternalError","message":"Internal error"})");
