@@ -60,11 +60,7 @@ if [[ "$TARGET" != reference ]]; then
     KSDB_BIN="$BUILD_DIR/src/cli/ksdb"
     if ((BUILD)); then
       log "building ksdb (Release) in $BUILD_DIR"
-      # GCC 12 at -O3 reports a false -Wrestrict inside libstdc++'s
-      # operator+(const char*, std::string&&) (GCC bug 105329), which -Werror
-      # turns into a failed Release build; keep it a warning here.
-      KSDB_BUILD_TYPE=Release "$ROOT/scripts/build.sh" "$BUILD_DIR" -DKSDB_BUILD_TESTS=OFF \
-        -DCMAKE_CXX_FLAGS=-Wno-error=restrict >&2
+      KSDB_BUILD_TYPE=Release "$ROOT/scripts/build.sh" "$BUILD_DIR" -DKSDB_BUILD_TESTS=OFF >&2
     fi
   fi
   if [[ ! -x "$KSDB_BIN" ]]; then
