@@ -59,7 +59,9 @@ struct CollectionInfo {
 
 struct CreateCollectionRequest {
   std::string name;
-  Metadata metadata;  // empty = none
+  // Empty = none. The engine cannot tell `{}` from null; the server rejects `{}`
+  // ("Metadata cannot be empty") before calling CreateCollection.
+  Metadata metadata;
   // nullopt: no hnsw block was given, so legacy `hnsw:*` metadata keys apply
   // (spec §7.1). The embedding function is carried separately.
   std::optional<HnswConfig> hnsw;
@@ -162,7 +164,8 @@ class Engine {
 
   // --- records (collection addressed by canonical UUID) ---
   // Existing ids are skipped silently; duplicate ids in the batch give
-  // DuplicateId; embeddings required (InvalidArgument otherwise).
+  // DuplicateId; embeddings required (InvalidArgument otherwise; the server
+  // answers a missing field with 422 before reaching the engine).
   virtual Status Add(const std::string& collection_id, const WriteBatch& batch) = 0;
   // Insert new ids, merge-update existing ones; duplicates: last wins.
   virtual Status Upsert(const std::string& collection_id, const WriteBatch& batch) = 0;
