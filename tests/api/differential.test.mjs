@@ -122,10 +122,19 @@ const STEPS = [
 ];
 
 // Sorts object keys recursively (metadata key order is unspecified), rounds
-// non-integer numbers to float32 precision and blanks UUIDs.
+// non-integer numbers to float32 precision and blanks UUIDs. Inside a
+// `metadatas` list an empty object counts as null: the reference reports {}
+// for a record that has a uri (stored as a hidden metadata key) but no
+// metadata, ksdb reports null (a documented difference, see README).
+function normaliseMetadatas(list) {
+  const one = (m) => (m && typeof m === 'object' && !Array.isArray(m) && Object.keys(m).length === 0 ? null : m);
+  return list.map((m) => (Array.isArray(m) ? m.map(one) : one(m)));
+}
+
 function normalise(v) {
   if (Array.isArray(v)) return v.map(normalise);
   if (v && typeof v === 'object') {
+    if (Array.isArray(v.metadatas)) v = { ...v, metadatas: normaliseMetadatas(v.metadatas) };
     const out = {};
     for (const k of Object.keys(v).sort()) out[k] = normalise(v[k]);
     return out;
