@@ -34,6 +34,17 @@ std::span<const float> EmbeddingRow(const EmbeddingColumn& column, size_t i) {
 
 }  // namespace
 
+storage::CollectionRow ToCollectionRow(const CollectionInfo& info) {
+  return {info.id,       info.name,   info.tenant,   info.database,
+          info.metadata, info.config, info.dimension};
+}
+
+Collection::Slot Collection::SlotFromRow(storage::RecordRow&& row) {
+  return Slot{std::move(row.record_id), row.position,          row.seq,
+              std::move(row.document),  std::move(row.uri),    std::move(row.metadata),
+              row.created_at_us,        row.updated_at_us};
+}
+
 Collection::Collection(CollectionInfo info) : id_(info.id), info_(std::move(info)) {}
 
 CollectionInfo Collection::Info() const {
@@ -60,14 +71,11 @@ Status Collection::Load(storage::RecordStore* store) {
                                 " has an embedding of the wrong dimension");
     }
     InternalId slot = AllocateSlot();
-    Slot& s = slots_[slot];
-    s = Slot{std::move(row.record_id), row.position, row.seq, std::move(row.document),
-             std::move(row.uri), std::move(row.metadata), row.created_at_us, row.updated_at_us,
-             true};
+    batch_vectors.insert(batch_vectors.end(), row.embedding.begin(), row.embedding.end());
+    Slot& s = slots_[slot] = SlotFromRow(std::move(row));
     id_to_slot_.emplace(s.record_id, slot);
     order_.emplace(s.position, slot);
     batch_ids.push_back(slot);
-    batch_vectors.insert(batch_vectors.end(), row.embedding.begin(), row.embedding.end());
     return batch_ids.size() >= 4096 ? flush() : Status::Ok();
   });
   KSDB_RETURN_IF_ERROR(scan);
@@ -103,25 +111,13 @@ void Collection::FreeSlot(InternalId slot) {
   free_slots_.push_back(slot);
 }
 
-Status Collection::Add(const WriteBatch& batch, SequencedWriter* writer) {
-  KSDB_RETURN_IF_ERROR(ValidateWriteBatch(batch, WriteKind::kAdd));
+Status Collection::Write(const WriteBatch& batch, WriteKind kind, SequencedWriter* writer) {
+  KSDB_RETURN_IF_ERROR(ValidateWriteBatch(batch, kind));
   std::unique_lock<std::shared_mutex> lock(mu_);
-  return WriteBatchLocked(batch, WriteKind::kAdd, writer);
+  return WriteLocked(batch, kind, writer);
 }
 
-Status Collection::Upsert(const WriteBatch& batch, SequencedWriter* writer) {
-  KSDB_RETURN_IF_ERROR(ValidateWriteBatch(batch, WriteKind::kUpsert));
-  std::unique_lock<std::shared_mutex> lock(mu_);
-  return WriteBatchLocked(batch, WriteKind::kUpsert, writer);
-}
-
-Status Collection::Update(const WriteBatch& batch, SequencedWriter* writer) {
-  KSDB_RETURN_IF_ERROR(ValidateWriteBatch(batch, WriteKind::kUpdate));
-  std::unique_lock<std::shared_mutex> lock(mu_);
-  return WriteBatchLocked(batch, WriteKind::kUpdate, writer);
-}
-
-Status Collection::WriteBatchLocked(const WriteBatch& batch, WriteKind kind,
+Status Collection::WriteLocked(const WriteBatch& batch, WriteKind kind,
                                     SequencedWriter* writer) {
   KSDB_RETURN_IF_ERROR(CheckAlive());
   const bool has_embeddings = batch.embeddings.has_value() && batch.embeddings->dim > 0;
@@ -205,11 +201,9 @@ void Collection::PlanMerge(const WriteBatch& batch, size_t i, size_t r, PlannedW
 
 Status Collection::Commit(PlannedWrite* plan, WriteScope* scope) {
   if (plan->new_dimension) {
-    storage::CollectionRow row;
     CollectionInfo info = Info();
-    row = storage::CollectionRow{info.id, info.name, info.tenant, info.database, info.metadata,
-                                 info.config, plan->new_dimension};
-    KSDB_RETURN_IF_ERROR(scope->txn().PutCollection(row));
+    info.dimension = plan->new_dimension;
+    KSDB_RETURN_IF_ERROR(scope->txn().PutCollection(ToCollectionRow(info)));
   }
   KSDB_RETURN_IF_ERROR(scope->txn().PutRecords(id_, plan->rows));
   return scope->Commit();
@@ -237,9 +231,7 @@ void Collection::Apply(PlannedWrite&& plan) {
       index_ids.push_back(slot);
       index_vectors.insert(index_vectors.end(), row.embedding.begin(), row.embedding.end());
     }
-    slots_[slot] = Slot{std::move(row.record_id), row.position, row.seq, std::move(row.document),
-                        std::move(row.uri), std::move(row.metadata), row.created_at_us,
-                        row.updated_at_us, true};
+    slots_[slot] = SlotFromRow(std::move(row));
   }
   // Cannot fail: sizes and finiteness were validated before the commit.
   Status s = index_->Upsert(index_ids, index_vectors);
@@ -288,28 +280,43 @@ bool Collection::SlotMatches(InternalId slot, const std::optional<filter::WhereF
   return true;
 }
 
+template <typename Visit>
+void Collection::VisitMatches(const std::optional<std::vector<std::string>>& ids,
+                              const std::optional<filter::WhereFilter>& where,
+                              const std::optional<filter::DocumentFilter>& doc,
+                              Visit visit) const {
+  if (!ids) {
+    for (const auto& [position, slot] : order_) {
+      if (SlotMatches(slot, where, doc) && !visit(slot)) return;
+    }
+    return;
+  }
+  std::vector<InternalId> found;
+  std::unordered_set<InternalId> seen;
+  for (const std::string& record_id : *ids) {
+    auto it = id_to_slot_.find(record_id);
+    if (it != id_to_slot_.end() && seen.insert(it->second).second &&
+        SlotMatches(it->second, where, doc)) {
+      found.push_back(it->second);
+    }
+  }
+  std::sort(found.begin(), found.end(), [this](InternalId a, InternalId b) {
+    return slots_[a].position < slots_[b].position;
+  });
+  for (InternalId slot : found) {
+    if (!visit(slot)) return;
+  }
+}
+
 std::vector<InternalId> Collection::MatchingSlots(
     const std::optional<std::vector<std::string>>& ids,
     const std::optional<filter::WhereFilter>& where,
     const std::optional<filter::DocumentFilter>& doc) const {
   std::vector<InternalId> out;
-  if (ids) {
-    std::unordered_set<InternalId> seen;
-    for (const std::string& record_id : *ids) {
-      auto it = id_to_slot_.find(record_id);
-      if (it != id_to_slot_.end() && seen.insert(it->second).second &&
-          SlotMatches(it->second, where, doc)) {
-        out.push_back(it->second);
-      }
-    }
-    std::sort(out.begin(), out.end(), [this](InternalId a, InternalId b) {
-      return slots_[a].position < slots_[b].position;
-    });
-    return out;
-  }
-  for (const auto& [position, slot] : order_) {
-    if (SlotMatches(slot, where, doc)) out.push_back(slot);
-  }
+  VisitMatches(ids, where, doc, [&out](InternalId slot) {
+    out.push_back(slot);
+    return true;
+  });
   return out;
 }
 
@@ -332,27 +339,16 @@ Result<GetResult> Collection::Get(const GetRequest& request) const {
   KSDB_RETURN_IF_ERROR(CheckAlive());
   GetResult result;
   if (request.limit && *request.limit == 0) return result;
-  const bool filtered = request.ids || request.where || request.where_document;
   size_t skipped = 0;
   const size_t limit = request.limit ? *request.limit : SIZE_MAX;
-  auto take = [&](InternalId slot) {
+  VisitMatches(request.ids, request.where, request.where_document, [&](InternalId slot) {
     if (skipped < request.offset) {
       ++skipped;
       return true;
     }
     AppendRecord(slot, request.include, &result);
     return result.ids.size() < limit;
-  };
-  if (filtered) {
-    for (InternalId slot : MatchingSlots(request.ids, request.where, request.where_document)) {
-      if (!take(slot)) break;
-    }
-  } else {
-    // Unfiltered: walk storage order directly so offset/limit stay cheap.
-    for (const auto& [position, slot] : order_) {
-      if (!take(slot)) break;
-    }
-  }
+  });
   return result;
 }
 
@@ -367,7 +363,7 @@ Result<std::vector<QueryHits>> Collection::Query(const QueryRequest& request) co
   }
   std::vector<QueryHits> out(request.num_queries);
   if (request.num_queries == 0 || !index_ || request.n_results == 0) return out;
-  if (request.num_queries > 0 && request.dim == 0) {
+  if (request.dim == 0) {
     return Status::InvalidArgument(
         "Validation error: query_embeddings: Each embedding must have at least 1 dimension");
   }
@@ -398,9 +394,7 @@ Status Collection::Modify(CollectionInfo info, SequencedWriter* writer) {
   KSDB_RETURN_IF_ERROR(CheckAlive());
   info.dimension = Info().dimension;
   KSDB_ASSIGN_OR_RETURN(WriteScope scope, writer->Begin());
-  KSDB_RETURN_IF_ERROR(scope.txn().PutCollection(storage::CollectionRow{
-      info.id, info.name, info.tenant, info.database, info.metadata, info.config,
-      info.dimension}));
+  KSDB_RETURN_IF_ERROR(scope.txn().PutCollection(ToCollectionRow(info)));
   KSDB_RETURN_IF_ERROR(scope.Commit());
   std::lock_guard<std::mutex> info_lock(info_mu_);
   info_ = std::move(info);

@@ -32,6 +32,9 @@
 
 namespace ksdb::db {
 
+// The catalog row of a collection as the store keeps it.
+storage::CollectionRow ToCollectionRow(const CollectionInfo& info);
+
 class Collection {
  public:
   explicit Collection(CollectionInfo info);
@@ -43,9 +46,8 @@ class Collection {
   // Loads every stored record (called once, before the collection is shared).
   Status Load(storage::RecordStore* store);
 
-  Status Add(const WriteBatch& batch, SequencedWriter* writer);
-  Status Upsert(const WriteBatch& batch, SequencedWriter* writer);
-  Status Update(const WriteBatch& batch, SequencedWriter* writer);
+  // add / upsert / update of `batch`, as `kind` says (Engine::Add etc.).
+  Status Write(const WriteBatch& batch, WriteKind kind, SequencedWriter* writer);
   Result<uint64_t> Delete(const DeleteRequest& request, SequencedWriter* writer);
   uint64_t Count() const;
   Result<GetResult> Get(const GetRequest& request) const;
@@ -77,19 +79,19 @@ class Collection {
     Metadata metadata;
     int64_t created_at_us = 0;
     int64_t updated_at_us = 0;
-    bool live = false;
   };
+  static Slot SlotFromRow(storage::RecordRow&& row);
 
   // A write that has been validated and turned into store rows plus the
   // in-memory changes to make once the rows are committed.
   struct PlannedWrite {
     std::vector<storage::RecordRow> rows;
-    std::vector<InternalId> slots;       // per row: target slot (new slots pre-reserved)
+    std::vector<InternalId> slots;       // per row: its slot, or kNewSlot for an insert
     std::vector<uint8_t> embedding_set;  // per row: whether its embedding changes
     std::optional<uint32_t> new_dimension;
   };
 
-  Status WriteBatchLocked(const WriteBatch& batch, WriteKind kind, SequencedWriter* writer);
+  Status WriteLocked(const WriteBatch& batch, WriteKind kind, SequencedWriter* writer);
   Status CheckAlive() const;
   Status CheckDimension(size_t dim) const;
   // Appends a row for a new record from entry `i`.
@@ -105,7 +107,14 @@ class Collection {
   InternalId AllocateSlot();
   void FreeSlot(InternalId slot);
 
-  // Slots passing ids/where/where_document, in storage order.
+  // Calls `visit(slot)` for each slot passing ids/where/where_document, in
+  // storage order, until it returns false. Without ids it walks the storage
+  // order directly, so a limit stops the scan early.
+  template <typename Visit>
+  void VisitMatches(const std::optional<std::vector<std::string>>& ids,
+                    const std::optional<filter::WhereFilter>& where,
+                    const std::optional<filter::DocumentFilter>& doc, Visit visit) const;
+  // All slots VisitMatches would visit.
   std::vector<InternalId> MatchingSlots(const std::optional<std::vector<std::string>>& ids,
                                         const std::optional<filter::WhereFilter>& where,
                                         const std::optional<filter::DocumentFilter>& doc) const;

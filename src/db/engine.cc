@@ -22,11 +22,6 @@ namespace {
 using CollectionKey = std::tuple<std::string, std::string, std::string>;  // tenant, db, name
 using DatabaseKey = std::pair<std::string, std::string>;                  // tenant, name
 
-storage::CollectionRow ToRow(const CollectionInfo& info) {
-  return {info.id, info.name, info.tenant, info.database, info.metadata, info.config,
-          info.dimension};
-}
-
 CollectionInfo FromRow(storage::CollectionRow row) {
   return {std::move(row.id),       std::move(row.name),   std::move(row.tenant),
           std::move(row.database), std::move(row.metadata), std::move(row.config),
@@ -107,6 +102,7 @@ class EngineImpl final : public Engine {
   Status DropCollectionsLocked(const std::vector<std::shared_ptr<Collection>>& victims,
                                const std::function<Status(storage::WriteTransaction&)>& extra);
   Result<HnswConfig> ResolveHnsw(const CreateCollectionRequest& request) const;
+  Status WriteRecords(const std::string& collection_id, const WriteBatch& batch, WriteKind kind);
 
   const EngineOptions options_;
   std::unique_ptr<DataDirLock> lock_;
@@ -297,7 +293,7 @@ Result<CollectionInfo> EngineImpl::CreateCollection(const std::string& tenant,
   CollectionInfo info{NewUuidV4(), request.name, tenant, database, request.metadata,
                       CollectionConfig{hnsw, request.embedding_function_json}, std::nullopt};
   KSDB_ASSIGN_OR_RETURN(WriteScope scope, writer_.Begin());
-  KSDB_RETURN_IF_ERROR(scope.txn().PutCollection(ToRow(info)));
+  KSDB_RETURN_IF_ERROR(scope.txn().PutCollection(ToCollectionRow(info)));
   KSDB_RETURN_IF_ERROR(scope.Commit());
   collection_names_[{tenant, database, info.name}] = info.id;
   collections_[info.id] = std::make_shared<Collection>(info);
@@ -392,19 +388,22 @@ Status EngineImpl::DeleteCollection(const std::string& tenant, const std::string
 
 // --- records ---
 
-Status EngineImpl::Add(const std::string& collection_id, const WriteBatch& batch) {
+Status EngineImpl::WriteRecords(const std::string& collection_id, const WriteBatch& batch,
+                                WriteKind kind) {
   KSDB_ASSIGN_OR_RETURN(auto collection, FindById(collection_id));
-  return collection->Add(batch, &writer_);
+  return collection->Write(batch, kind, &writer_);
+}
+
+Status EngineImpl::Add(const std::string& collection_id, const WriteBatch& batch) {
+  return WriteRecords(collection_id, batch, WriteKind::kAdd);
 }
 
 Status EngineImpl::Upsert(const std::string& collection_id, const WriteBatch& batch) {
-  KSDB_ASSIGN_OR_RETURN(auto collection, FindById(collection_id));
-  return collection->Upsert(batch, &writer_);
+  return WriteRecords(collection_id, batch, WriteKind::kUpsert);
 }
 
 Status EngineImpl::Update(const std::string& collection_id, const WriteBatch& batch) {
-  KSDB_ASSIGN_OR_RETURN(auto collection, FindById(collection_id));
-  return collection->Update(batch, &writer_);
+  return WriteRecords(collection_id, batch, WriteKind::kUpdate);
 }
 
 Result<uint64_t> EngineImpl::Delete(const std::string& collection_id,

@@ -116,18 +116,25 @@ Status ValidateCollectionName(const std::string& name, const char* field) {
   return Status::Ok();
 }
 
-Status ValidateTenantName(const std::string& name) {
+namespace {
+
+// Chroma's only rule for tenant and database names: at least 3 characters.
+Status ValidateMinLength(const std::string& name, const char* field, const char* kind) {
   if (name.size() < 3) {
-    return Status::InvalidArgument("Validation error: name: tenant name must be at least 3 characters, got \"" + name + "\"");
+    return Status::InvalidArgument(std::string("Validation error: ") + field + ": " + kind +
+                                   " name must be at least 3 characters, got \"" + name + "\"");
   }
   return Status::Ok();
 }
 
+}  // namespace
+
+Status ValidateTenantName(const std::string& name) {
+  return ValidateMinLength(name, "name", "tenant");
+}
+
 Status ValidateDatabaseName(const std::string& name) {
-  if (name.size() < 3) {
-    return Status::InvalidArgument("Validation error: database_name: database name must be at least 3 characters, got \"" + name + "\"");
-  }
-  return Status::Ok();
+  return ValidateMinLength(name, "database_name", "database");
 }
 
 Status ValidateMetadata(const Metadata& metadata) {
