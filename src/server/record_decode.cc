@@ -1,6 +1,7 @@
 #include "server/record_decode.h"
 
 #include <array>
+#include <initializer_list>
 #include <string_view>
 #include <utility>
 
@@ -117,47 +118,45 @@ Result<std::optional<uint32_t>> DecodeOptionalU32(const JsonObject& object, std:
   return std::optional<uint32_t>(number);
 }
 
-DecodedInclude DefaultInclude(std::initializer_list<std::string_view> names) {
-  DecodedInclude include;
-  include.flags = Include{.embeddings = false,
-                          .documents = false,
-                          .uris = false,
-                          .metadatas = false,
-                          .distances = false};
-  for (std::string_view name : names) {
-    include.names.emplace_back(name);
-    for (const IncludeName& known : kIncludeNames) {
-      if (known.name == name)
-        include.flags.*known.flag = true;
+// Every flag off; the include names then switch flags on.
+constexpr Include kNoInclude{
+    .embeddings = false, .documents = false, .uris = false, .metadatas = false, .distances = false};
+
+// Sets the flag `name` in `*flags`; false when the name is not a known one.
+bool SetIncludeFlag(std::string_view name, Include* flags) {
+  for (const IncludeName& known : kIncludeNames) {
+    if (known.name == name) {
+      flags->*known.flag = true;
+      return true;
     }
   }
-  return include;
+  return false;
 }
 
-}  // namespace
+// The include list as sent (echoed verbatim) and as flags.
+struct DecodedInclude {
+  std::vector<std::string> names;
+  Include flags = kNoInclude;
+};
 
-Result<DecodedInclude> DecodeInclude(const JsonObject& object, const DecodedInclude& defaults) {
-  if (!HasField(object, "include"))
-    return defaults;
-  JsonElement value = object.at_key("include").value_unsafe();
-  KSDB_ASSIGN_OR_RETURN(JsonArray array, AsArray(value, "include"));
+// Parses the include list; when the field is absent the list is `defaults`.
+// An explicit null is a 422, as in Chroma.
+Result<DecodedInclude> DecodeInclude(const JsonObject& object,
+                                     std::initializer_list<std::string_view> defaults) {
   DecodedInclude include;
-  include.flags = Include{.embeddings = false,
-                          .documents = false,
-                          .uris = false,
-                          .metadatas = false,
-                          .distances = false};
+  JsonElement value;
+  if (object.at_key("include").get(value) != simdjson::SUCCESS) {
+    for (std::string_view name : defaults) {
+      SetIncludeFlag(name, &include.flags);
+      include.names.emplace_back(name);
+    }
+    return include;
+  }
+  KSDB_ASSIGN_OR_RETURN(JsonArray array, AsArray(value, "include"));
   size_t index = 0;
   for (JsonElement item : array) {
     KSDB_ASSIGN_OR_RETURN(std::string_view name, AsString(item, IndexPath("include", index)));
-    bool known_name = false;
-    for (const IncludeName& known : kIncludeNames) {
-      if (known.name == name) {
-        include.flags.*known.flag = true;
-        known_name = true;
-      }
-    }
-    if (!known_name) {
+    if (!SetIncludeFlag(name, &include.flags)) {
       return ShapeError(IndexPath("include", index) + ": unknown variant `" + std::string(name) +
                         "`, expected one of `distances`, `documents`, `embeddings`, "
                         "`metadatas`, `uris`");
@@ -167,6 +166,8 @@ Result<DecodedInclude> DecodeInclude(const JsonObject& object, const DecodedIncl
   }
   return include;
 }
+
+}  // namespace
 
 Result<WriteBatch> DecodeWriteBatch(const JsonElement& body, WriteKind kind) {
   KSDB_ASSIGN_OR_RETURN(JsonObject object, BodyObject(body, "AddCollectionRecordsPayload"));
@@ -216,8 +217,7 @@ Result<DecodedGet> DecodeGet(const JsonElement& body) {
   KSDB_ASSIGN_OR_RETURN(decoded.request.limit, DecodeOptionalU32(object, "limit"));
   KSDB_ASSIGN_OR_RETURN(std::optional<uint32_t> offset, DecodeOptionalU32(object, "offset"));
   decoded.request.offset = offset.value_or(0);
-  KSDB_ASSIGN_OR_RETURN(DecodedInclude include,
-                        DecodeInclude(object, DefaultInclude({"documents", "metadatas"})));
+  KSDB_ASSIGN_OR_RETURN(DecodedInclude include, DecodeInclude(object, {"documents", "metadatas"}));
   decoded.request.include = include.flags;
   decoded.request.include.distances = false;  // get never returns distances
   decoded.include = std::move(include.names);
@@ -235,9 +235,8 @@ Result<DecodedQuery> DecodeQuery(const JsonElement& body) {
   KSDB_ASSIGN_OR_RETURN(RawFilters raw, DecodeRawFilters(object));
   KSDB_ASSIGN_OR_RETURN(std::optional<uint32_t> n_results, DecodeOptionalU32(object, "n_results"));
   decoded.request.n_results = n_results.value_or(10);
-  KSDB_ASSIGN_OR_RETURN(
-      DecodedInclude include,
-      DecodeInclude(object, DefaultInclude({"documents", "metadatas", "distances"})));
+  KSDB_ASSIGN_OR_RETURN(DecodedInclude include,
+                        DecodeInclude(object, {"documents", "metadatas", "distances"}));
   decoded.request.include = include.flags;
   decoded.include = std::move(include.names);
   KSDB_ASSIGN_OR_RETURN(JsonElement embeddings, RequiredField(object, "query_embeddings"));

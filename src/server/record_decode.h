@@ -19,12 +19,6 @@ enum class WriteKind { kAdd, kUpsert, kUpdate };
 // update accepts null embedding rows. Lengths must all equal len(ids).
 Result<WriteBatch> DecodeWriteBatch(const JsonElement& body, WriteKind kind);
 
-// The include list as sent (echoed verbatim) and as flags.
-struct DecodedInclude {
-  std::vector<std::string> names;
-  Include flags;
-};
-
 struct DecodedGet {
   db::GetRequest request;
   std::vector<std::string> include;  // echoed in the response
@@ -38,9 +32,6 @@ struct DecodedQuery {
 Result<DecodedQuery> DecodeQuery(const JsonElement& body);
 
 Result<db::DeleteRequest> DecodeDelete(const JsonElement& body);
-
-// Parses an include list; nullopt input means "absent" and yields `defaults`.
-Result<DecodedInclude> DecodeInclude(const JsonObject& object, const DecodedInclude& defaults);
 
 }  // namespace ksdb::server
 
