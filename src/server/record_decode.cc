@@ -73,13 +73,6 @@ Result<std::optional<std::vector<std::string>>> DecodeOptionalIds(const JsonObje
   return std::optional<std::vector<std::string>>(std::move(list));
 }
 
-// The three filters shared by get, query and delete.
-struct Filters {
-  std::optional<std::vector<std::string>> ids;
-  std::optional<filter::WhereFilter> where;
-  std::optional<filter::DocumentFilter> where_document;
-};
-
 // Shape-decodes ids; the where clauses stay as JSON until ParseFilters.
 struct RawFilters {
   std::optional<std::vector<std::string>> ids;
@@ -95,19 +88,20 @@ Result<RawFilters> DecodeRawFilters(const JsonObject& object) {
   return raw;
 }
 
-// Compiles the where clauses; their errors are semantic (400), so this runs
-// after every shape check of the body.
-Result<Filters> ParseFilters(RawFilters raw) {
-  Filters filters;
-  filters.ids = std::move(raw.ids);
+// Moves the filters shared by get, query and delete into `request`, compiling
+// the where clauses. Their errors are semantic (400), so this runs after every
+// shape check of the body.
+template <typename Request>
+Status ParseFilters(RawFilters raw, Request* request) {
+  request->ids = std::move(raw.ids);
   if (raw.where) {
-    KSDB_ASSIGN_OR_RETURN(filters.where, filter::WhereFilter::Parse(*raw.where));
+    KSDB_ASSIGN_OR_RETURN(request->where, filter::WhereFilter::Parse(*raw.where));
   }
   if (raw.where_document) {
-    KSDB_ASSIGN_OR_RETURN(filters.where_document,
+    KSDB_ASSIGN_OR_RETURN(request->where_document,
                           filter::DocumentFilter::Parse(*raw.where_document));
   }
-  return filters;
+  return Status::Ok();
 }
 
 Result<std::optional<uint32_t>> DecodeOptionalU32(const JsonObject& object, std::string_view key) {
@@ -221,10 +215,7 @@ Result<DecodedGet> DecodeGet(const JsonElement& body) {
   decoded.request.include = include.flags;
   decoded.request.include.distances = false;  // get never returns distances
   decoded.include = std::move(include.names);
-  KSDB_ASSIGN_OR_RETURN(Filters filters, ParseFilters(std::move(raw)));
-  decoded.request.ids = std::move(filters.ids);
-  decoded.request.where = std::move(filters.where);
-  decoded.request.where_document = std::move(filters.where_document);
+  KSDB_RETURN_IF_ERROR(ParseFilters(std::move(raw), &decoded.request));
   return decoded;
 }
 
@@ -247,10 +238,7 @@ Result<DecodedQuery> DecodeQuery(const JsonElement& body) {
   decoded.request.num_queries = column.present.size();
   decoded.request.dim = column.dim;
   decoded.request.embeddings = std::move(column.values);
-  KSDB_ASSIGN_OR_RETURN(Filters filters, ParseFilters(std::move(raw)));
-  decoded.request.ids = std::move(filters.ids);
-  decoded.request.where = std::move(filters.where);
-  decoded.request.where_document = std::move(filters.where_document);
+  KSDB_RETURN_IF_ERROR(ParseFilters(std::move(raw), &decoded.request));
   return decoded;
 }
 
@@ -261,11 +249,8 @@ Result<db::DeleteRequest> DecodeDelete(const JsonElement& body) {
     return Status::InvalidArgument(
         "Validation error: ids, where: Either ids or where must be specified");
   }
-  KSDB_ASSIGN_OR_RETURN(Filters filters, ParseFilters(std::move(raw)));
   db::DeleteRequest request;
-  request.ids = std::move(filters.ids);
-  request.where = std::move(filters.where);
-  request.where_document = std::move(filters.where_document);
+  KSDB_RETURN_IF_ERROR(ParseFilters(std::move(raw), &request));
   return request;
 }
 
