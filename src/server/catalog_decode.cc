@@ -45,18 +45,28 @@ Status CheckKnownKeys(const JsonObject& object, std::string_view path,
   return Status::Ok();
 }
 
-Status SetU32(const JsonObject& object, std::string_view key, std::string_view path,
-              uint32_t* out) {
+// Sets `*out` (a uint32_t or an optional<uint32_t>) from the u32 field `key`
+// when it is present.
+template <typename T>
+Status SetU32(const JsonObject& object, std::string_view key, std::string_view path, T* out) {
   if (auto value = OptionalField(object, key)) {
     KSDB_ASSIGN_OR_RETURN(*out, AsU32(*value, std::string(path) + "." + std::string(key)));
   }
   return Status::Ok();
 }
 
-Status SetOptionalU32(const JsonObject& object, std::string_view key, std::string_view path,
-                      std::optional<uint32_t>* out) {
-  if (auto value = OptionalField(object, key)) {
-    KSDB_ASSIGN_OR_RETURN(*out, AsU32(*value, std::string(path) + "." + std::string(key)));
+// The hnsw keys that create and modify both accept, into an HnswConfig or an
+// HnswConfigPatch.
+template <typename Config>
+Status DecodeHnswTunables(const JsonObject& object, std::string_view path, Config* config) {
+  KSDB_RETURN_IF_ERROR(SetU32(object, "ef_search", path, &config->ef_search));
+  KSDB_RETURN_IF_ERROR(SetU32(object, "max_neighbors", path, &config->max_neighbors));
+  KSDB_RETURN_IF_ERROR(SetU32(object, "num_threads", path, &config->num_threads));
+  KSDB_RETURN_IF_ERROR(SetU32(object, "sync_threshold", path, &config->sync_threshold));
+  KSDB_RETURN_IF_ERROR(SetU32(object, "batch_size", path, &config->batch_size));
+  if (auto resize = OptionalField(object, "resize_factor")) {
+    KSDB_ASSIGN_OR_RETURN(config->resize_factor,
+                          AsF64(*resize, std::string(path) + ".resize_factor"));
   }
   return Status::Ok();
 }
@@ -80,14 +90,7 @@ Result<HnswConfig> DecodeCreateHnsw(const JsonElement& value) {
     KSDB_ASSIGN_OR_RETURN(config.space, DecodeSpace(*space, "configuration.hnsw.space"));
   }
   KSDB_RETURN_IF_ERROR(SetU32(object, "ef_construction", kPath, &config.ef_construction));
-  KSDB_RETURN_IF_ERROR(SetU32(object, "ef_search", kPath, &config.ef_search));
-  KSDB_RETURN_IF_ERROR(SetU32(object, "max_neighbors", kPath, &config.max_neighbors));
-  KSDB_RETURN_IF_ERROR(SetU32(object, "num_threads", kPath, &config.num_threads));
-  KSDB_RETURN_IF_ERROR(SetU32(object, "sync_threshold", kPath, &config.sync_threshold));
-  KSDB_RETURN_IF_ERROR(SetU32(object, "batch_size", kPath, &config.batch_size));
-  if (auto resize = OptionalField(object, "resize_factor")) {
-    KSDB_ASSIGN_OR_RETURN(config.resize_factor, AsF64(*resize, "configuration.hnsw.resize_factor"));
-  }
+  KSDB_RETURN_IF_ERROR(DecodeHnswTunables(object, kPath, &config));
   return config;
 }
 
@@ -138,16 +141,7 @@ Result<CollectionConfigPatch> DecodeConfigurationPatch(const JsonElement& value)
   if (auto hnsw_value = OptionalField(object, "hnsw")) {
     KSDB_ASSIGN_OR_RETURN(JsonObject hnsw, AsObject(*hnsw_value, kPath));
     KSDB_RETURN_IF_ERROR(CheckKnownKeys(hnsw, kPath, kModifyHnswKeys));
-    HnswConfigPatch& out = patch.hnsw;
-    KSDB_RETURN_IF_ERROR(SetOptionalU32(hnsw, "ef_search", kPath, &out.ef_search));
-    KSDB_RETURN_IF_ERROR(SetOptionalU32(hnsw, "max_neighbors", kPath, &out.max_neighbors));
-    KSDB_RETURN_IF_ERROR(SetOptionalU32(hnsw, "num_threads", kPath, &out.num_threads));
-    KSDB_RETURN_IF_ERROR(SetOptionalU32(hnsw, "sync_threshold", kPath, &out.sync_threshold));
-    KSDB_RETURN_IF_ERROR(SetOptionalU32(hnsw, "batch_size", kPath, &out.batch_size));
-    if (auto resize = OptionalField(hnsw, "resize_factor")) {
-      KSDB_ASSIGN_OR_RETURN(out.resize_factor,
-                            AsF64(*resize, "new_configuration.hnsw.resize_factor"));
-    }
+    KSDB_RETURN_IF_ERROR(DecodeHnswTunables(hnsw, kPath, &patch.hnsw));
   }
   if (auto spann_value = OptionalField(object, "spann")) {
     // Accepted and ignored on an HNSW collection, as the reference does.
