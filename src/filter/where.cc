@@ -10,16 +10,21 @@
 namespace ksdb::filter {
 namespace {
 
-// Parses `json` text into a DOM owned by `parser`; syntax errors (and nesting
-// beyond simdjson's own depth limit) become InvalidArgument "<clause_error>: ...".
-Status ParseText(std::string_view json, std::string_view clause_error,
-                 simdjson::dom::parser* parser, simdjson::dom::element* root) {
-  const simdjson::error_code error = parser->parse(json.data(), json.size()).get(*root);
-  if (error == simdjson::SUCCESS)
-    return Status::Ok();
-  std::string message(clause_error);
-  message.append(": malformed JSON (").append(simdjson::error_message(error)).append(")");
-  return Status::InvalidArgument(std::move(message));
+// Parses `json` text and compiles it with `Filter::Parse`; syntax errors (and
+// nesting beyond simdjson's own depth limit) become InvalidArgument
+// "<clause_error>: malformed JSON (...)".
+template <typename Filter>
+Result<Filter> ParseJsonAs(std::string_view json, std::string_view clause_error,
+                           const Limits& limits) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  const simdjson::error_code error = parser.parse(json.data(), json.size()).get(root);
+  if (error != simdjson::SUCCESS) {
+    std::string message(clause_error);
+    message.append(": malformed JSON (").append(simdjson::error_message(error)).append(")");
+    return Status::InvalidArgument(std::move(message));
+  }
+  return Filter::Parse(root, limits);
 }
 
 }  // namespace
@@ -30,10 +35,7 @@ Result<WhereFilter> WhereFilter::Parse(const simdjson::dom::element& json, const
 }
 
 Result<WhereFilter> WhereFilter::ParseJson(std::string_view json, const Limits& limits) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  KSDB_RETURN_IF_ERROR(ParseText(json, "Invalid where clause", &parser, &root));
-  return Parse(root, limits);
+  return ParseJsonAs<WhereFilter>(json, "Invalid where clause", limits);
 }
 
 bool WhereFilter::Matches(const Metadata* metadata, const std::string* document) const {
@@ -47,10 +49,7 @@ Result<DocumentFilter> DocumentFilter::Parse(const simdjson::dom::element& json,
 }
 
 Result<DocumentFilter> DocumentFilter::ParseJson(std::string_view json, const Limits& limits) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  KSDB_RETURN_IF_ERROR(ParseText(json, "Invalid where document clause", &parser, &root));
-  return Parse(root, limits);
+  return ParseJsonAs<DocumentFilter>(json, "Invalid where document clause", limits);
 }
 
 bool DocumentFilter::Matches(const std::string* document) const {
