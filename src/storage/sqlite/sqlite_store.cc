@@ -10,7 +10,9 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "storage/record_store.h"
 #include "storage/sqlite/migrations.h"
@@ -104,6 +106,12 @@ class SqliteStore final : public RecordStore {
   Result<uint64_t> LastSequence() override;
 
  private:
+  // Runs the catalog query `sql` on a reader and converts each result row with
+  // `read_row`, a Result<Row>(const ScopedStatement&) callable. `what` names
+  // the operation in error messages.
+  template <typename Row, typename ReadRow>
+  Result<std::vector<Row>> LoadAll(const char* sql, std::string_view what, ReadRow read_row);
+
   std::mutex write_mu_;
   std::unique_ptr<Connection> writer_;  // used only while holding write_mu_
   // Declared after writer_ so idle readers close first and the writer, closing
@@ -123,47 +131,40 @@ Result<std::unique_ptr<WriteTransaction>> SqliteStore::BeginWrite() {
       std::make_unique<sqlite::SqliteWriteTransaction>(std::move(lock), writer_.get()));
 }
 
-Result<std::vector<TenantRow>> SqliteStore::LoadTenants() {
+template <typename Row, typename ReadRow>
+Result<std::vector<Row>> SqliteStore::LoadAll(const char* sql, std::string_view what,
+                                              ReadRow read_row) {
   KSDB_ASSIGN_OR_RETURN(ReaderPool::Lease conn, readers_.Acquire());
-  KSDB_ASSIGN_OR_RETURN(ScopedStatement stmt,
-                        conn->Prepare(sqlite::sql::kLoadTenants, "load tenants"));
-  std::vector<TenantRow> rows;
+  KSDB_ASSIGN_OR_RETURN(ScopedStatement stmt, conn->Prepare(sql, what));
+  std::vector<Row> rows;
   while (true) {
-    KSDB_ASSIGN_OR_RETURN(bool has_row, stmt.Step("load tenants"));
+    KSDB_ASSIGN_OR_RETURN(bool has_row, stmt.Step(what));
     if (!has_row)
       break;
-    rows.push_back(TenantRow{stmt.ColumnText(0), stmt.ColumnOptionalText(1)});
-  }
-  return rows;
-}
-
-Result<std::vector<DatabaseRow>> SqliteStore::LoadDatabases() {
-  KSDB_ASSIGN_OR_RETURN(ReaderPool::Lease conn, readers_.Acquire());
-  KSDB_ASSIGN_OR_RETURN(ScopedStatement stmt,
-                        conn->Prepare(sqlite::sql::kLoadDatabases, "load databases"));
-  std::vector<DatabaseRow> rows;
-  while (true) {
-    KSDB_ASSIGN_OR_RETURN(bool has_row, stmt.Step("load databases"));
-    if (!has_row)
-      break;
-    rows.push_back(DatabaseRow{stmt.ColumnText(0), stmt.ColumnText(1), stmt.ColumnText(2)});
-  }
-  return rows;
-}
-
-Result<std::vector<CollectionRow>> SqliteStore::LoadCollections() {
-  KSDB_ASSIGN_OR_RETURN(ReaderPool::Lease conn, readers_.Acquire());
-  KSDB_ASSIGN_OR_RETURN(ScopedStatement stmt,
-                        conn->Prepare(sqlite::sql::kLoadCollections, "load collections"));
-  std::vector<CollectionRow> rows;
-  while (true) {
-    KSDB_ASSIGN_OR_RETURN(bool has_row, stmt.Step("load collections"));
-    if (!has_row)
-      break;
-    KSDB_ASSIGN_OR_RETURN(CollectionRow row, ReadCollectionRow(stmt));
+    KSDB_ASSIGN_OR_RETURN(Row row, read_row(stmt));
     rows.push_back(std::move(row));
   }
   return rows;
+}
+
+Result<std::vector<TenantRow>> SqliteStore::LoadTenants() {
+  return LoadAll<TenantRow>(sqlite::sql::kLoadTenants, "load tenants",
+                            [](const ScopedStatement& stmt) -> Result<TenantRow> {
+                              return TenantRow{stmt.ColumnText(0), stmt.ColumnOptionalText(1)};
+                            });
+}
+
+Result<std::vector<DatabaseRow>> SqliteStore::LoadDatabases() {
+  return LoadAll<DatabaseRow>(
+      sqlite::sql::kLoadDatabases, "load databases",
+      [](const ScopedStatement& stmt) -> Result<DatabaseRow> {
+        return DatabaseRow{stmt.ColumnText(0), stmt.ColumnText(1), stmt.ColumnText(2)};
+      });
+}
+
+Result<std::vector<CollectionRow>> SqliteStore::LoadCollections() {
+  return LoadAll<CollectionRow>(sqlite::sql::kLoadCollections, "load collections",
+                                ReadCollectionRow);
 }
 
 Status SqliteStore::ScanRecords(const std::string& collection_id,
