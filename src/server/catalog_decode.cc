@@ -71,6 +71,21 @@ Status DecodeHnswTunables(const JsonObject& object, std::string_view path, Confi
   return Status::Ok();
 }
 
+// Checks a spann object whose values are not kept: only `allowed` keys (422
+// otherwise), each of them but "space" a u32.
+template <size_t N>
+Status CheckSpannFields(const JsonObject& object, std::string_view path,
+                        const std::array<std::string_view, N>& allowed) {
+  KSDB_RETURN_IF_ERROR(CheckKnownKeys(object, path, allowed));
+  for (std::string_view key : allowed) {
+    if (key == "space")
+      continue;
+    uint32_t ignored = 0;
+    KSDB_RETURN_IF_ERROR(SetU32(object, key, path, &ignored));
+  }
+  return Status::Ok();
+}
+
 Result<DistanceSpace> DecodeSpace(const JsonElement& value, std::string_view path) {
   KSDB_ASSIGN_OR_RETURN(std::string_view name, AsString(value, path));
   std::optional<DistanceSpace> space = ParseDistanceSpace(name);
@@ -98,13 +113,7 @@ Result<HnswConfig> DecodeCreateHnsw(const JsonElement& value) {
 Result<HnswConfig> DecodeCreateSpann(const JsonElement& value) {
   constexpr std::string_view kPath = "configuration.spann";
   KSDB_ASSIGN_OR_RETURN(JsonObject object, AsObject(value, kPath));
-  KSDB_RETURN_IF_ERROR(CheckKnownKeys(object, kPath, kCreateSpannKeys));
-  for (std::string_view key : kCreateSpannKeys) {
-    if (key == "space")
-      continue;
-    uint32_t ignored = 0;
-    KSDB_RETURN_IF_ERROR(SetU32(object, key, kPath, &ignored));
-  }
+  KSDB_RETURN_IF_ERROR(CheckSpannFields(object, kPath, kCreateSpannKeys));
   HnswConfig config;
   if (auto space = OptionalField(object, "space")) {
     KSDB_ASSIGN_OR_RETURN(config.space, DecodeSpace(*space, "configuration.spann.space"));
@@ -146,11 +155,7 @@ Result<CollectionConfigPatch> DecodeConfigurationPatch(const JsonElement& value)
   if (auto spann_value = OptionalField(object, "spann")) {
     // Accepted and ignored on an HNSW collection, as the reference does.
     KSDB_ASSIGN_OR_RETURN(JsonObject spann, AsObject(*spann_value, "new_configuration.spann"));
-    KSDB_RETURN_IF_ERROR(CheckKnownKeys(spann, "new_configuration.spann", kModifySpannKeys));
-    for (std::string_view key : kModifySpannKeys) {
-      uint32_t ignored = 0;
-      KSDB_RETURN_IF_ERROR(SetU32(spann, key, "new_configuration.spann", &ignored));
-    }
+    KSDB_RETURN_IF_ERROR(CheckSpannFields(spann, "new_configuration.spann", kModifySpannKeys));
   }
   if (auto function = OptionalField(object, "embedding_function")) {
     patch.embedding_function_json = simdjson::to_string(*function);
