@@ -24,9 +24,11 @@ struct Number {
   static Number Double(double v) { return Number{false, 0, v}; }
 };
 
+// 2^63 = INT64_MAX + 1 = -INT64_MIN, exactly representable as a double.
+inline constexpr double kTwoPow63 = 9223372036854775808.0;
+
 // Three-way comparison of `i` with `d`; unordered when `d` is NaN.
 inline std::partial_ordering CompareIntDouble(int64_t i, double d) {
-  constexpr double kTwoPow63 = 9223372036854775808.0;
   if (std::isnan(d))
     return std::partial_ordering::unordered;
   if (d >= kTwoPow63)
@@ -62,7 +64,6 @@ inline std::partial_ordering CompareNumber(double stored, const Number& operand)
 
 // The int64 equal to `d`, if `d` is integral and in range.
 inline std::optional<int64_t> ExactInt(double d) {
-  constexpr double kTwoPow63 = 9223372036854775808.0;
   if (!(d >= -kTwoPow63 && d < kTwoPow63))
     return std::nullopt;  // also rejects NaN
   if (std::trunc(d) != d)
