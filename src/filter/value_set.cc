@@ -16,6 +16,27 @@ void SortUnique(std::vector<T>* values) {
   values->shrink_to_fit();
 }
 
+template <typename T>
+constexpr bool kIsVector = false;
+template <typename T>
+constexpr bool kIsVector<std::vector<T>> = true;
+
+// Membership of one scalar of a MetadataValue kind: the single place that maps
+// each kind to its lookup, shared by scalar values and array elements.
+template <typename T>
+bool ContainsOne(const ValueSet& set, const T& v) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return set.ContainsBool(v);
+  } else if constexpr (std::is_same_v<T, int64_t>) {
+    return set.ContainsInt(v);
+  } else if constexpr (std::is_same_v<T, double>) {
+    return set.ContainsDouble(v);
+  } else {
+    static_assert(std::is_same_v<T, std::string>, "not a MetadataValue scalar kind");
+    return set.ContainsString(v);
+  }
+}
+
 }  // namespace
 
 void ValueSet::AddBool(bool v) {
@@ -67,17 +88,10 @@ bool ValueSet::ContainsString(const std::string& v) const {
 bool ValueSet::ContainsScalar(const MetadataValue& value) const {
   return std::visit(
       [this](const auto& v) -> bool {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, bool>) {
-          return ContainsBool(v);
-        } else if constexpr (std::is_same_v<T, int64_t>) {
-          return ContainsInt(v);
-        } else if constexpr (std::is_same_v<T, double>) {
-          return ContainsDouble(v);
-        } else if constexpr (std::is_same_v<T, std::string>) {
-          return ContainsString(v);
-        } else {
+        if constexpr (kIsVector<std::decay_t<decltype(v)>>) {
           return false;
+        } else {
+          return ContainsOne(*this, v);
         }
       },
       value);
@@ -87,15 +101,10 @@ bool ValueSet::ContainsAnyElement(const MetadataValue& value) const {
   return std::visit(
       [this](const auto& v) -> bool {
         using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, std::vector<bool>>) {
-          return std::any_of(v.begin(), v.end(), [this](bool e) { return ContainsBool(e); });
-        } else if constexpr (std::is_same_v<T, std::vector<int64_t>>) {
-          return std::any_of(v.begin(), v.end(), [this](int64_t e) { return ContainsInt(e); });
-        } else if constexpr (std::is_same_v<T, std::vector<double>>) {
-          return std::any_of(v.begin(), v.end(), [this](double e) { return ContainsDouble(e); });
-        } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
-          return std::any_of(v.begin(), v.end(),
-                             [this](const std::string& e) { return ContainsString(e); });
+        if constexpr (kIsVector<T>) {
+          return std::any_of(v.begin(), v.end(), [this](const typename T::value_type& e) {
+            return ContainsOne(*this, e);
+          });
         } else {
           return false;
         }
