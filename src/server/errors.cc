@@ -11,58 +11,50 @@ namespace {
 constexpr char kTraceIdHeader[] = "chroma-trace-id";
 constexpr char kZeroTraceId[] = "00000000000000000000000000000000";
 
-bool IsServerFault(StatusCode code) {
-  return code == StatusCode::kIoError || code == StatusCode::kCorruption ||
-         code == StatusCode::kInternal;
+// How one status code is reported: HTTP status and Chroma `error` name.
+struct ErrorKind {
+  int http_status;
+  const char* name;
+};
+
+ErrorKind ErrorKindFor(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk:
+      return {200, "ChromaError"};
+    case StatusCode::kInvalidArgument:
+      return {400, "InvalidArgumentError"};
+    case StatusCode::kDuplicateId:
+      return {400, "DuplicateID"};
+    case StatusCode::kInvalidShape:
+      return {422, "ChromaError"};
+    case StatusCode::kNotFound:
+      return {404, "NotFoundError"};
+    case StatusCode::kAlreadyExists:
+      return {409, "ChromaError"};
+    case StatusCode::kForbidden:
+      return {403, "ChromaError"};
+    case StatusCode::kUnimplemented:
+      return {501, "ChromaError"};
+    case StatusCode::kPayloadTooLarge:
+      return {413, "ChromaError"};
+    case StatusCode::kUnavailable:
+      return {503, "ChromaError"};
+    case StatusCode::kIoError:
+    case StatusCode::kCorruption:
+    case StatusCode::kInternal:
+      return {500, "InternalError"};
+  }
+  return {500, "ChromaError"};
 }
 
 }  // namespace
 
 int HttpStatusFor(StatusCode code) {
-  switch (code) {
-    case StatusCode::kOk:
-      return 200;
-    case StatusCode::kInvalidArgument:
-      return 400;
-    case StatusCode::kDuplicateId:
-      return 400;
-    case StatusCode::kInvalidShape:
-      return 422;
-    case StatusCode::kNotFound:
-      return 404;
-    case StatusCode::kAlreadyExists:
-      return 409;
-    case StatusCode::kForbidden:
-      return 403;
-    case StatusCode::kUnimplemented:
-      return 501;
-    case StatusCode::kPayloadTooLarge:
-      return 413;
-    case StatusCode::kUnavailable:
-      return 503;
-    case StatusCode::kIoError:
-    case StatusCode::kCorruption:
-    case StatusCode::kInternal:
-      return 500;
-  }
-  return 500;
+  return ErrorKindFor(code).http_status;
 }
 
 const char* ErrorNameFor(StatusCode code) {
-  switch (code) {
-    case StatusCode::kInvalidArgument:
-      return "InvalidArgumentError";
-    case StatusCode::kDuplicateId:
-      return "DuplicateID";
-    case StatusCode::kNotFound:
-      return "NotFoundError";
-    case StatusCode::kIoError:
-    case StatusCode::kCorruption:
-    case StatusCode::kInternal:
-      return "InternalError";
-    default:
-      return "ChromaError";
-  }
+  return ErrorKindFor(code).name;
 }
 
 HttpResponse ErrorResponse(int http_status, std::string_view error, std::string_view message) {
@@ -92,11 +84,13 @@ HttpResponse ErrorResponse(const Status& status) {
   const StatusCode code = status.code();
   if (code == StatusCode::kPayloadTooLarge)
     return PayloadTooLargeResponse();
-  if (IsServerFault(code)) {
+  const ErrorKind kind = ErrorKindFor(code);
+  // Server faults (and only they) map to 500; their detail stays in the log.
+  if (kind.http_status == 500) {
     Log(LogLevel::kError, "request failed: " + status.ToString());
-    return ErrorResponse(HttpStatusFor(code), ErrorNameFor(code), "Internal error");
+    return ErrorResponse(kind.http_status, kind.name, "Internal error");
   }
-  return ErrorResponse(HttpStatusFor(code), ErrorNameFor(code), status.message());
+  return ErrorResponse(kind.http_status, kind.name, status.message());
 }
 
 }  // namespace ksdb::server
