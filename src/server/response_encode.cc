@@ -37,14 +37,17 @@ void WriteIds(const GetResult& records, JsonWriter* writer) {
   writer->EndArray();
 }
 
+void WriteFloats(const std::vector<float>& values, JsonWriter* writer) {
+  writer->BeginArray();
+  for (float value : values)
+    writer->Float(value);
+  writer->EndArray();
+}
+
 void WriteEmbeddings(const GetResult& records, JsonWriter* writer) {
   writer->BeginArray();
-  for (const std::vector<float>& embedding : records.embeddings) {
-    writer->BeginArray();
-    for (float value : embedding)
-      writer->Float(value);
-    writer->EndArray();
-  }
+  for (const std::vector<float>& embedding : records.embeddings)
+    WriteFloats(embedding, writer);
   writer->EndArray();
 }
 
@@ -67,13 +70,6 @@ void WriteMetadatas(const std::vector<std::optional<Metadata>>& values, JsonWrit
   writer->EndArray();
 }
 
-void WriteDistances(const std::vector<float>& distances, JsonWriter* writer) {
-  writer->BeginArray();
-  for (float distance : distances)
-    writer->Float(distance);
-  writer->EndArray();
-}
-
 void WriteIncludeEcho(const std::vector<std::string>& include_echo, JsonWriter* writer) {
   writer->Key("include");
   writer->BeginArray();
@@ -82,34 +78,28 @@ void WriteIncludeEcho(const std::vector<std::string>& include_echo, JsonWriter* 
   writer->EndArray();
 }
 
+// Writes `key` with the value built by `write`, or null when the field is not
+// included.
+template <typename Fn>
+void WriteColumn(const char* key, bool included, JsonWriter* writer, Fn write) {
+  writer->Key(key);
+  if (included) {
+    write();
+  } else {
+    writer->Null();
+  }
+}
+
 // The per-record columns of a get result, each a JSON array or null.
 void WriteRecordColumns(const GetResult& records, const Include& include, JsonWriter* writer) {
   writer->Key("ids");
   WriteIds(records, writer);
-  writer->Key("embeddings");
-  if (include.embeddings) {
-    WriteEmbeddings(records, writer);
-  } else {
-    writer->Null();
-  }
-  writer->Key("documents");
-  if (include.documents) {
-    WriteStrings(records.documents, writer);
-  } else {
-    writer->Null();
-  }
-  writer->Key("uris");
-  if (include.uris) {
-    WriteStrings(records.uris, writer);
-  } else {
-    writer->Null();
-  }
-  writer->Key("metadatas");
-  if (include.metadatas) {
-    WriteMetadatas(records.metadatas, writer);
-  } else {
-    writer->Null();
-  }
+  WriteColumn("embeddings", include.embeddings, writer, [&] { WriteEmbeddings(records, writer); });
+  WriteColumn("documents", include.documents, writer,
+              [&] { WriteStrings(records.documents, writer); });
+  WriteColumn("uris", include.uris, writer, [&] { WriteStrings(records.uris, writer); });
+  WriteColumn("metadatas", include.metadatas, writer,
+              [&] { WriteMetadatas(records.metadatas, writer); });
 }
 
 size_t EstimateBytes(const GetResult& records, const Include& include) {
@@ -131,15 +121,12 @@ size_t EstimateBytes(const GetResult& records, const Include& include) {
 template <typename Fn>
 void WriteQueryColumn(const char* key, bool included, const std::vector<QueryHits>& hits,
                       JsonWriter* writer, Fn write_one) {
-  writer->Key(key);
-  if (!included) {
-    writer->Null();
-    return;
-  }
-  writer->BeginArray();
-  for (const QueryHits& hit : hits)
-    write_one(hit);
-  writer->EndArray();
+  WriteColumn(key, included, writer, [&] {
+    writer->BeginArray();
+    for (const QueryHits& hit : hits)
+      write_one(hit);
+    writer->EndArray();
+  });
 }
 
 }  // namespace
@@ -229,7 +216,7 @@ std::string EncodeQueryResult(const std::vector<QueryHits>& hits, const Include&
   WriteQueryColumn("metadatas", include.metadatas, hits, &writer,
                    [&](const QueryHits& hit) { WriteMetadatas(hit.records.metadatas, &writer); });
   WriteQueryColumn("distances", include.distances, hits, &writer,
-                   [&](const QueryHits& hit) { WriteDistances(hit.distances, &writer); });
+                   [&](const QueryHits& hit) { WriteFloats(hit.distances, &writer); });
   WriteIncludeEcho(include_echo, &writer);
   writer.EndObject();
   return out;
