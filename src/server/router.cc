@@ -114,8 +114,6 @@ Router::Match Router::Find(std::string_view method, std::string_view path) const
       match.allow += ",HEAD";
   }
   match.kind = path_known ? MatchKind::kMethodNotAllowed : MatchKind::kNotFound;
-  if (!path_known)
-    match.allow.clear();
   return match;
 }
 
