@@ -8,6 +8,15 @@
 namespace ksdb::server {
 namespace {
 
+// Appends the decimal text of the integer `value`.
+template <typename T>
+void AppendInteger(T value, std::string* out) {
+  char buf[24];  // fits every 64-bit integer with its sign
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
+  (void)ec;
+  out->append(buf, end);
+}
+
 // The shortest round-trip decimal of a finite non-zero value: digits d1..dn
 // (no leading zeros) and `kk` such that value = 0.d1..dn * 10^kk.
 struct Decimal {
@@ -64,10 +73,7 @@ void AppendPretty(const Decimal& dec, int max_plain, int min_small, std::string*
       out->append(dec.digits + 1, length - 1);
     }
     out->push_back('e');
-    char exp_buf[8];
-    auto [end, ec] = std::to_chars(exp_buf, exp_buf + sizeof(exp_buf), kk - 1);
-    (void)ec;
-    out->append(exp_buf, end);
+    AppendInteger(kk - 1, out);
   }
 }
 
@@ -206,19 +212,13 @@ void JsonWriter::String(std::string_view value) {
 
 void JsonWriter::Int(int64_t value) {
   Separate();
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
-  (void)ec;
-  out_->append(buf, end);
+  AppendInteger(value, out_);
   need_comma_ = true;
 }
 
 void JsonWriter::Uint(uint64_t value) {
   Separate();
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
-  (void)ec;
-  out_->append(buf, end);
+  AppendInteger(value, out_);
   need_comma_ = true;
 }
 
