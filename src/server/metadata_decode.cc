@@ -90,13 +90,13 @@ Result<MetadataValue> DecodeArray(const JsonArray& array, std::string_view path)
   }
 }
 
-Status CheckKey(std::string_view key, Status* deferred) {
+// A reserved key is a semantic error (400), so it is only deferred.
+void DeferReservedKey(std::string_view key, Status* deferred) {
   if (key.starts_with(kReservedPrefix)) {
     Defer(Status::InvalidArgument("Invalid metadata key \"" + std::string(key) +
                                   "\": keys starting with \"chroma:\" are reserved"),
           deferred);
   }
-  return Status::Ok();
 }
 
 }  // namespace
@@ -126,7 +126,7 @@ Result<MetadataPatch> DecodeMetadataPatch(const JsonElement& value, std::string_
   MetadataPatch patch;
   patch.reserve(object.size());
   for (auto field : object) {
-    KSDB_RETURN_IF_ERROR(CheckKey(field.key, deferred));
+    DeferReservedKey(field.key, deferred);
     if (field.value.is_null()) {
       if (nulls == NullValues::kReject)
         return UntaggedMetadataError(path);
