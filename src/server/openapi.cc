@@ -19,10 +19,8 @@ struct RouteDoc {
   const char* response_schema;  // component name, or a JSON type keyword
 };
 
-constexpr char kDb[] = "/api/v2/tenants/{tenant}/databases/{database}";
-
 std::vector<RouteDoc> Routes() {
-  const std::string db = kDb;
+  const std::string db = kDatabasePath;
   static const std::vector<std::string> kPaths = {db + "/collections",
                                                   db + "/collections_count",
                                                   db + "/collections/{collection_id}",
@@ -48,8 +46,8 @@ std::vector<RouteDoc> Routes() {
       {"post", "/api/v2/tenants/{tenant}/databases", "Create a database", "NamePayload", 200,
        "Empty"},
       {"get", "/api/v2/tenants/{tenant}/databases", "List databases", nullptr, 200, "DatabaseList"},
-      {"get", kDb, "Get a database", nullptr, 200, "Database"},
-      {"delete", kDb, "Delete a database and its collections", nullptr, 200, "Empty"},
+      {"get", kDatabasePath, "Get a database", nullptr, 200, "Database"},
+      {"delete", kDatabasePath, "Delete a database and its collections", nullptr, 200, "Empty"},
       {"get", kPaths[0].c_str(), "List collections", nullptr, 200, "CollectionList"},
       {"post", kPaths[0].c_str(), "Create a collection", "CreateCollectionPayload", 200,
        "Collection"},
