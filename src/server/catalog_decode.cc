@@ -175,23 +175,26 @@ Result<Metadata> DecodeNonEmptyMetadata(const JsonElement& value, std::string_vi
   return DecodeMetadataObject(value, field, nulls, deferred);
 }
 
+// The required string field `field` of `object`.
+Result<std::string> RequiredString(const JsonObject& object, std::string_view field) {
+  KSDB_ASSIGN_OR_RETURN(JsonElement value, RequiredField(object, field));
+  KSDB_ASSIGN_OR_RETURN(std::string_view text, AsString(value, field));
+  return std::string(text);
+}
+
 }  // namespace
 
 Result<std::string> DecodeStringField(const JsonElement& body, std::string_view type_name,
                                       std::string_view field) {
   KSDB_ASSIGN_OR_RETURN(JsonObject object, BodyObject(body, type_name));
-  KSDB_ASSIGN_OR_RETURN(JsonElement value, RequiredField(object, field));
-  KSDB_ASSIGN_OR_RETURN(std::string_view text, AsString(value, field));
-  return std::string(text);
+  return RequiredString(object, field);
 }
 
 Result<db::CreateCollectionRequest> DecodeCreateCollection(const JsonElement& body) {
   KSDB_ASSIGN_OR_RETURN(JsonObject object, BodyObject(body, "CreateCollectionPayload"));
   db::CreateCollectionRequest request;
   Status deferred;
-  KSDB_ASSIGN_OR_RETURN(JsonElement name, RequiredField(object, "name"));
-  KSDB_ASSIGN_OR_RETURN(std::string_view name_text, AsString(name, "name"));
-  request.name = std::string(name_text);
+  KSDB_ASSIGN_OR_RETURN(request.name, RequiredString(object, "name"));
   if (auto metadata = OptionalField(object, "metadata")) {
     KSDB_ASSIGN_OR_RETURN(request.metadata, DecodeNonEmptyMetadata(*metadata, "metadata",
                                                                    NullValues::kReject, &deferred));
