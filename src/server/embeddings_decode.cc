@@ -24,9 +24,10 @@ Status InconsistentDimensionsError() {
   return Status::InvalidArgument("Inconsistent dimensions in provided embeddings");
 }
 
-// The row kind of every non-null entry; 422 on anything else or a mix.
-Result<RowKind> ClassifyRows(const JsonArray& rows, std::string_view path,
-                             const EmbeddingsOptions& options) {
+// Checks that the non-null entries are all number arrays or all base64
+// strings; 422 on anything else or a mix.
+Status CheckRowKinds(const JsonArray& rows, std::string_view path,
+                     const EmbeddingsOptions& options) {
   RowKind kind = RowKind::kNone;
   size_t index = 0;
   for (JsonElement row : rows) {
@@ -48,7 +49,7 @@ Result<RowKind> ClassifyRows(const JsonArray& rows, std::string_view path,
     kind = row_kind;
     ++index;
   }
-  return kind;
+  return Status::Ok();
 }
 
 // The dimension of one non-null row (number count or decoded float count).
@@ -106,7 +107,7 @@ Result<EmbeddingColumn> DecodeEmbeddings(const JsonElement& value, std::string_v
       return UntaggedEmbeddingsError(path);
     return InvalidType(path, value, "a sequence");
   }
-  KSDB_RETURN_IF_ERROR(ClassifyRows(rows, path, options).status());
+  KSDB_RETURN_IF_ERROR(CheckRowKinds(rows, path, options));
   EmbeddingColumn column;
   const size_t num_rows = rows.size();
   column.present.assign(num_rows, 0);
