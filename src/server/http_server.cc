@@ -58,7 +58,7 @@ HttpRequest ToHttpRequest(const httplib::Request& in) {
   return request;
 }
 
-HttpResponse Dispatch(const Router& router, const HttpRequest& request) {
+HttpResponse Dispatch(const Router& router, HttpRequest request) {
   try {
     Router::Match match = router.Find(request.method, request.path);
     if (match.kind == Router::MatchKind::kNotFound) {
@@ -72,9 +72,8 @@ HttpResponse Dispatch(const Router& router, const HttpRequest& request) {
       response.headers.emplace_back("allow", match.allow);
       return response;
     }
-    HttpRequest routed = request;
-    routed.path_params = std::move(match.params);
-    return (*match.handler)(routed);
+    request.path_params = std::move(match.params);
+    return (*match.handler)(request);
   } catch (const std::exception& e) {
     return InternalErrorResponse(e.what());
   } catch (...) {

@@ -42,8 +42,9 @@ struct HttpServerOptions {
 // memory stay owned by `in`).
 HttpRequest ToHttpRequest(const httplib::Request& in);
 
-// Runs `router` on `request`, turning any escaped exception into a 500.
-HttpResponse Dispatch(const Router& router, const HttpRequest& request);
+// Runs `router` on `request`, turning any escaped exception into a 500. Takes
+// the request by value because it gains the matched path parameters.
+HttpResponse Dispatch(const Router& router, HttpRequest request);
 
 class HttpServer {
  public:
