@@ -107,26 +107,26 @@ Result<bool> AsBool(const JsonElement& value, std::string_view path) {
   return flag;
 }
 
+namespace {
+
+// A 422 for an integer outside u32: "<path>: invalid value: integer `-1`, expected u32".
+Status NotU32(std::string_view path, const JsonElement& value) {
+  return ShapeError(std::string(path) + ": invalid value: " + DescribeJson(value) +
+                    ", expected u32");
+}
+
+}  // namespace
+
 Result<uint32_t> AsU32(const JsonElement& value, std::string_view path) {
-  int64_t signed_value = 0;
-  uint64_t unsigned_value = 0;
-  if (value.is_int64()) {
-    signed_value = value.get_int64().value_unsafe();
-    if (signed_value < 0) {
-      return ShapeError(std::string(path) + ": invalid value: integer `" +
-                        std::to_string(signed_value) + "`, expected u32");
-    }
-    unsigned_value = static_cast<uint64_t>(signed_value);
-  } else if (value.is_uint64()) {
-    unsigned_value = value.get_uint64().value_unsafe();
-  } else {
+  if (value.is_int64() && value.get_int64().value_unsafe() < 0)
+    return NotU32(path, value);
+  // Succeeds for every non-negative integer, whether stored as int64 or uint64.
+  uint64_t number = 0;
+  if (value.get_uint64().get(number) != simdjson::SUCCESS)
     return InvalidType(path, value, "u32");
-  }
-  if (unsigned_value > std::numeric_limits<uint32_t>::max()) {
-    return ShapeError(std::string(path) + ": invalid value: integer `" +
-                      std::to_string(unsigned_value) + "`, expected u32");
-  }
-  return static_cast<uint32_t>(unsigned_value);
+  if (number > std::numeric_limits<uint32_t>::max())
+    return NotU32(path, value);
+  return static_cast<uint32_t>(number);
 }
 
 Result<double> AsF64(const JsonElement& value, std::string_view path) {

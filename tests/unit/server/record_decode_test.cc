@@ -251,6 +251,20 @@ TEST(GetDecodeTest, ShapeErrors) {
   ExpectError(Get(R"({"ids":"a"})"), k422, "ids: invalid type: string");
 }
 
+TEST(GetDecodeTest, U32Bounds) {
+  Result<DecodedGet> get = Get(R"({"limit":4294967295,"offset":0})");
+  ASSERT_TRUE(get.ok()) << get.status().ToString();
+  EXPECT_EQ(get->request.limit, 4294967295u);
+  EXPECT_EQ(get->request.offset, 0u);
+  ExpectError(Get(R"({"limit":4294967296})"), k422,
+              "limit: invalid value: integer `4294967296`, expected u32");
+  ExpectError(Get(R"({"limit":18446744073709551615})"), k422,
+              "limit: invalid value: integer `18446744073709551615`, expected u32");
+  ExpectError(Get(R"({"limit":-9223372036854775808})"), k422,
+              "limit: invalid value: integer `-9223372036854775808`, expected u32");
+  ExpectError(Get(R"({"limit":true})"), k422, "limit: invalid type: boolean `true`, expected u32");
+}
+
 TEST(QueryDecodeTest, DecodesEmbeddingsAndDefaults) {
   Result<DecodedQuery> query = Query(R"({"query_embeddings":[[1,2,3],[4,5,6]]})");
   ASSERT_TRUE(query.ok()) << query.status().ToString();
