@@ -78,11 +78,6 @@ std::optional<JsonElement> OptionalField(const JsonObject& object, std::string_v
   return value;
 }
 
-bool HasField(const JsonObject& object, std::string_view key) {
-  JsonElement value;
-  return object.at_key(key).get(value) == simdjson::SUCCESS;
-}
-
 Result<JsonElement> RequiredField(const JsonObject& object, std::string_view key) {
   JsonElement value;
   if (object.at_key(key).get(value) != simdjson::SUCCESS) {

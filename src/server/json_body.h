@@ -50,8 +50,6 @@ Result<JsonObject> BodyObject(const JsonElement& body, std::string_view type_nam
 
 // The field `key`, or nullopt when it is absent or JSON null.
 std::optional<JsonElement> OptionalField(const JsonObject& object, std::string_view key);
-// Whether `key` is present with any value, including null.
-bool HasField(const JsonObject& object, std::string_view key);
 // The field `key`; 422 "missing field `key`" when absent. Null is returned as is.
 Result<JsonElement> RequiredField(const JsonObject& object, std::string_view key);
 
