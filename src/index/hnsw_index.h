@@ -1,0 +1,71 @@
+// HnswIndex: ksdb's own HNSW graph (Malkov & Yashunin, "Efficient and robust
+// approximate nearest neighbor search using Hierarchical Navigable Small World
+// graphs") behind the VectorIndex interface.
+//
+// Node numbers are the engine's InternalIds (dense slot numbers), so no label
+// map is kept: a removed id's node is unlinked and its slot is reused by the
+// next insert of that id. Filtered search skips disallowed nodes for the result
+// set but still traverses through them, so the graph stays connected.
+//
+// Optional int8 scalar quantisation keeps a one-byte-per-dimension copy for
+// traversal and reranks the candidates with the float32 vectors.
+//
+// Thread safety: as VectorIndex. Upsert of a batch may use several threads
+// internally (params.num_threads); the caller still holds exclusive access.
+#ifndef KSDB_INDEX_HNSW_INDEX_H_
+#define KSDB_INDEX_HNSW_INDEX_H_
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "index/vector_index.h"
+
+namespace ksdb::index {
+
+struct HnswParams {
+  size_t m = 16;                 // links per node on upper layers; layer 0 keeps 2*m
+  size_t ef_construction = 200;  // candidate list size while inserting
+  size_t ef_search = 100;        // default candidate list size while searching (>= k is used)
+  size_t num_threads = 1;        // threads for batch Upsert; 0 = hardware concurrency
+  bool quantize_int8 = false;    // traverse on int8 codes, rerank in float32
+  uint64_t seed = 0x6b736462;    // level generator seed ("ksdb"): builds are reproducible
+};
+
+class HnswIndex : public VectorIndex {
+ public:
+  // Search with an explicit candidate list size `ef` (max(ef, k) is used).
+  virtual std::vector<Neighbor> SearchWithEf(std::span<const float> query, size_t k, size_t ef,
+                                             const IdFilter* filter) const = 0;
+  // Changes the defaults used by Search / batch Upsert. Needs exclusive access.
+  virtual void SetEfSearch(size_t ef_search) = 0;
+  virtual void SetNumThreads(size_t num_threads) = 0;
+  virtual const HnswParams& params() const = 0;
+
+  // Writes a snapshot of the whole index to `path` atomically (temp file,
+  // fsync, rename, fsync of the directory) with a checksum and `watermark`, the
+  // record-store sequence number the index reflects.
+  virtual Status SaveSnapshot(const std::string& path, uint64_t watermark) const = 0;
+};
+
+// A new empty index. InvalidArgument when dim == 0 or m < 2 or ef_construction == 0.
+Result<std::unique_ptr<HnswIndex>> NewHnswIndex(size_t dim, DistanceSpace space,
+                                                const HnswParams& params);
+
+struct LoadedHnswSnapshot {
+  std::unique_ptr<HnswIndex> index;
+  uint64_t watermark = 0;
+};
+
+// Loads a snapshot written by SaveSnapshot. Corruption (naming the file and the
+// problem) when it is truncated, fails its checksum, or was written for another
+// dim/space/m; NotFound when the file does not exist. Never trusts a bad file.
+Result<LoadedHnswSnapshot> LoadHnswSnapshot(const std::string& path, size_t dim,
+                                            DistanceSpace space, const HnswParams& params);
+
+}  // namespace ksdb::index
+
+#endif  // KSDB_INDEX_HNSW_INDEX_H_
