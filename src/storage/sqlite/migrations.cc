@@ -92,14 +92,6 @@ int64_t NowMicros() {
       .count();
 }
 
-Result<int64_t> ReadSchemaVersion(Connection& conn) {
-  KSDB_ASSIGN_OR_RETURN(int64_t has_table,
-                        conn.QueryInt64(kHasMigrationsTable, "read schema version"));
-  if (has_table == 0)
-    return int64_t{0};
-  return conn.QueryInt64(kMaxVersion, "read schema version");
-}
-
 // An empty database (a new file) is fine; anything else must carry our
 // application id.
 Status CheckOwnership(Connection& conn) {
@@ -114,47 +106,54 @@ Status CheckOwnership(Connection& conn) {
   return Status::Ok();
 }
 
-Status CheckNotNewer(const Connection& conn, int64_t version) {
-  if (version <= LatestSchemaVersion())
-    return Status::Ok();
-  return Status::IoError("sqlite store '" + conn.path() +
-                         "': data directory was written by a newer ksdb (schema v" +
-                         std::to_string(version) + "); this build supports up to schema v" +
-                         std::to_string(LatestSchemaVersion()));
-}
+// The SQLite steps of RunMigrations. BEGIN IMMEDIATE takes SQLite's write
+// lock, which excludes every other migrating connection.
+class SqliteMigrationTarget final : public MigrationTarget {
+ public:
+  explicit SqliteMigrationTarget(Connection& conn) : conn_(conn) {}
 
-Status RecordMigration(Connection& conn, const Migration& migration) {
-  KSDB_ASSIGN_OR_RETURN(ScopedStatement stmt, conn.Prepare(kRecordMigration, "record migration"));
-  const std::string name = migration.name;
-  stmt.BindInt64(1, migration.version);
-  stmt.BindText(2, name);
-  stmt.BindInt64(3, NowMicros());
-  return stmt.Run("record migration");
-}
+  Result<int64_t> ReadVersion() override {
+    KSDB_ASSIGN_OR_RETURN(int64_t has_table,
+                          conn_.QueryInt64(kHasMigrationsTable, "read schema version"));
+    if (has_table == 0)
+      return int64_t{0};
+    return conn_.QueryInt64(kMaxVersion, "read schema version");
+  }
 
-// The body of one migration's transaction. Re-reads the version under the
-// write lock so a concurrent opener cannot apply the same migration twice.
-Status ApplyInTransaction(Connection& conn, const Migration& migration) {
-  KSDB_ASSIGN_OR_RETURN(int64_t version, ReadSchemaVersion(conn));
-  KSDB_RETURN_IF_ERROR(CheckNotNewer(conn, version));
-  if (version >= migration.version)
-    return Status::Ok();
-  const std::string what = "apply schema migration v" + std::to_string(migration.version);
-  KSDB_RETURN_IF_ERROR(conn.Exec(migration.sql, what));
-  KSDB_RETURN_IF_ERROR(RecordMigration(conn, migration));
-  const std::string stamp = "PRAGMA application_id = " + std::to_string(kApplicationId);
-  return conn.Exec(stamp.c_str(), "stamp application id");
-}
+  Status BeginExclusive() override {
+    return conn_.Exec("BEGIN IMMEDIATE", "begin schema migration");
+  }
 
-Status ApplyOne(Connection& conn, const Migration& migration) {
-  KSDB_RETURN_IF_ERROR(conn.Exec("BEGIN IMMEDIATE", "begin schema migration"));
-  Status status = ApplyInTransaction(conn, migration);
-  if (status.ok())
-    status = conn.Exec("COMMIT", "commit schema migration");
-  if (!status.ok())
-    conn.RollbackQuietly();
-  return status;
-}
+  Status Apply(const Migration& migration) override {
+    const std::string what = "apply schema migration v" + std::to_string(migration.version);
+    KSDB_RETURN_IF_ERROR(conn_.Exec(migration.sql, what));
+    KSDB_RETURN_IF_ERROR(Record(migration));
+    const std::string stamp = "PRAGMA application_id = " + std::to_string(kApplicationId);
+    return conn_.Exec(stamp.c_str(), "stamp application id");
+  }
+
+  Status Commit() override { return conn_.Exec("COMMIT", "commit schema migration"); }
+
+  void RollbackQuietly() override { conn_.RollbackQuietly(); }
+
+  Status NewerSchemaError(int64_t version, int64_t latest) const override {
+    return NewerSchemaStatus("sqlite store '" + conn_.path() + "'", "data directory", version,
+                             latest);
+  }
+
+ private:
+  Status Record(const Migration& migration) {
+    KSDB_ASSIGN_OR_RETURN(ScopedStatement stmt,
+                          conn_.Prepare(kRecordMigration, "record migration"));
+    const std::string name = migration.name;
+    stmt.BindInt64(1, migration.version);
+    stmt.BindText(2, name);
+    stmt.BindInt64(3, NowMicros());
+    return stmt.Run("record migration");
+  }
+
+  Connection& conn_;
+};
 
 }  // namespace
 
@@ -168,14 +167,8 @@ int64_t LatestSchemaVersion() {
 
 Status ApplyMigrations(Connection& conn) {
   KSDB_RETURN_IF_ERROR(CheckOwnership(conn));
-  KSDB_ASSIGN_OR_RETURN(int64_t version, ReadSchemaVersion(conn));
-  KSDB_RETURN_IF_ERROR(CheckNotNewer(conn, version));
-  for (const Migration& migration : kMigrations) {
-    if (migration.version <= version)
-      continue;
-    KSDB_RETURN_IF_ERROR(ApplyOne(conn, migration));
-  }
-  return Status::Ok();
+  SqliteMigrationTarget target(conn);
+  return RunMigrations(kMigrations, target);
 }
 
 }  // namespace ksdb::storage::sqlite

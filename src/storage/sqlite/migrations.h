@@ -1,11 +1,6 @@
-// Versioned schema migrations of the SQLite record store.
-//
-// Each migration has a number and a block of SQL. ApplyMigrations runs every
-// migration newer than the database's recorded version, each in its own
-// transaction together with the row that records it in schema_migrations, so a
-// crash leaves the schema at some whole version. Migrations are append-only:
-// once released, a migration's SQL never changes; new schema changes get a new
-// number.
+// Versioned schema migrations of the SQLite record store, applied by the
+// shared runner of storage/migration_runner.h (one transaction per migration,
+// append-only, recorded in schema_migrations).
 #ifndef KSDB_STORAGE_SQLITE_MIGRATIONS_H_
 #define KSDB_STORAGE_SQLITE_MIGRATIONS_H_
 
@@ -13,15 +8,10 @@
 #include <span>
 
 #include "common/status.h"
+#include "storage/migration_runner.h"
 #include "storage/sqlite/sqlite_handle.h"
 
 namespace ksdb::storage::sqlite {
-
-struct Migration {
-  int64_t version;   // 1, 2, 3, ... without gaps
-  const char* name;  // short description, recorded alongside the version
-  const char* sql;   // one or more statements
-};
 
 // The migrations this build knows, in ascending version order.
 std::span<const Migration> Migrations();

@@ -6,7 +6,6 @@
 // committed state and never wait for the writer.
 #include <sqlite3.h>
 
-#include <limits>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -21,6 +20,7 @@
 #include "storage/sqlite/sqlite_handle.h"
 #include "storage/sqlite/statements.h"
 #include "storage/sqlite/write_transaction.h"
+#include "storage/stored_values.h"
 
 namespace ksdb::storage {
 namespace {
@@ -38,58 +38,31 @@ constexpr int kBusyTimeoutMs = 5000;
 // Keeps the -wal file from staying at the size of the largest batch ever.
 constexpr int64_t kJournalSizeLimitBytes = 64 * 1024 * 1024;
 
-Status CorruptRecord(const std::string& collection_id, const std::string& record_id,
-                     const Status& cause) {
-  return Status::Corruption("collection '" + collection_id + "' record '" + record_id +
-                            "': " + cause.message());
-}
-
-Status CorruptCollection(const std::string& collection_id, const Status& cause) {
-  return Status::Corruption("collection '" + collection_id + "': " + cause.message());
-}
-
 Result<RecordRow> ReadRecordRow(const ScopedStatement& stmt, const std::string& collection_id) {
-  RecordRow row;
-  row.record_id = stmt.ColumnText(0);
-  row.position = static_cast<uint64_t>(stmt.ColumnInt64(1));
-  row.seq = static_cast<uint64_t>(stmt.ColumnInt64(2));
-  Result<std::vector<float>> embedding = sqlite::DecodeEmbedding(stmt.ColumnBlob(3));
-  if (!embedding.ok())
-    return CorruptRecord(collection_id, row.record_id, embedding.status());
-  row.embedding = std::move(embedding).value();
-  row.document = stmt.ColumnOptionalText(4);
-  row.uri = stmt.ColumnOptionalText(5);
-  Result<Metadata> metadata = sqlite::DecodeStoredMetadata(stmt.ColumnBlob(6));
-  if (!metadata.ok())
-    return CorruptRecord(collection_id, row.record_id, metadata.status());
-  row.metadata = std::move(metadata).value();
-  row.created_at_us = stmt.ColumnInt64(7);
-  row.updated_at_us = stmt.ColumnInt64(8);
-  return row;
+  StoredRecordColumns columns;
+  columns.record_id = stmt.ColumnText(0);
+  columns.position = stmt.ColumnInt64(1);
+  columns.seq = stmt.ColumnInt64(2);
+  columns.embedding = stmt.ColumnBlob(3);
+  columns.document = stmt.ColumnOptionalText(4);
+  columns.uri = stmt.ColumnOptionalText(5);
+  columns.metadata = stmt.ColumnBlob(6);
+  columns.created_at_us = stmt.ColumnInt64(7);
+  columns.updated_at_us = stmt.ColumnInt64(8);
+  return DecodeRecordRow(std::move(columns), collection_id);
 }
 
 Result<CollectionRow> ReadCollectionRow(const ScopedStatement& stmt) {
-  CollectionRow row;
-  row.id = stmt.ColumnText(0);
-  row.name = stmt.ColumnText(1);
-  row.tenant = stmt.ColumnText(2);
-  row.database = stmt.ColumnText(3);
-  Result<Metadata> metadata = sqlite::DecodeStoredMetadata(stmt.ColumnBlob(4));
-  if (!metadata.ok())
-    return CorruptCollection(row.id, metadata.status());
-  row.metadata = std::move(metadata).value();
-  Result<CollectionConfig> config = DecodeCollectionConfig(stmt.ColumnBlob(5));
-  if (!config.ok())
-    return CorruptCollection(row.id, config.status());
-  row.config = std::move(config).value();
-  if (!stmt.ColumnIsNull(6)) {
-    const int64_t dimension = stmt.ColumnInt64(6);
-    if (dimension < 0 || dimension > std::numeric_limits<uint32_t>::max()) {
-      return CorruptCollection(row.id, Status::Corruption("dimension out of range"));
-    }
-    row.dimension = static_cast<uint32_t>(dimension);
-  }
-  return row;
+  StoredCollectionColumns columns;
+  columns.id = stmt.ColumnText(0);
+  columns.name = stmt.ColumnText(1);
+  columns.tenant = stmt.ColumnText(2);
+  columns.database = stmt.ColumnText(3);
+  columns.metadata = stmt.ColumnBlob(4);
+  columns.config = stmt.ColumnBlob(5);
+  if (!stmt.ColumnIsNull(6))
+    columns.dimension = stmt.ColumnInt64(6);
+  return DecodeCollectionRow(std::move(columns));
 }
 
 class SqliteStore final : public RecordStore {
