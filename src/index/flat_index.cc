@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "index/top_k.h"
 #include "index/vector_index.h"
 #include "simd/distance.h"
 
@@ -25,47 +26,9 @@ namespace {
 
 constexpr size_t kMinRowCapacity = 16;
 
-// Nearer first; equal distances by smaller internal id. As a heap comparator it
-// keeps the worst kept neighbour on top.
-bool NearerThan(const Neighbor& a, const Neighbor& b) {
-  if (a.distance != b.distance)
-    return a.distance < b.distance;
-  return a.internal_id < b.internal_id;
-}
-
 bool AllFinite(std::span<const float> values) {
   return std::all_of(values.begin(), values.end(), [](float v) { return std::isfinite(v); });
 }
-
-// Keeps the k nearest candidates offered so far in a bounded max-heap.
-class TopK {
- public:
-  explicit TopK(size_t k) : k_(k) { heap_.reserve(k); }
-
-  // Keeps `candidate` if it is nearer than the worst of the k kept so far.
-  void Offer(const Neighbor& candidate) {
-    if (heap_.size() < k_) {
-      heap_.push_back(candidate);
-      std::push_heap(heap_.begin(), heap_.end(), NearerThan);
-      return;
-    }
-    if (!NearerThan(candidate, heap_.front()))
-      return;
-    std::pop_heap(heap_.begin(), heap_.end(), NearerThan);
-    heap_.back() = candidate;
-    std::push_heap(heap_.begin(), heap_.end(), NearerThan);
-  }
-
-  // The kept neighbours, nearest first. Leaves this object empty.
-  std::vector<Neighbor> TakeSorted() {
-    std::sort_heap(heap_.begin(), heap_.end(), NearerThan);
-    return std::move(heap_);
-  }
-
- private:
-  size_t k_;
-  std::vector<Neighbor> heap_;
-};
 
 class FlatIndex final : public VectorIndex {
  public:
@@ -82,6 +45,8 @@ class FlatIndex final : public VectorIndex {
   std::span<const float> GetVector(InternalId id) const override;
   std::vector<Neighbor> Search(std::span<const float> query, size_t k,
                                const IdFilter* filter) const override;
+  std::vector<Neighbor> SearchAmong(std::span<const float> query, size_t k,
+                                    std::span<const InternalId> candidates) const override;
   size_t MemoryBytes() const override;
 
  private:
@@ -187,6 +152,23 @@ std::vector<Neighbor> FlatIndex::Search(std::span<const float> query, size_t k,
     if (!present_[r] || (filter != nullptr && !filter->IsMember(id)))
       continue;
     const float vector_norm = UsesNorms() ? norms_[r] : 0.0f;
+    top.Offer(
+        {simd::Distance(*kernels_, space_, query.data(), query_norm, Row(id), vector_norm, dim_),
+         id});
+  }
+  return top.TakeSorted();
+}
+
+std::vector<Neighbor> FlatIndex::SearchAmong(std::span<const float> query, size_t k,
+                                             std::span<const InternalId> candidates) const {
+  if (k == 0 || query.size() != dim_ || size_ == 0)
+    return {};
+  const float query_norm = UsesNorms() ? Norm(query.data()) : 0.0f;
+  TopK top(k);
+  for (InternalId id : candidates) {
+    if (!Contains(id))
+      continue;
+    const float vector_norm = UsesNorms() ? norms_[id] : 0.0f;
     top.Offer(
         {simd::Distance(*kernels_, space_, query.data(), query_norm, Row(id), vector_norm, dim_),
          id});

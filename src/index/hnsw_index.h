@@ -40,6 +40,10 @@ class HnswIndex : public VectorIndex {
   // Search with an explicit candidate list size `ef` (max(ef, k) is used).
   virtual std::vector<Neighbor> SearchWithEf(std::span<const float> query, size_t k, size_t ef,
                                              const IdFilter* filter) const = 0;
+  // Exact brute force over every stored vector `filter` accepts (small
+  // collections, and the oracle for tests).
+  virtual std::vector<Neighbor> ExactSearch(std::span<const float> query, size_t k,
+                                            const IdFilter* filter) const = 0;
   // Changes the defaults used by Search / batch Upsert. Needs exclusive access.
   virtual void SetEfSearch(size_t ef_search) = 0;
   virtual void SetNumThreads(size_t num_threads) = 0;

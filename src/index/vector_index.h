@@ -48,6 +48,11 @@ class VectorIndex {
   // Returns fewer than k when fewer match.
   virtual std::vector<Neighbor> Search(std::span<const float> query, size_t k,
                                        const IdFilter* filter) const = 0;
+  // The exact k nearest among `candidates` (ids not stored are skipped; each id
+  // at most once), nearest first, ties by smaller internal id: the engine's
+  // choice for selective filters, where scanning the few matches beats a graph.
+  virtual std::vector<Neighbor> SearchAmong(std::span<const float> query, size_t k,
+                                            std::span<const InternalId> candidates) const = 0;
 
   // Heap bytes held, for memory accounting.
   virtual size_t MemoryBytes() const = 0;

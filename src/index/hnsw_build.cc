@@ -1,0 +1,365 @@
+// HnswGraph insertion (Malkov & Yashunin, algorithms 1, 2 and 4).
+//
+// A batch Upsert runs in two phases. The sequential phase validates, grows the
+// arrays, writes every vector and draws the levels of new nodes, so that
+// during the linking phase vectors and levels never change. The linking phase
+// may run on several threads: each node's link rows are guarded by a striped
+// mutex (never two held at once), and entry_mu_ guards the entry point.
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <exception>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "index/hnsw_graph.h"
+#include "index/top_k.h"
+
+namespace ksdb::index {
+namespace {
+
+constexpr size_t kNumNodeLocks = 4096;
+// Below this many nodes per thread, thread start-up costs more than it saves.
+constexpr size_t kMinNodesPerThread = 64;
+// Nodes a thread claims at a time from the shared cursor.
+constexpr size_t kClaimChunk = 8;
+
+bool AllFinite(std::span<const float> values) {
+  return std::all_of(values.begin(), values.end(), [](float v) { return std::isfinite(v); });
+}
+
+// The batch rows to apply: for each distinct id, the row of its last occurrence
+// (a repeated id keeps its last vector), in first-occurrence order.
+std::vector<std::pair<InternalId, size_t>> LastRowPerId(std::span<const InternalId> ids) {
+  std::unordered_map<InternalId, size_t> slot_of;
+  slot_of.reserve(ids.size());
+  std::vector<std::pair<InternalId, size_t>> rows;
+  rows.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto [it, inserted] = slot_of.try_emplace(ids[i], rows.size());
+    if (inserted)
+      rows.emplace_back(ids[i], i);
+    else
+      rows[it->second].second = i;
+  }
+  return rows;
+}
+
+}  // namespace
+
+Status HnswGraph::ValidateUpsert(std::span<const InternalId> ids,
+                                 std::span<const float> vectors) const {
+  if (vectors.size() != ids.size() * dim_) {
+    return Status::InvalidArgument("hnsw index: expected " + std::to_string(ids.size()) + " x " +
+                                   std::to_string(dim_) + " floats, got " +
+                                   std::to_string(vectors.size()));
+  }
+  if (!AllFinite(vectors))
+    return Status::InvalidArgument("hnsw index: vectors must be finite");
+  for (InternalId id : ids) {
+    if (id == kNoNode)
+      return Status::InvalidArgument("hnsw index: internal id out of range");
+  }
+  return Status::Ok();
+}
+
+Status HnswGraph::GrowTo(size_t num_nodes) {
+  if (num_nodes <= states_.size())
+    return Status::Ok();
+  // Reserve everything first: std::vector::reserve has the strong guarantee,
+  // so a failed allocation leaves the index as it was.
+  try {
+    const size_t capacity = std::max(num_nodes, states_.size() + states_.size() / 2);
+    links0_.reserve(capacity * (1 + 2 * params_.m));
+    vectors_.reserve(capacity * dim_);
+    if (space_ == DistanceSpace::kCosine)
+      inv_norms_.reserve(capacity);
+    levels_.reserve(capacity);
+    states_.reserve(capacity);
+    upper_.reserve(capacity);
+  } catch (const std::exception&) {
+    return Status::Internal("hnsw index: out of memory growing to " + std::to_string(num_nodes) +
+                            " nodes");
+  }
+  links0_.resize(num_nodes * (1 + 2 * params_.m), 0);
+  vectors_.resize(num_nodes * dim_, 0.0f);
+  if (space_ == DistanceSpace::kCosine)
+    inv_norms_.resize(num_nodes, 0.0f);
+  levels_.resize(num_nodes, 0);
+  states_.resize(num_nodes, kEmpty);
+  upper_.resize(num_nodes);
+  return Status::Ok();
+}
+
+int HnswGraph::DrawLevel() {
+  // 1 - U lies in (0, 1], so the logarithm is finite.
+  const double u = 1.0 - std::uniform_real_distribution<double>(0.0, 1.0)(level_rng_);
+  const double level = std::floor(-std::log(u) * level_multiplier_);
+  return static_cast<int>(std::min(level, static_cast<double>(kMaxLevel)));
+}
+
+void HnswGraph::StoreVector(InternalId id, const float* vector) {
+  std::copy(vector, vector + dim_, vectors_.data() + size_t{id} * dim_);
+  if (space_ == DistanceSpace::kCosine) {
+    const float norm = std::sqrt(kernels_->norm_squared(vector, dim_));
+    inv_norms_[id] = norm == 0.0f ? 0.0f : 1.0f / norm;
+  }
+  if (states_[id] == kEmpty) {
+    const int level = DrawLevel();
+    levels_[id] = static_cast<uint8_t>(level);
+    if (level > 0)
+      upper_[id] = std::make_unique<uint32_t[]>(size_t(level) * (1 + params_.m));
+  }
+  if (states_[id] != kLive) {
+    states_[id] = kLive;
+    ++size_;
+  }
+}
+
+Status HnswGraph::Upsert(std::span<const InternalId> ids, std::span<const float> vectors) {
+  KSDB_RETURN_IF_ERROR(ValidateUpsert(ids, vectors));
+  if (ids.empty())
+    return Status::Ok();
+  const InternalId max_id = *std::max_element(ids.begin(), ids.end());
+  KSDB_RETURN_IF_ERROR(GrowTo(size_t{max_id} + 1));
+  const std::vector<std::pair<InternalId, size_t>> rows = LastRowPerId(ids);
+  std::vector<InternalId> nodes;
+  nodes.reserve(rows.size());
+  for (const auto& [id, row] : rows) {
+    StoreVector(id, vectors.data() + row * dim_);
+    nodes.push_back(id);
+  }
+  LinkAll(nodes);
+  return Status::Ok();
+}
+
+void HnswGraph::LinkAll(std::span<const InternalId> nodes) {
+  size_t first = 0;
+  {
+    // The very first node only becomes the entry point; link it alone so that
+    // every parallel insert finds an entry.
+    VisitedPool::Handle visited = visited_pool_.Acquire(num_nodes());
+    if (entry_point_ == kNoNode && !nodes.empty())
+      LinkNode(nodes[first++], visited.get());
+  }
+  const std::span<const InternalId> rest = nodes.subspan(first);
+  size_t threads = params_.num_threads == 0 ? std::thread::hardware_concurrency()
+                                            : params_.num_threads;
+  threads = std::max<size_t>(1, std::min(threads, rest.size() / kMinNodesPerThread));
+
+  std::atomic<size_t> cursor{0};
+  auto work = [&] {
+    VisitedPool::Handle visited = visited_pool_.Acquire(num_nodes());
+    for (;;) {
+      const size_t begin = cursor.fetch_add(kClaimChunk);
+      if (begin >= rest.size())
+        return;
+      const size_t end = std::min(rest.size(), begin + kClaimChunk);
+      for (size_t i = begin; i < end; ++i)
+        LinkNode(rest[i], visited.get());
+    }
+  };
+  if (threads > 1)
+    node_locks_ = std::make_unique<std::mutex[]>(kNumNodeLocks);
+  std::vector<std::thread> helpers;
+  for (size_t t = 1; t < threads; ++t) {
+    try {
+      helpers.emplace_back(work);
+    } catch (const std::system_error&) {
+      break;  // fewer threads than asked; the others share the work
+    }
+  }
+  work();
+  for (std::thread& helper : helpers)
+    helper.join();
+  node_locks_.reset();
+}
+
+std::mutex* HnswGraph::NodeLock(InternalId id) const {
+  return node_locks_ ? &node_locks_[id % kNumNodeLocks] : nullptr;
+}
+
+void HnswGraph::CopyLinks(InternalId id, int level, std::vector<InternalId>* out) const {
+  std::unique_lock<std::mutex> lock;
+  if (std::mutex* mu = NodeLock(id))
+    lock = std::unique_lock<std::mutex>(*mu);
+  const uint32_t* row = Links(id, level);
+  out->assign(row + 1, row + 1 + row[0]);
+}
+
+InternalId HnswGraph::GreedyDescend(const PreparedQuery& q, InternalId ep, int from, int to,
+                                    InternalId self) const {
+  std::vector<InternalId> links;
+  float best = QueryDistance(q, ep);
+  for (int level = from; level > to; --level) {
+    bool improved = true;
+    while (improved) {
+      improved = false;
+      CopyLinks(ep, level, &links);
+      for (InternalId n : links) {
+        if (n == self)
+          continue;
+        const float d = QueryDistance(q, n);
+        if (d < best) {
+          best = d;
+          ep = n;
+          improved = true;
+        }
+      }
+    }
+  }
+  return ep;
+}
+
+HnswGraph::NeighborHeap HnswGraph::SearchLayerForInsert(const PreparedQuery& q, InternalId ep,
+                                                        int level, InternalId self,
+                                                        VisitedList* visited) const {
+  const size_t ef = params_.ef_construction;
+  visited->Reset(num_nodes());
+  visited->TestAndSet(self);
+  visited->TestAndSet(ep);
+  const float ep_distance = QueryDistance(q, ep);
+  NeighborHeap candidates{{ep_distance, ep}};  // min-heap (Farther)
+  NeighborHeap results{{ep_distance, ep}};     // max-heap (Closer)
+  std::vector<InternalId> links;
+  while (!candidates.empty()) {
+    const Neighbor current = candidates.front();
+    if (current.distance > results.front().distance && results.size() >= ef)
+      break;
+    std::pop_heap(candidates.begin(), candidates.end(), Farther);
+    candidates.pop_back();
+    CopyLinks(current.internal_id, level, &links);
+    for (InternalId n : links) {
+      if (visited->TestAndSet(n))
+        continue;
+      const float d = QueryDistance(q, n);
+      if (results.size() >= ef && d >= results.front().distance)
+        continue;
+      candidates.push_back({d, n});
+      std::push_heap(candidates.begin(), candidates.end(), Farther);
+      results.push_back({d, n});
+      std::push_heap(results.begin(), results.end(), Closer);
+      if (results.size() > ef) {
+        std::pop_heap(results.begin(), results.end(), Closer);
+        results.pop_back();
+      }
+    }
+  }
+  return results;
+}
+
+void HnswGraph::SelectNeighbors(std::vector<Neighbor>* candidates, size_t max) const {
+  if (candidates->size() <= max)
+    return;
+  std::vector<Neighbor> kept;
+  kept.reserve(max);
+  for (const Neighbor& c : *candidates) {
+    if (kept.size() >= max)
+      break;
+    bool diverse = true;
+    for (const Neighbor& k : kept) {
+      if (NodeDistance(c.internal_id, k.internal_id) < c.distance) {
+        diverse = false;
+        break;
+      }
+    }
+    if (diverse)
+      kept.push_back(c);
+  }
+  *candidates = std::move(kept);
+}
+
+void HnswGraph::SetLinks(InternalId id, int level, const std::vector<Neighbor>& neighbors) {
+  std::unique_lock<std::mutex> lock;
+  if (std::mutex* mu = NodeLock(id))
+    lock = std::unique_lock<std::mutex>(*mu);
+  uint32_t* row = Links(id, level);
+  row[0] = static_cast<uint32_t>(neighbors.size());
+  for (size_t i = 0; i < neighbors.size(); ++i)
+    row[1 + i] = neighbors[i].internal_id;
+}
+
+void HnswGraph::AddBackLink(InternalId from, InternalId to, int level) {
+  std::unique_lock<std::mutex> lock;
+  if (std::mutex* mu = NodeLock(from))
+    lock = std::unique_lock<std::mutex>(*mu);
+  uint32_t* row = Links(from, level);
+  const uint32_t count = row[0];
+  if (std::find(row + 1, row + 1 + count, to) != row + 1 + count)
+    return;
+  const size_t max = MaxLinks(level);
+  if (count < max) {
+    row[1 + count] = to;
+    row[0] = count + 1;
+    return;
+  }
+  // Full: keep the most diverse `max` of the old neighbours plus the new one.
+  std::vector<Neighbor> candidates;
+  candidates.reserve(count + 1);
+  for (uint32_t i = 0; i < count; ++i)
+    candidates.push_back({NodeDistance(from, row[1 + i]), row[1 + i]});
+  candidates.push_back({NodeDistance(from, to), to});
+  std::sort(candidates.begin(), candidates.end(), Closer);
+  SelectNeighbors(&candidates, max);
+  row[0] = static_cast<uint32_t>(candidates.size());
+  for (size_t i = 0; i < candidates.size(); ++i)
+    row[1 + i] = candidates[i].internal_id;
+}
+
+void HnswGraph::LinkNode(InternalId id, VisitedList* visited) {
+  const int level = levels_[id];
+  const PreparedQuery q = Prepare(Vector(id));
+
+  std::unique_lock<std::mutex> entry_lock(entry_mu_);
+  InternalId ep = entry_point_;
+  const int top = max_level_;
+  if (ep == kNoNode) {
+    entry_point_ = id;
+    max_level_ = level;
+    return;
+  }
+  // A node above the current top becomes the new entry point; hold the lock
+  // until it is linked so no other insert starts from a half-linked node.
+  if (level <= top)
+    entry_lock.unlock();
+
+  int start_level = top;
+  if (ep == id) {
+    // Re-linking the entry point itself (an update): start from one of its
+    // neighbours on the highest layer where it has any.
+    ep = kNoNode;
+    std::vector<InternalId> links;
+    for (int l = top; l >= 0 && ep == kNoNode; --l) {
+      CopyLinks(id, l, &links);
+      if (!links.empty()) {
+        ep = links.front();
+        start_level = l;
+      }
+    }
+    if (ep == kNoNode)
+      return;  // the only node in the graph
+  }
+
+  if (level < start_level)
+    ep = GreedyDescend(q, ep, start_level, level, id);
+  for (int l = std::min(level, start_level); l >= 0; --l) {
+    NeighborHeap found = SearchLayerForInsert(q, ep, l, id, visited);
+    std::sort(found.begin(), found.end(), Closer);
+    ep = found.front().internal_id;
+    SelectNeighbors(&found, params_.m);
+    SetLinks(id, l, found);
+    for (const Neighbor& n : found)
+      AddBackLink(n.internal_id, id, l);
+  }
+  if (level > top) {
+    entry_point_ = id;
+    max_level_ = level;
+  }
+}
+
+}  // namespace ksdb::index

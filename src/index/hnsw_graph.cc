@@ -1,0 +1,89 @@
+// HnswGraph: construction, distances, removal, accessors and memory accounting.
+// Insertion lives in hnsw_build.cc, search in hnsw_search.cc, snapshots in
+// hnsw_snapshot.cc.
+#include "index/hnsw_graph.h"
+
+#include <cmath>
+#include <memory>
+#include <utility>
+
+namespace ksdb::index {
+
+HnswGraph::HnswGraph(size_t dim, DistanceSpace space, const HnswParams& params)
+    : dim_(dim),
+      space_(space),
+      kernels_(&simd::ActiveKernels()),
+      params_(params),
+      level_multiplier_(1.0 / std::log(static_cast<double>(params.m))),
+      level_rng_(params.seed) {}
+
+HnswGraph::PreparedQuery HnswGraph::Prepare(const float* query) const {
+  float inv_norm = 0.0f;
+  if (space_ == DistanceSpace::kCosine) {
+    const float norm = std::sqrt(kernels_->norm_squared(query, dim_));
+    inv_norm = norm == 0.0f ? 0.0f : 1.0f / norm;
+  }
+  return {query, inv_norm};
+}
+
+// The same float operations as simd::Distance, so exact scans report exactly
+// what the flat index reports: cosine scales the dot product by the two
+// reciprocal norms one after the other (a zero vector has reciprocal 0, giving
+// distance 1 as Chroma does).
+float HnswGraph::QueryDistance(const PreparedQuery& q, InternalId id) const {
+  const float* v = Vector(id);
+  switch (space_) {
+    case DistanceSpace::kL2:
+      return kernels_->l2_squared(q.vector, v, dim_);
+    case DistanceSpace::kIp:
+      return 1.0f - kernels_->dot(q.vector, v, dim_);
+    case DistanceSpace::kCosine:
+      return 1.0f - (kernels_->dot(q.vector, v, dim_) * q.inv_norm) * inv_norms_[id];
+  }
+  return 0.0f;
+}
+
+float HnswGraph::NodeDistance(InternalId a, InternalId b) const {
+  return QueryDistance({Vector(a), space_ == DistanceSpace::kCosine ? inv_norms_[a] : 0.0f}, b);
+}
+
+void HnswGraph::Remove(std::span<const InternalId> ids) {
+  for (InternalId id : ids) {
+    if (!Contains(id))
+      continue;
+    states_[id] = kDeleted;
+    --size_;
+  }
+}
+
+std::span<const float> HnswGraph::GetVector(InternalId id) const {
+  if (!Contains(id))
+    return {};
+  return {Vector(id), dim_};
+}
+
+size_t HnswGraph::MemoryBytes() const {
+  size_t bytes = links0_.capacity() * sizeof(uint32_t) + vectors_.capacity() * sizeof(float) +
+                 inv_norms_.capacity() * sizeof(float) + levels_.capacity() + states_.capacity() +
+                 upper_.capacity() * sizeof(upper_[0]);
+  for (size_t id = 0; id < upper_.size(); ++id) {
+    if (upper_[id])
+      bytes += size_t{levels_[id]} * (1 + params_.m) * sizeof(uint32_t);
+  }
+  return bytes + visited_pool_.MemoryBytes();
+}
+
+Result<std::unique_ptr<HnswIndex>> NewHnswIndex(size_t dim, DistanceSpace space,
+                                                const HnswParams& params) {
+  if (dim == 0)
+    return Status::InvalidArgument("hnsw index: dimension must be positive");
+  if (params.m < 2 || params.m > 2048)
+    return Status::InvalidArgument("hnsw index: m must be between 2 and 2048");
+  if (params.ef_construction == 0)
+    return Status::InvalidArgument("hnsw index: ef_construction must be positive");
+  if (params.quantize_int8)
+    return Status::Unimplemented("hnsw index: int8 quantisation is not implemented yet");
+  return std::unique_ptr<HnswIndex>(std::make_unique<HnswGraph>(dim, space, params));
+}
+
+}  // namespace ksdb::index

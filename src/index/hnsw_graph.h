@@ -1,0 +1,165 @@
+// HnswGraph: the implementation of HnswIndex (internal to index/).
+//
+// Memory layout, one row per node number (= InternalId), in flat arrays so a
+// node costs no allocation of its own unless it reaches an upper layer:
+//   links0_     (1 + 2M) uint32 per node: count, then the layer-0 neighbours
+//   vectors_    dim floats per node, exactly as given
+//   inv_norms_  1/|v| per node (cosine only; 0 for a zero vector)
+//   levels_     top layer of the node
+//   states_     empty / live / deleted
+//   upper_      for nodes above layer 0: level * (1 + M) uint32, per layer a
+//               count then the neighbours
+// Traversal reads a node's link row, then its neighbours' vector rows; the
+// vector rows are prefetched one neighbour ahead.
+//
+// Deletion is a tombstone: the node stays in the graph (so paths through it
+// survive) but is never returned; reusing its id re-links it with the new
+// vector, so a workload that deletes and re-adds keeps memory flat.
+#ifndef KSDB_INDEX_HNSW_GRAPH_H_
+#define KSDB_INDEX_HNSW_GRAPH_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "index/hnsw_index.h"
+#include "index/visited_pool.h"
+#include "simd/distance.h"
+
+namespace ksdb::index {
+
+class HnswGraph final : public HnswIndex {
+ public:
+  HnswGraph(size_t dim, DistanceSpace space, const HnswParams& params);
+
+  size_t dim() const override { return dim_; }
+  DistanceSpace space() const override { return space_; }
+  size_t size() const override { return size_; }
+  Status Upsert(std::span<const InternalId> ids, std::span<const float> vectors) override;
+  void Remove(std::span<const InternalId> ids) override;
+  bool Contains(InternalId id) const override {
+    return id < states_.size() && states_[id] == kLive;
+  }
+  std::span<const float> GetVector(InternalId id) const override;
+  std::vector<Neighbor> Search(std::span<const float> query, size_t k,
+                               const IdFilter* filter) const override {
+    return SearchWithEf(query, k, params_.ef_search, filter);
+  }
+  std::vector<Neighbor> SearchAmong(std::span<const float> query, size_t k,
+                                    std::span<const InternalId> candidates) const override;
+  size_t MemoryBytes() const override;
+
+  std::vector<Neighbor> SearchWithEf(std::span<const float> query, size_t k, size_t ef,
+                                     const IdFilter* filter) const override;
+  std::vector<Neighbor> ExactSearch(std::span<const float> query, size_t k,
+                                    const IdFilter* filter) const override;
+  void SetEfSearch(size_t ef_search) override { params_.ef_search = ef_search; }
+  void SetNumThreads(size_t num_threads) override { params_.num_threads = num_threads; }
+  const HnswParams& params() const override { return params_; }
+  Status SaveSnapshot(const std::string& path, uint64_t watermark) const override;
+
+  // Snapshot loading fills the arrays directly (hnsw_snapshot.cc).
+  friend Result<LoadedHnswSnapshot> LoadHnswSnapshot(const std::string& path, size_t dim,
+                                                     DistanceSpace space,
+                                                     const HnswParams& params);
+
+ private:
+  static constexpr uint8_t kEmpty = 0;
+  static constexpr uint8_t kLive = 1;
+  static constexpr uint8_t kDeleted = 2;
+  static constexpr InternalId kNoNode = ~InternalId{0};
+  static constexpr int kMaxLevel = 31;
+
+  // The query as traversal uses it: the raw vector and 1/|q| (cosine).
+  struct PreparedQuery {
+    const float* vector;
+    float inv_norm;
+  };
+  using NeighborHeap = std::vector<Neighbor>;
+
+  size_t num_nodes() const { return states_.size(); }
+  size_t MaxLinks(int level) const { return level == 0 ? 2 * params_.m : params_.m; }
+  const float* Vector(InternalId id) const { return vectors_.data() + size_t{id} * dim_; }
+  // The link row of `id` at `level`: [count, neighbour...].
+  uint32_t* Links(InternalId id, int level) {
+    return level == 0 ? links0_.data() + size_t{id} * (1 + 2 * params_.m)
+                      : upper_[id].get() + size_t(level - 1) * (1 + params_.m);
+  }
+  const uint32_t* Links(InternalId id, int level) const {
+    return const_cast<HnswGraph*>(this)->Links(id, level);
+  }
+
+  PreparedQuery Prepare(const float* query) const;
+  float QueryDistance(const PreparedQuery& q, InternalId id) const;
+  float NodeDistance(InternalId a, InternalId b) const;
+  // The exact distance Chroma reports (same formula as the flat index).
+  float ExactDistance(const PreparedQuery& q, InternalId id) const { return QueryDistance(q, id); }
+
+  // --- insertion (hnsw_build.cc) ---
+  Status ValidateUpsert(std::span<const InternalId> ids, std::span<const float> vectors) const;
+  Status GrowTo(size_t num_nodes);
+  // Writes the vector (and norm) of `id`, creating the node when it is new.
+  void StoreVector(InternalId id, const float* vector);
+  int DrawLevel();
+  void LinkAll(std::span<const InternalId> nodes);
+  void LinkNode(InternalId id, VisitedList* visited);
+  // Greedy descent from `ep` through layers (from, to], returning the nearest node found.
+  InternalId GreedyDescend(const PreparedQuery& q, InternalId ep, int from, int to,
+                           InternalId self) const;
+  NeighborHeap SearchLayerForInsert(const PreparedQuery& q, InternalId ep, int level,
+                                    InternalId self, VisitedList* visited) const;
+  // Keeps at most `max` of `candidates` (sorted nearest first) by the HNSW
+  // neighbour-selection heuristic: a candidate is dropped when it is nearer to
+  // an already kept neighbour than to the base node.
+  void SelectNeighbors(std::vector<Neighbor>* candidates, size_t max) const;
+  void SetLinks(InternalId id, int level, const std::vector<Neighbor>& neighbors);
+  void AddBackLink(InternalId from, InternalId to, int level);
+  // Copies the link row of `id` at `level` (under its lock while building in parallel).
+  void CopyLinks(InternalId id, int level, std::vector<InternalId>* out) const;
+  std::mutex* NodeLock(InternalId id) const;
+
+  // --- snapshots (hnsw_snapshot.cc) ---
+  // Corruption naming `path` unless every link, state, level and the entry
+  // point are consistent.
+  Status CheckStructure(const std::string& path) const;
+
+  // --- search (hnsw_search.cc) ---
+  NeighborHeap SearchBaseLayer(const PreparedQuery& q, InternalId ep, size_t ef,
+                               const IdFilter* filter) const;
+  bool Accepts(InternalId id, const IdFilter* filter) const {
+    return states_[id] == kLive && (filter == nullptr || filter->IsMember(id));
+  }
+
+  const size_t dim_;
+  const DistanceSpace space_;
+  const simd::Kernels* kernels_;
+  HnswParams params_;
+  double level_multiplier_;
+  std::mt19937_64 level_rng_;
+
+  std::vector<uint32_t> links0_;
+  std::vector<float> vectors_;
+  std::vector<float> inv_norms_;
+  std::vector<uint8_t> levels_;
+  std::vector<uint8_t> states_;
+  std::vector<std::unique_ptr<uint32_t[]>> upper_;
+  size_t size_ = 0;
+  InternalId entry_point_ = kNoNode;
+  int max_level_ = -1;
+
+  // Only during a parallel batch insert: striped node locks and the lock that
+  // guards entry_point_/max_level_.
+  std::unique_ptr<std::mutex[]> node_locks_;
+  mutable std::mutex entry_mu_;
+  mutable VisitedPool visited_pool_;
+};
+
+}  // namespace ksdb::index
+
+#endif  // KSDB_INDEX_HNSW_GRAPH_H_

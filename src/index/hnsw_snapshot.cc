@@ -1,0 +1,236 @@
+// HNSW snapshot files: the whole graph in one file, written atomically.
+//
+// Layout (little-endian, as the host writes it):
+//   SnapshotHeader (fixed size, its own checksum last)
+//   levels[num_nodes] u8, states[num_nodes] u8,
+//   links0[num_nodes * (1 + 2m)] u32, vectors[num_nodes * dim] f32,
+//   inv_norms[num_nodes] f32 (cosine only),
+//   upper links: for each node with level > 0, in node order, level * (1 + m) u32
+// The body checksum covers everything after the header. Loading checks the
+// header, the exact file size, the checksum and then every structural
+// invariant (link counts and targets, states, levels, entry point), so a
+// damaged or foreign file is reported as Corruption and never used.
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/checksum.h"
+#include "common/file_io.h"
+#include "index/hnsw_graph.h"
+
+namespace ksdb::index {
+namespace {
+
+constexpr char kMagic[8] = {'K', 'S', 'D', 'B', 'H', 'N', 'S', 'W'};
+constexpr uint32_t kFormatVersion = 1;
+
+struct SnapshotHeader {
+  char magic[8];
+  uint32_t version;
+  uint32_t space;
+  uint64_t dim;
+  uint64_t m;
+  uint64_t num_nodes;
+  uint64_t size;
+  uint64_t upper_words;
+  uint64_t watermark;
+  uint32_t entry_point;
+  int32_t max_level;
+  uint64_t body_checksum;
+  uint64_t header_checksum;  // of every byte above
+};
+static_assert(sizeof(SnapshotHeader) == 88, "snapshot header layout must not change silently");
+
+uint64_t HeaderChecksum(const SnapshotHeader& header) {
+  Checksum64 checksum;
+  checksum.Update(&header, offsetof(SnapshotHeader, header_checksum));
+  return checksum.Finish();
+}
+
+// Writes arrays to the file while folding them into the body checksum.
+class BodyWriter {
+ public:
+  explicit BodyWriter(AtomicFileWriter* file) : file_(file) {}
+  template <typename T>
+  Status Put(const T* data, size_t count) {
+    checksum_.Update(data, count * sizeof(T));
+    return file_->Write(data, count * sizeof(T));
+  }
+  uint64_t checksum() const { return checksum_.Finish(); }
+
+ private:
+  AtomicFileWriter* file_;
+  Checksum64 checksum_;
+};
+
+class BodyReader {
+ public:
+  explicit BodyReader(FileReader* file) : file_(file) {}
+  template <typename T>
+  Status Get(T* data, size_t count) {
+    KSDB_RETURN_IF_ERROR(file_->Read(data, count * sizeof(T)));
+    checksum_.Update(data, count * sizeof(T));
+    return Status::Ok();
+  }
+  uint64_t checksum() const { return checksum_.Finish(); }
+
+ private:
+  FileReader* file_;
+  Checksum64 checksum_;
+};
+
+Status Damaged(const std::string& path, const std::string& problem) {
+  return Status::Corruption("index snapshot " + path + " is damaged: " + problem);
+}
+
+}  // namespace
+
+Status HnswGraph::SaveSnapshot(const std::string& path, uint64_t watermark) const {
+  KSDB_ASSIGN_OR_RETURN(AtomicFileWriter file, AtomicFileWriter::Create(path));
+  SnapshotHeader header{};
+  std::memcpy(header.magic, kMagic, sizeof(kMagic));
+  header.version = kFormatVersion;
+  header.space = static_cast<uint32_t>(space_);
+  header.dim = dim_;
+  header.m = params_.m;
+  header.num_nodes = num_nodes();
+  header.size = size_;
+  for (size_t id = 0; id < num_nodes(); ++id)
+    header.upper_words += size_t{levels_[id]} * (1 + params_.m);
+  header.watermark = watermark;
+  header.entry_point = entry_point_;
+  header.max_level = max_level_;
+  KSDB_RETURN_IF_ERROR(file.Write(&header, sizeof(header)));
+
+  BodyWriter body(&file);
+  KSDB_RETURN_IF_ERROR(body.Put(levels_.data(), levels_.size()));
+  KSDB_RETURN_IF_ERROR(body.Put(states_.data(), states_.size()));
+  KSDB_RETURN_IF_ERROR(body.Put(links0_.data(), links0_.size()));
+  KSDB_RETURN_IF_ERROR(body.Put(vectors_.data(), vectors_.size()));
+  KSDB_RETURN_IF_ERROR(body.Put(inv_norms_.data(), inv_norms_.size()));
+  for (size_t id = 0; id < num_nodes(); ++id) {
+    if (levels_[id] > 0)
+      KSDB_RETURN_IF_ERROR(body.Put(upper_[id].get(), size_t{levels_[id]} * (1 + params_.m)));
+  }
+  header.body_checksum = body.checksum();
+  header.header_checksum = HeaderChecksum(header);
+  KSDB_RETURN_IF_ERROR(file.WriteAt(0, &header, sizeof(header)));
+  return file.Commit();
+}
+
+namespace {
+
+// Checks the header against itself and against what the caller expects.
+Status CheckHeader(const std::string& path, const SnapshotHeader& header, uint64_t file_size,
+                   size_t dim, DistanceSpace space, const HnswParams& params) {
+  if (std::memcmp(header.magic, kMagic, sizeof(kMagic)) != 0)
+    return Damaged(path, "not a ksdb index snapshot (bad magic)");
+  if (header.header_checksum != HeaderChecksum(header))
+    return Damaged(path, "header checksum mismatch");
+  if (header.version != kFormatVersion)
+    return Damaged(path, "unsupported format version " + std::to_string(header.version));
+  if (header.dim != dim || header.space != static_cast<uint32_t>(space) || header.m != params.m)
+    return Damaged(path, "written for a different dimension, space or m");
+  // Bound every count before multiplying, so a wild header cannot overflow.
+  constexpr uint64_t kMaxNodes = uint64_t{1} << 32;
+  if (header.num_nodes > kMaxNodes || header.size > header.num_nodes)
+    return Damaged(path, "node counts out of range");
+  const uint64_t n = header.num_nodes;
+  uint64_t expected = sizeof(SnapshotHeader) + 2 * n + 4 * n * (1 + 2 * params.m) + 4 * n * dim +
+                      (space == DistanceSpace::kCosine ? 4 * n : 0);
+  if (header.upper_words > n * 32 * (1 + params.m))
+    return Damaged(path, "upper layer size out of range");
+  expected += 4 * header.upper_words;
+  if (file_size < expected)
+    return Damaged(path, "truncated (" + std::to_string(file_size) + " of " +
+                             std::to_string(expected) + " bytes)");
+  if (file_size > expected)
+    return Damaged(path, "unexpected trailing bytes");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<LoadedHnswSnapshot> LoadHnswSnapshot(const std::string& path, size_t dim,
+                                            DistanceSpace space, const HnswParams& params) {
+  KSDB_ASSIGN_OR_RETURN(FileReader file, FileReader::Open(path));
+  SnapshotHeader header{};
+  if (file.size() < sizeof(header))
+    return Damaged(path, "truncated header");
+  KSDB_RETURN_IF_ERROR(file.Read(&header, sizeof(header)));
+  KSDB_RETURN_IF_ERROR(CheckHeader(path, header, file.size(), dim, space, params));
+  KSDB_ASSIGN_OR_RETURN(std::unique_ptr<HnswIndex> fresh, NewHnswIndex(dim, space, params));
+  auto graph = std::unique_ptr<HnswGraph>(static_cast<HnswGraph*>(fresh.release()));
+  KSDB_RETURN_IF_ERROR(graph->GrowTo(header.num_nodes));
+
+  BodyReader body(&file);
+  KSDB_RETURN_IF_ERROR(body.Get(graph->levels_.data(), graph->levels_.size()));
+  KSDB_RETURN_IF_ERROR(body.Get(graph->states_.data(), graph->states_.size()));
+  KSDB_RETURN_IF_ERROR(body.Get(graph->links0_.data(), graph->links0_.size()));
+  KSDB_RETURN_IF_ERROR(body.Get(graph->vectors_.data(), graph->vectors_.size()));
+  KSDB_RETURN_IF_ERROR(body.Get(graph->inv_norms_.data(), graph->inv_norms_.size()));
+  uint64_t upper_words = 0;
+  for (size_t id = 0; id < header.num_nodes; ++id) {
+    const size_t level = graph->levels_[id];
+    if (level == 0)
+      continue;
+    if (level > HnswGraph::kMaxLevel)
+      return Damaged(path, "node level out of range");
+    const size_t words = level * (1 + params.m);
+    upper_words += words;
+    if (upper_words > header.upper_words)
+      return Damaged(path, "upper layer size does not match the node levels");
+    graph->upper_[id] = std::make_unique<uint32_t[]>(words);
+    KSDB_RETURN_IF_ERROR(body.Get(graph->upper_[id].get(), words));
+  }
+  if (upper_words != header.upper_words)
+    return Damaged(path, "upper layer size does not match the node levels");
+  if (body.checksum() != header.body_checksum)
+    return Damaged(path, "checksum mismatch");
+
+  graph->size_ = header.size;
+  graph->entry_point_ = header.entry_point;
+  graph->max_level_ = header.max_level;
+  KSDB_RETURN_IF_ERROR(graph->CheckStructure(path));
+  LoadedHnswSnapshot loaded;
+  loaded.watermark = header.watermark;
+  loaded.index = std::move(graph);
+  return loaded;
+}
+
+// Every invariant search and insertion rely on, so that even a file with a
+// valid checksum but inconsistent content cannot send them out of bounds.
+Status HnswGraph::CheckStructure(const std::string& path) const {
+  size_t live = 0;
+  for (size_t id = 0; id < num_nodes(); ++id) {
+    if (states_[id] > kDeleted)
+      return Damaged(path, "bad node state");
+    if (states_[id] == kLive)
+      ++live;
+    if (states_[id] == kEmpty)
+      continue;
+    for (int level = 0; level <= levels_[id]; ++level) {
+      const uint32_t* row = Links(static_cast<InternalId>(id), level);
+      if (row[0] > MaxLinks(level))
+        return Damaged(path, "too many links");
+      for (uint32_t i = 1; i <= row[0]; ++i) {
+        if (row[i] >= num_nodes() || states_[row[i]] == kEmpty || levels_[row[i]] < level)
+          return Damaged(path, "link to a missing node");
+      }
+    }
+  }
+  if (live != size_)
+    return Damaged(path, "live node count mismatch");
+  if (entry_point_ == kNoNode) {
+    if (max_level_ != -1 || live != 0)
+      return Damaged(path, "missing entry point");
+    return Status::Ok();
+  }
+  if (entry_point_ >= num_nodes() || states_[entry_point_] == kEmpty ||
+      levels_[entry_point_] != max_level_)
+    return Damaged(path, "bad entry point");
+  return Status::Ok();
+}
+
+}  // namespace ksdb::index

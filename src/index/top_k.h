@@ -1,0 +1,60 @@
+// TopK: a bounded max-heap keeping the k nearest neighbours offered, shared by
+// the exact scans of every index.
+#ifndef KSDB_INDEX_TOP_K_H_
+#define KSDB_INDEX_TOP_K_H_
+
+#include <algorithm>
+#include <cstddef>
+#include <utility>
+#include <vector>
+
+#include "index/vector_index.h"
+
+namespace ksdb::index {
+
+// Nearer first; equal distances by smaller internal id. As a heap comparator it
+// keeps the worst kept neighbour on top.
+inline bool NearerThan(const Neighbor& a, const Neighbor& b) {
+  if (a.distance != b.distance)
+    return a.distance < b.distance;
+  return a.internal_id < b.internal_id;
+}
+
+// Distance only (ties in any order), for the candidate heaps of graph search.
+// As a sort order: nearest first; as a heap order: a max-heap.
+inline bool Closer(const Neighbor& a, const Neighbor& b) { return a.distance < b.distance; }
+// As a heap order: a min-heap (nearest on top).
+inline bool Farther(const Neighbor& a, const Neighbor& b) { return a.distance > b.distance; }
+
+class TopK {
+ public:
+  explicit TopK(size_t k) : k_(k) { heap_.reserve(k); }
+
+  // Keeps `candidate` if it is nearer than the worst of the k kept so far.
+  void Offer(const Neighbor& candidate) {
+    if (heap_.size() < k_) {
+      heap_.push_back(candidate);
+      std::push_heap(heap_.begin(), heap_.end(), NearerThan);
+      return;
+    }
+    if (k_ == 0 || !NearerThan(candidate, heap_.front()))
+      return;
+    std::pop_heap(heap_.begin(), heap_.end(), NearerThan);
+    heap_.back() = candidate;
+    std::push_heap(heap_.begin(), heap_.end(), NearerThan);
+  }
+
+  // The kept neighbours, nearest first. Leaves this object empty.
+  std::vector<Neighbor> TakeSorted() {
+    std::sort_heap(heap_.begin(), heap_.end(), NearerThan);
+    return std::move(heap_);
+  }
+
+ private:
+  size_t k_;
+  std::vector<Neighbor> heap_;
+};
+
+}  // namespace ksdb::index
+
+#endif  // KSDB_INDEX_TOP_K_H_
