@@ -77,33 +77,38 @@ def _row_bytes(row: Any) -> bytes:
     return values.tobytes()
 
 
-def _matrix_base64(matrix: Any) -> List[str]:
+def _matrix_base64(matrix: Any) -> List[bytes]:
     """Base64 rows of a 2-D array; one encode when rows are 3-byte aligned."""
     data = np.ascontiguousarray(matrix, dtype="<f4")
     rows, dim = data.shape
     row_bytes = 4 * dim
     if row_bytes % 3 == 0 and rows > 0:
-        text = base64.b64encode(data.tobytes()).decode("ascii")
+        text = base64.b64encode(data.tobytes())
         width = row_bytes // 3 * 4
         return [text[i * width : (i + 1) * width] for i in range(rows)]
     view = memoryview(data.tobytes())
-    return [
-        base64.b64encode(view[i * row_bytes : (i + 1) * row_bytes]).decode("ascii")
-        for i in range(rows)
-    ]
+    return [base64.b64encode(view[i * row_bytes : (i + 1) * row_bytes]) for i in range(rows)]
 
 
 def encode_embeddings(embeddings: Any, use_base64: bool) -> List[Any]:
-    """The `embeddings` JSON column: base64 strings or lists; None stays null."""
+    """The `embeddings` column: base64 bytes per row (spliced into the body
+    as JSON strings) or lists of floats; None stays null."""
     if use_base64 and is_ndarray(embeddings) and embeddings.ndim == 2:
         return _matrix_base64(embeddings)
     rows = normalize_embeddings(embeddings) or []
     if use_base64:
-        return [
-            None if row is None else base64.b64encode(_row_bytes(row)).decode("ascii")
-            for row in rows
-        ]
+        return [None if row is None else base64.b64encode(_row_bytes(row)) for row in rows]
     return [None if row is None else embedding_as_list(row) for row in rows]
+
+
+def _embeddings_json(column: List[Any]) -> bytes:
+    """A JSON array of the column. Base64 text needs no escaping, so it is
+    joined directly instead of going through json (several times faster)."""
+    if column and all(isinstance(row, bytes) for row in column):
+        return b'["' + b'","'.join(column) + b'"]'
+    if any(isinstance(row, bytes) for row in column):
+        column = [row.decode("ascii") if isinstance(row, bytes) else row for row in column]
+    return encode_json(column)
 
 
 def embedding_as_list(row: Any) -> List[float]:
@@ -181,15 +186,16 @@ class WriteColumns:
 
 def _body(columns: WriteColumns, encoded: Optional[List[Any]], lo: int, hi: int) -> bytes:
     payload: Dict[str, Any] = {"ids": columns.ids[lo:hi]}
-    if encoded is not None:
-        payload["embeddings"] = encoded[lo:hi]
     if columns.documents is not None:
         payload["documents"] = columns.documents[lo:hi]
     if columns.metadatas is not None:
         payload["metadatas"] = columns.metadatas[lo:hi]
     if columns.uris is not None:
         payload["uris"] = columns.uris[lo:hi]
-    return encode_json(payload)
+    body = encode_json(payload)
+    if encoded is None:
+        return body
+    return body[:-1] + b',"embeddings":' + _embeddings_json(encoded[lo:hi]) + b"}"
 
 
 def batch_bodies(

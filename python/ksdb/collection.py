@@ -1,6 +1,8 @@
 """Collection: chromadb's Collection API over a ksdb transport."""
 
+import itertools
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 from . import errors
@@ -125,17 +127,34 @@ class Collection:
         progress: bool,
     ) -> None:
         limits = self._client._limits()
-        batch_size = self._client.get_max_batch_size()
+        bodies = batch_bodies(
+            columns,
+            use_base64=limits.get("supports_base64_encoding", False),
+            max_batch_size=self._client.get_max_batch_size(),
+            max_request_bytes=self._client.max_request_bytes,
+        )
+        path = self._path(action)
+        transport = self._client._transport
         bar = progress_bar(progress, len(columns), action)
         try:
-            for count, body in batch_bodies(
-                columns,
-                use_base64=limits.get("supports_base64_encoding", False),
-                max_batch_size=batch_size,
-                max_request_bytes=self._client.max_request_bytes,
-            ):
-                self._client._transport.request("POST", self._path(action), body=body)
-                bar.update(count)
+            first = next(bodies)
+            second = next(bodies, None)
+            if second is None:
+                transport.request("POST", path, body=first[1])
+                bar.update(first[0])
+                return
+            # Several requests: encode the next batch while the previous one is
+            # in flight (the transports release the GIL while waiting). One
+            # request at a time, in order; the first failure stops the write.
+            with ThreadPoolExecutor(max_workers=1) as sender:
+                in_flight = None
+                for count, body in itertools.chain([first, second], bodies):
+                    if in_flight is not None:
+                        in_flight[1].result()
+                        bar.update(in_flight[0])
+                    in_flight = (count, sender.submit(transport.request, "POST", path, None, body))
+                in_flight[1].result()
+                bar.update(in_flight[0])
         finally:
             bar.close()
 

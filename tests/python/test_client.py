@@ -359,3 +359,23 @@ def test_client_side_embedding_function(client, collection_name):
     assert col.get(include=["embeddings"])["embeddings"].tolist() == [[3, 0, 0], [0, 0, 2]]
     assert col.query(query_texts=["c"], n_results=1)["ids"] == [["y"]]
     client.delete_collection(collection_name)
+
+
+def test_batched_write_stops_at_failing_batch(client, collection_name):
+    client.batch_size = 4
+    col = client.create_collection(collection_name)
+    col.add(ids=["x"], embeddings=[[1.0, 2.0]])
+    rows = [[float(i), 1.0] for i in range(12)]
+    rows[4:8] = [[1.0, 2.0, 3.0]] * 4  # the second batch has the wrong dimension
+    with pytest.raises(errors.InvalidArgumentError, match="dimension of 2, got 3"):
+        col.add(ids=[f"r{i}" for i in range(12)], embeddings=rows)
+    # Batches are not atomic together: the first one stays, later ones never ran.
+    assert col.get()["ids"] == ["x", "r0", "r1", "r2", "r3"]
+    client.delete_collection(collection_name)
+
+
+def test_update_with_null_embedding_keeps_it(collection):
+    collection.add(ids=["a", "b"], embeddings=[[1.0, 1.0], [2.0, 2.0]])
+    collection.update(ids=["a", "b"], embeddings=[None, [3.0, 3.0]])
+    got = collection.get(include=["embeddings"])
+    assert got["embeddings"].tolist() == [[1.0, 1.0], [3.0, 3.0]]
