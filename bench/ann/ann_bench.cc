@@ -41,6 +41,7 @@ struct Options {
   std::vector<size_t> filter_efs;  // empty: same as efs
   std::vector<double> selectivities = {0.5, 0.1, 0.01, 0.001};
   size_t passes = 3;
+  double min_pass_seconds = 0.2;
   size_t m = 16;
   size_t ef_construction = 200;
   size_t parallel_threads = 2;  // 0: skip ksdb's parallel build
@@ -71,6 +72,23 @@ size_t ResidentBytes() {
   return pages_resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
 }
 
+// One timed pass: every query once, repeated until at least `min_seconds`
+// have passed (small query sets would otherwise be timed in microseconds).
+// Returns queries/s, or the first error of `run_query(q)`.
+template <typename RunQuery>
+Result<double> TimedPass(size_t num_queries, double min_seconds, RunQuery&& run_query) {
+  const auto start = std::chrono::steady_clock::now();
+  size_t done = 0;
+  double elapsed = 0;
+  do {
+    for (size_t q = 0; q < num_queries; ++q)
+      KSDB_RETURN_IF_ERROR(run_query(q));
+    done += num_queries;
+    elapsed = Seconds(start);
+  } while (elapsed < min_seconds);
+  return static_cast<double>(done) / elapsed;
+}
+
 void Progress(const std::string& message) {
   std::fprintf(stderr, "ann_bench: %s\n", message.c_str());
 }
@@ -79,7 +97,8 @@ void Progress(const std::string& message) {
 // Counts answers outside `allowed` into *violations when a filter is given.
 Result<std::vector<EfPoint>> Sweep(AnnRunner* runner, const Matrix& queries, size_t num_queries,
                                    const GroundTruth& truth, const std::vector<size_t>& efs,
-                                   size_t passes, const AllowedSet* allowed, size_t* violations) {
+                                   size_t passes, double min_seconds, const AllowedSet* allowed,
+                                   size_t* violations) {
   std::vector<EfPoint> points;
   std::vector<uint32_t> found(num_queries * kK);
   for (size_t ef : efs) {
@@ -87,10 +106,11 @@ Result<std::vector<EfPoint>> Sweep(AnnRunner* runner, const Matrix& queries, siz
     EfPoint point;
     point.ef = ef;
     for (size_t pass = 0; pass < passes; ++pass) {
-      const auto start = std::chrono::steady_clock::now();
-      for (size_t q = 0; q < num_queries; ++q)
-        KSDB_RETURN_IF_ERROR(runner->Search(queries.Row(q), kK, allowed, found.data() + q * kK));
-      point.pass_qps.push_back(static_cast<double>(num_queries) / Seconds(start));
+      KSDB_ASSIGN_OR_RETURN(double qps, TimedPass(num_queries, min_seconds, [&](size_t q) {
+                              return runner->Search(queries.Row(q), kK, allowed,
+                                                    found.data() + q * kK);
+                            }));
+      point.pass_qps.push_back(qps);
     }
     point.qps = Median(point.pass_qps);
     double recall_sum = 0;
@@ -137,14 +157,15 @@ Result<std::vector<FilterCase>> MakeFilterCases(const Dataset& d, size_t num_que
 
 // Exact search over the allowed ids, one thread, queries one at a time.
 double BruteForceQps(const BruteForce& brute, const Dataset& d, size_t num_queries,
-                     const FilterCase& c, size_t passes) {
+                     const FilterCase& c, size_t passes, double min_seconds) {
   std::vector<uint32_t> found(kK);
   std::vector<double> pass_qps;
   for (size_t pass = 0; pass < passes; ++pass) {
-    const auto start = std::chrono::steady_clock::now();
-    for (size_t q = 0; q < num_queries; ++q)
+    const Result<double> qps = TimedPass(num_queries, min_seconds, [&](size_t q) {
       brute.Search(d.queries.Row(q), kK, &c.allowed.ids, found.data());
-    pass_qps.push_back(static_cast<double>(num_queries) / Seconds(start));
+      return Status::Ok();
+    });
+    pass_qps.push_back(qps.value());
   }
   return Median(pass_qps);
 }
@@ -193,6 +214,32 @@ Status TimedBuild(AnnRunner* runner, const Dataset& d, LibraryResult* result) {
   return Status::Ok();
 }
 
+// qps and recall of the runner's exact scan over the allowed ids (ksdb's
+// SearchAmong); leaves *f unchanged when the runner has none.
+Status MeasureExactAmong(AnnRunner* runner, const Dataset& d, size_t num_queries,
+                         const FilterCase& c, size_t passes, double min_seconds,
+                         FilteredResult* f) {
+  std::vector<uint32_t> found(num_queries * kK);
+  if (runner->ExactAmong(d.queries.Row(0), kK, c.allowed, found.data()).code() ==
+      StatusCode::kUnimplemented) {
+    return Status::Ok();
+  }
+  std::vector<double> pass_qps;
+  for (size_t pass = 0; pass < passes; ++pass) {
+    KSDB_ASSIGN_OR_RETURN(double qps, TimedPass(num_queries, min_seconds, [&](size_t q) {
+                            return runner->ExactAmong(d.queries.Row(q), kK, c.allowed,
+                                                      found.data() + q * kK);
+                          }));
+    pass_qps.push_back(qps);
+  }
+  double recall_sum = 0;
+  for (size_t q = 0; q < num_queries; ++q)
+    recall_sum += RecallAtK(found.data() + q * kK, c.truth.Row(q), kK);
+  f->ksdb_exact_qps = Median(pass_qps);
+  f->ksdb_exact_recall = recall_sum / static_cast<double>(num_queries);
+  return Status::Ok();
+}
+
 // One library end to end: build, unfiltered sweep, filtered sweeps.
 Status RunLibrary(const std::string& name, const Dataset& d, const Options& options,
                   const std::vector<FilterCase>& cases, size_t filter_queries, DatasetResult* out) {
@@ -202,8 +249,9 @@ Status RunLibrary(const std::string& name, const Dataset& d, const Options& opti
   result.name = runner->name();
   KSDB_RETURN_IF_ERROR(TimedBuild(runner.get(), d, &result));
   Progress(d.name + ": " + result.name + " search sweep");
-  KSDB_ASSIGN_OR_RETURN(result.points, Sweep(runner.get(), d.queries, d.queries.rows, d.truth,
-                                             options.efs, options.passes, nullptr, nullptr));
+  KSDB_ASSIGN_OR_RETURN(result.points,
+                        Sweep(runner.get(), d.queries, d.queries.rows, d.truth, options.efs,
+                              options.passes, options.min_pass_seconds, nullptr, nullptr));
   out->libraries.push_back(std::move(result));
   for (size_t i = 0; i < cases.size(); ++i) {
     FilteredLibrary filtered;
@@ -215,14 +263,20 @@ Status RunLibrary(const std::string& name, const Dataset& d, const Options& opti
                std::to_string(cases[i].allowed.selectivity * 100) + "%");
       const std::vector<size_t>& efs =
           options.filter_efs.empty() ? options.efs : options.filter_efs;
-      KSDB_ASSIGN_OR_RETURN(filtered.points,
-                            Sweep(runner.get(), d.queries, filter_queries, cases[i].truth, efs,
-                                  options.passes, &cases[i].allowed, &filtered.violations));
+      KSDB_ASSIGN_OR_RETURN(
+          filtered.points,
+          Sweep(runner.get(), d.queries, filter_queries, cases[i].truth, efs, options.passes,
+                options.min_pass_seconds, &cases[i].allowed, &filtered.violations));
       if (filtered.violations > 0) {
         filtered.note = "answers outside the allowed set: the filter is not honoured";
       }
     }
     out->filtered[i].libraries.push_back(std::move(filtered));
+    if (name == "ksdb") {
+      KSDB_RETURN_IF_ERROR(MeasureExactAmong(runner.get(), d, filter_queries, cases[i],
+                                             options.passes, options.min_pass_seconds,
+                                             &out->filtered[i]));
+    }
   }
   return Status::Ok();
 }
@@ -243,7 +297,7 @@ Status RunParallelBuild(const Dataset& d, const Options& options, DatasetResult*
   parallel.vectors_per_s = result.build_vectors_per_s;
   parallel.speedup = result.build_vectors_per_s / single->build_vectors_per_s;
   KSDB_ASSIGN_OR_RETURN(parallel.points, Sweep(runner.get(), d.queries, d.queries.rows, d.truth,
-                                               options.efs, 1, nullptr, nullptr));
+                                               options.efs, 1, 0.0, nullptr, nullptr));
   out->parallel_build = std::move(parallel);
   return Status::Ok();
 }
@@ -267,7 +321,8 @@ Result<DatasetResult> RunDataset(const std::string& name, const Options& options
     FilteredResult f;
     f.selectivity = c.allowed.selectivity;
     f.allowed = c.allowed.ids.size();
-    f.brute_force_qps = BruteForceQps(brute, d, filter_queries, c, options.passes);
+    f.brute_force_qps =
+        BruteForceQps(brute, d, filter_queries, c, options.passes, options.min_pass_seconds);
     out.filtered.push_back(std::move(f));
   }
   for (const std::string& library : options.libraries) {
@@ -322,6 +377,8 @@ void AddOptions(CLI::App* app, Options* o) {
       ->delimiter(',');
   app->add_option("--passes", o->passes, "query passes per setting (median)")
       ->check(CLI::Range(1, 100));
+  app->add_option("--min-pass-seconds", o->min_pass_seconds,
+                  "repeat the query set within a pass until this long has passed");
   app->add_option("--m", o->m, "HNSW M");
   app->add_option("--ef-construction", o->ef_construction, "HNSW ef_construction");
   app->add_option("--parallel-threads", o->parallel_threads,

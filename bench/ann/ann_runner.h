@@ -59,6 +59,13 @@ class AnnRunner {
   // only called with a filter when SupportsFilter().
   virtual Status Search(const float* query, size_t k, const AllowedSet* allowed, uint32_t* out) = 0;
   virtual bool SupportsFilter() const = 0;
+  // Exact top-k among `allowed`'s ids through the library's own scan (ksdb:
+  // VectorIndex::SearchAmong, the engine's path for selective filters).
+  // Unimplemented for libraries without one.
+  virtual Status ExactAmong(const float* /*query*/, size_t /*k*/, const AllowedSet& /*allowed*/,
+                            uint32_t* /*out*/) {
+    return Status::Unimplemented(name() + " has no exact scan over an id list");
+  }
   // Why filtering is unsupported (empty when supported).
   virtual std::string FilterNote() const { return {}; }
   virtual MemoryReport Memory() const = 0;

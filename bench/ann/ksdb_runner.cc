@@ -48,15 +48,20 @@ class KsdbRunner final : public AnnRunner {
 #else
     found = index_->Search(q, k, filter);
 #endif
-    const size_t n = std::min(k, found.size());
-    for (size_t i = 0; i < n; ++i)
-      out[i] = found[i].internal_id;
-    std::fill(out + n, out + k, UINT32_MAX);
+    CopyOut(found, k, out);
     return Status::Ok();
   }
 
   bool SupportsFilter() const override {
     return true;
+  }
+
+  Status ExactAmong(const float* query, size_t k, const AllowedSet& allowed,
+                    uint32_t* out) override {
+    const std::vector<index::Neighbor> found =
+        index_->SearchAmong(std::span<const float>(query, index_->dim()), k, allowed.ids);
+    CopyOut(found, k, out);
+    return Status::Ok();
   }
 
   MemoryReport Memory() const override {
@@ -69,6 +74,13 @@ class KsdbRunner final : public AnnRunner {
   }
 
  private:
+  static void CopyOut(const std::vector<index::Neighbor>& found, size_t k, uint32_t* out) {
+    const size_t n = std::min(k, found.size());
+    for (size_t i = 0; i < n; ++i)
+      out[i] = found[i].internal_id;
+    std::fill(out + n, out + k, UINT32_MAX);
+  }
+
   Status CreateIndex(size_t dim, DistanceSpace space) {
     if (use_flat_) {
       index_ = index::NewFlatIndex(dim, space);

@@ -237,6 +237,12 @@ std::string MemoryTargets(const DatasetResult& d) {
   return out;
 }
 
+// Exact-scan qps used for the crossover: ksdb's own SearchAmong when measured
+// (what the engine would run), else the bench's brute-force loop.
+double ExactQps(const FilteredResult& f) {
+  return std::isfinite(f.ksdb_exact_qps) ? f.ksdb_exact_qps : f.brute_force_qps;
+}
+
 // The crossover: the selectivity below which exact search over the allowed
 // ids beats filtered HNSW (HNSW taken at its smallest ef reaching the recall
 // target; an HNSW that never reaches it loses), interpolated in log space.
@@ -251,7 +257,8 @@ std::string Crossover(const DatasetResult& d) {
       if (l.name != "ksdb")
         continue;
       const EfPoint* p = FirstReaching(l.points, kRecallTarget);
-      samples.push_back({f.selectivity, p ? Ratio(f.brute_force_qps, p->qps) : INFINITY});
+      const double exact = ExactQps(f);
+      samples.push_back({f.selectivity, p ? Ratio(exact, p->qps) : INFINITY});
     }
   }
   if (samples.empty())
@@ -272,7 +279,10 @@ std::string Crossover(const DatasetResult& d) {
       const double t = std::log(hi.ratio) / (std::log(hi.ratio) - std::log(lo.ratio));
       s = std::exp(std::log(hi.s) + t * (std::log(lo.s) - std::log(hi.s)));
     }
-    return "**crossover estimate: use exact brute force over the allowed ids below ~" +
+    return std::string(std::isfinite(d.filtered.front().ksdb_exact_qps)
+                           ? "(exact side: ksdb SearchAmong) "
+                           : "(exact side: the bench's brute-force loop) ") +
+           "**crossover estimate: use exact brute force over the allowed ids below ~" +
            Fmt("%.3g%%", s * 100) + " selectivity (between " + Fmt("%g%%", lo.s * 100) + " and " +
            Fmt("%g%%", hi.s * 100) + ")**\n";
   }
@@ -349,6 +359,10 @@ std::string FilteredTable(const DatasetResult& d) {
     const std::string sel = Fmt("%g%%", f.selectivity * 100);
     out += "| " + sel + " | " + std::to_string(f.allowed) +
            " | brute force (exact) | - | 1.0000 | " + Fmt("%.0f", f.brute_force_qps) + " |\n";
+    if (std::isfinite(f.ksdb_exact_qps)) {
+      out += "| " + sel + " | " + std::to_string(f.allowed) + " | ksdb SearchAmong (exact) | - | " +
+             Fmt("%.4f", f.ksdb_exact_recall) + " | " + Fmt("%.0f", f.ksdb_exact_qps) + " |\n";
+    }
     for (const FilteredLibrary& l : f.libraries) {
       if (!l.supported) {
         notes += "- " + l.name + " at " + sel + ": " + l.note + "\n";
@@ -422,7 +436,9 @@ std::string ToJson(const RunInfo& run, const std::vector<DatasetResult>& dataset
       out += j ? "," : "";
       out += std::string("{\"selectivity\":") + JsonNumber(f.selectivity) +
              ",\"allowed\":" + std::to_string(f.allowed) +
-             ",\"brute_force_qps\":" + JsonNumber(f.brute_force_qps) + ",\"libraries\":[";
+             ",\"brute_force_qps\":" + JsonNumber(f.brute_force_qps) +
+             ",\"ksdb_exact_qps\":" + JsonNumber(f.ksdb_exact_qps) +
+             ",\"ksdb_exact_recall\":" + JsonNumber(f.ksdb_exact_recall) + ",\"libraries\":[";
       for (size_t l = 0; l < f.libraries.size(); ++l) {
         const FilteredLibrary& fl = f.libraries[l];
         out += l ? "," : "";

@@ -3,6 +3,7 @@
 #ifndef KSDB_BENCH_ANN_RESULTS_H_
 #define KSDB_BENCH_ANN_RESULTS_H_
 
+#include <cmath>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -45,7 +46,9 @@ struct FilteredLibrary {
 struct FilteredResult {
   double selectivity = 0;
   size_t allowed = 0;
-  double brute_force_qps = 0;  // exact search over the allowed ids
+  double brute_force_qps = 0;   // exact search over the allowed ids (the bench's own loop)
+  double ksdb_exact_qps = NAN;  // the same through ksdb's VectorIndex::SearchAmong
+  double ksdb_exact_recall = NAN;
   std::vector<FilteredLibrary> libraries;
 };
 
