@@ -127,8 +127,8 @@ PYBIND11_MODULE(_native, m) {
   py::class_<NativeEngine>(m, "Engine")
       .def(py::init<const std::string&, bool, const std::string&>(), py::arg("path"),
            py::arg("allow_reset") = false, py::arg("synchronous") = "FULL")
-      .def("request", &NativeEngine::Request, py::arg("method"), py::arg("path"),
-           py::arg("query"), py::arg("body"))
+      .def("request", &NativeEngine::Request, py::arg("method"), py::arg("path"), py::arg("query"),
+           py::arg("body"))
       .def("close", &NativeEngine::Close)
       .def_property_readonly("closed", &NativeEngine::closed);
 }
