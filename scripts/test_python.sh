@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Python client's tests (tests/python), against both faces of ksdb:
 #   1. builds the server and the ksdb._native extension (build dir: $1 or
-#      build-python, Release);
+#      build-python);
 #   2. starts `ksdb run` on a free 127.0.0.1 port with a temporary data
 #      directory and waits (bounded) for /api/v2/heartbeat;
 #   3. runs pytest with Debian's /usr/bin/python3: every client test runs with
@@ -14,8 +14,14 @@ build="${1:-$root/build-python}"
 [[ $# -gt 0 ]] && shift
 python=/usr/bin/python3
 
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DKSDB_BUILD_BENCH=OFF \
-  -DKSDB_BUILD_PYTHON=ON -DPython_EXECUTABLE="$python" >/dev/null
+# An existing build dir (e.g. test.sh's build/) keeps its own settings; a new
+# one is configured as a Release build without benchmarks.
+if [[ -f "$build/CMakeCache.txt" ]]; then
+  cmake -S "$root" -B "$build" -DKSDB_BUILD_PYTHON=ON >/dev/null
+else
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DKSDB_BUILD_BENCH=OFF \
+    -DKSDB_BUILD_PYTHON=ON -DPython_EXECUTABLE="$python" >/dev/null
+fi
 cmake --build "$build" -j"$(nproc)" --target ksdb ksdb_native
 
 port="$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
