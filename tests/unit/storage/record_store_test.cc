@@ -1,5 +1,7 @@
-// Round trips and write semantics of the SQLite record store.
+// Round trips and write semantics of the record stores, run against SQLite and
+// PostgreSQL (store_backend.h).
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <bit>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "storage/record_store.h"
+#include "store_backend.h"
 #include "storage_test_util.h"
 
 namespace ksdb::storage {
@@ -19,12 +22,12 @@ namespace {
 
 using testing::MakeCollection;
 using testing::MakeRecord;
-using testing::OpenOrDie;
+using testing::MakeBackend;
 using testing::PutCollectionWithRecords;
-using testing::RawExec;
-using testing::RawQuery;
 using testing::ScanAll;
-using testing::TempDir;
+using testing::SqliteBackend;
+using testing::StoreBackend;
+using testing::StoreKind;
 
 // Metadata with every value kind, including edge values.
 Metadata EveryKindMetadata() {
@@ -72,17 +75,19 @@ void ExpectRecordEq(const RecordRow& actual, const RecordRow& expected) {
   EXPECT_EQ(actual.updated_at_us, expected.updated_at_us);
 }
 
-class SqliteStoreTest : public ::testing::Test {
+class RecordStoreTest : public ::testing::TestWithParam<StoreKind> {
  protected:
   void SetUp() override {
-    path_ = dir_.File("ksdb.sqlite3");
-    store_ = OpenOrDie(path_);
+    backend_ = MakeBackend(GetParam());
+    if (backend_ == nullptr)
+      GTEST_SKIP() << testing::kPgSkipMessage;
+    store_ = backend_->Open();
     ASSERT_NE(store_, nullptr);
   }
 
   void Reopen() {
     store_.reset();
-    store_ = OpenOrDie(path_);
+    store_ = backend_->Open();
     ASSERT_NE(store_, nullptr);
   }
 
@@ -92,12 +97,15 @@ class SqliteStoreTest : public ::testing::Test {
     return txn.ok() ? std::move(txn).value() : nullptr;
   }
 
-  TempDir dir_;
-  std::string path_;
+  std::unique_ptr<StoreBackend> backend_;
   std::unique_ptr<RecordStore> store_;
 };
 
-TEST_F(SqliteStoreTest, NewStoreIsEmpty) {
+INSTANTIATE_TEST_SUITE_P(Stores, RecordStoreTest,
+                         ::testing::Values(StoreKind::kSqlite, StoreKind::kPostgres),
+                         testing::StoreKindName);
+
+TEST_P(RecordStoreTest, NewStoreIsEmpty) {
   EXPECT_TRUE(store_->LoadTenants()->empty());
   EXPECT_TRUE(store_->LoadDatabases()->empty());
   EXPECT_TRUE(store_->LoadCollections()->empty());
@@ -105,7 +113,7 @@ TEST_F(SqliteStoreTest, NewStoreIsEmpty) {
   EXPECT_TRUE(ScanAll(*store_, "nope").empty());
 }
 
-TEST_F(SqliteStoreTest, TenantsRoundTripAndUpsert) {
+TEST_P(RecordStoreTest, TenantsRoundTripAndUpsert) {
   auto txn = Begin();
   ASSERT_TRUE(txn->PutTenant({"default_tenant", std::nullopt}).ok());
   ASSERT_TRUE(txn->PutTenant({"t\xC3\xA9nant", std::string("crn:xyz")}).ok());
@@ -130,7 +138,7 @@ TEST_F(SqliteStoreTest, TenantsRoundTripAndUpsert) {
   EXPECT_EQ((*tenants)[0].resource_name, "r2");
 }
 
-TEST_F(SqliteStoreTest, DatabasesRoundTripUpsertAndDelete) {
+TEST_P(RecordStoreTest, DatabasesRoundTripUpsertAndDelete) {
   auto txn = Begin();
   ASSERT_TRUE(txn->PutDatabase({"id-1", "default_database", "default_tenant"}).ok());
   ASSERT_TRUE(txn->PutDatabase({"id-2", "other", "default_tenant"}).ok());
@@ -154,7 +162,7 @@ TEST_F(SqliteStoreTest, DatabasesRoundTripUpsertAndDelete) {
   EXPECT_EQ((*dbs)[1].id, "id-9");
 }
 
-TEST_F(SqliteStoreTest, CollectionsRoundTripEveryField) {
+TEST_P(RecordStoreTest, CollectionsRoundTripEveryField) {
   CollectionRow full = MakeCollection("c1", "full");
   full.metadata = EveryKindMetadata();
   full.config.hnsw.space = DistanceSpace::kCosine;
@@ -191,10 +199,10 @@ TEST_F(SqliteStoreTest, CollectionsRoundTripEveryField) {
     Reopen();
   }
   // Empty metadata is stored as NULL.
-  EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM collections WHERE metadata IS NULL"), "1");
+  EXPECT_EQ(backend_->RawQuery("SELECT count(*) FROM collections WHERE metadata IS NULL"), "1");
 }
 
-TEST_F(SqliteStoreTest, PutCollectionUpdatesInPlaceAndKeepsRecords) {
+TEST_P(RecordStoreTest, PutCollectionUpdatesInPlaceAndKeepsRecords) {
   PutCollectionWithRecords(*store_, "c1", {MakeRecord("r1", 1)});
   CollectionRow renamed = MakeCollection("c1", "renamed");
   renamed.dimension = 3;
@@ -212,7 +220,7 @@ TEST_F(SqliteStoreTest, PutCollectionUpdatesInPlaceAndKeepsRecords) {
   EXPECT_EQ(ScanAll(*store_, "c1").size(), 1u);
 }
 
-TEST_F(SqliteStoreTest, RecordsRoundTripEveryKind) {
+TEST_P(RecordStoreTest, RecordsRoundTripEveryKind) {
   std::vector<RecordRow> rows;
   RecordRow full = MakeRecord("full", 1);
   full.metadata = EveryKindMetadata();
@@ -251,14 +259,14 @@ TEST_F(SqliteStoreTest, RecordsRoundTripEveryKind) {
       ExpectRecordEq(got[i], rows[i]);
     Reopen();
   }
-  EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM records WHERE metadata IS NULL"), "3");
-  EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM records WHERE document IS NULL"), "2");
+  EXPECT_EQ(backend_->RawQuery("SELECT count(*) FROM records WHERE metadata IS NULL"), "3");
+  EXPECT_EQ(backend_->RawQuery("SELECT count(*) FROM records WHERE document IS NULL"), "2");
   // Embeddings are little-endian float32: 1.0f, 2.0f, 3.0f.
-  EXPECT_EQ(RawQuery(path_, "SELECT hex(embedding) FROM records WHERE record_id = 'bare'"),
+  EXPECT_EQ(backend_->RawQuery("SELECT " + backend_->HexOf("embedding") + " FROM records WHERE record_id = 'bare'"),
             "0000803F0000004000004040");
 }
 
-TEST_F(SqliteStoreTest, ScanIsOrderedByPositionAndPerCollection) {
+TEST_P(RecordStoreTest, ScanIsOrderedByPositionAndPerCollection) {
   std::vector<uint64_t> positions(200);
   std::iota(positions.begin(), positions.end(), 1000);
   std::mt19937 rng(7);
@@ -276,9 +284,12 @@ TEST_F(SqliteStoreTest, ScanIsOrderedByPositionAndPerCollection) {
     EXPECT_EQ(got[i].record_id, "id" + std::to_string(1000 + i));
   }
   ASSERT_EQ(ScanAll(*store_, "c2").size(), 1u);
-  // The scan is served by the position index, not by a sort.
+  if (GetParam() != StoreKind::kSqlite)
+    return;
+  // SQLite: the scan is served by the position index, not by a sort.
+  const std::string& path = static_cast<SqliteBackend&>(*backend_).path();
   sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   sqlite3_stmt* stmt = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db,
                                "EXPLAIN QUERY PLAN SELECT record_id FROM records WHERE "
@@ -296,7 +307,7 @@ TEST_F(SqliteStoreTest, ScanIsOrderedByPositionAndPerCollection) {
   EXPECT_EQ(details.find("TEMP B-TREE"), std::string::npos) << details;
 }
 
-TEST_F(SqliteStoreTest, ScanStopsAtFirstErrorFromCallback) {
+TEST_P(RecordStoreTest, ScanStopsAtFirstErrorFromCallback) {
   PutCollectionWithRecords(*store_, "c1",
                            {MakeRecord("a", 1), MakeRecord("b", 2), MakeRecord("c", 3)});
   int calls = 0;
@@ -309,7 +320,7 @@ TEST_F(SqliteStoreTest, ScanStopsAtFirstErrorFromCallback) {
   EXPECT_EQ(calls, 2);
 }
 
-TEST_F(SqliteStoreTest, ScanCallbackMayReadTheStore) {
+TEST_P(RecordStoreTest, ScanCallbackMayReadTheStore) {
   PutCollectionWithRecords(*store_, "c1", {MakeRecord("a", 1), MakeRecord("b", 2)});
   Status status = store_->ScanRecords("c1", [&](RecordRow&&) {
     auto cols = store_->LoadCollections();
@@ -320,7 +331,7 @@ TEST_F(SqliteStoreTest, ScanCallbackMayReadTheStore) {
   EXPECT_TRUE(status.ok()) << status.ToString();
 }
 
-TEST_F(SqliteStoreTest, PutRecordsReplacesById) {
+TEST_P(RecordStoreTest, PutRecordsReplacesById) {
   PutCollectionWithRecords(*store_, "c1", {MakeRecord("a", 1), MakeRecord("b", 2)});
   RecordRow replaced = MakeRecord("a", 3, {9.0f});
   replaced.document = "new";
@@ -335,14 +346,14 @@ TEST_F(SqliteStoreTest, PutRecordsReplacesById) {
   ExpectRecordEq(got[1], replaced);
 }
 
-TEST_F(SqliteStoreTest, SameRecordIdInTwoCollectionsIsIndependent) {
+TEST_P(RecordStoreTest, SameRecordIdInTwoCollectionsIsIndependent) {
   PutCollectionWithRecords(*store_, "c1", {MakeRecord("a", 1, {1.0f})});
   PutCollectionWithRecords(*store_, "c2", {MakeRecord("a", 2, {2.0f})});
   EXPECT_EQ(ScanAll(*store_, "c1")[0].embedding, std::vector<float>{1.0f});
   EXPECT_EQ(ScanAll(*store_, "c2")[0].embedding, std::vector<float>{2.0f});
 }
 
-TEST_F(SqliteStoreTest, DeleteRecordsIgnoresUnknownIds) {
+TEST_P(RecordStoreTest, DeleteRecordsIgnoresUnknownIds) {
   PutCollectionWithRecords(*store_, "c1",
                            {MakeRecord("a", 1), MakeRecord("b", 2), MakeRecord("c", 3)});
   PutCollectionWithRecords(*store_, "c2", {MakeRecord("a", 4)});
@@ -356,7 +367,7 @@ TEST_F(SqliteStoreTest, DeleteRecordsIgnoresUnknownIds) {
   EXPECT_EQ(ScanAll(*store_, "c2").size(), 1u);  // same id elsewhere untouched
 }
 
-TEST_F(SqliteStoreTest, DeleteCollectionRemovesItsRecords) {
+TEST_P(RecordStoreTest, DeleteCollectionRemovesItsRecords) {
   PutCollectionWithRecords(*store_, "c1", {MakeRecord("a", 1), MakeRecord("b", 2)});
   PutCollectionWithRecords(*store_, "c2", {MakeRecord("x", 3)});
   auto txn = Begin();
@@ -369,13 +380,13 @@ TEST_F(SqliteStoreTest, DeleteCollectionRemovesItsRecords) {
   EXPECT_EQ((*cols)[0].id, "c2");
   EXPECT_TRUE(ScanAll(*store_, "c1").empty());
   EXPECT_EQ(ScanAll(*store_, "c2").size(), 1u);
-  EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM records WHERE collection_id = 'c1'"), "0");
+  EXPECT_EQ(backend_->RawQuery("SELECT count(*) FROM records WHERE collection_id = 'c1'"), "0");
   // A new collection under the same id starts empty.
   PutCollectionWithRecords(*store_, "c1", {});
   EXPECT_TRUE(ScanAll(*store_, "c1").empty());
 }
 
-TEST_F(SqliteStoreTest, DeleteAllWipesEverythingButTheSequence) {
+TEST_P(RecordStoreTest, DeleteAllWipesEverythingButTheSequence) {
   auto txn = Begin();
   ASSERT_TRUE(txn->PutTenant({"t", std::nullopt}).ok());
   ASSERT_TRUE(txn->PutDatabase({"d1", "db", "t"}).ok());
@@ -397,7 +408,7 @@ TEST_F(SqliteStoreTest, DeleteAllWipesEverythingButTheSequence) {
   }
 }
 
-TEST_F(SqliteStoreTest, LastSequencePersistsAcrossReopen) {
+TEST_P(RecordStoreTest, LastSequencePersistsAcrossReopen) {
   auto txn = Begin();
   ASSERT_TRUE(txn->SetLastSequence(5).ok());
   ASSERT_TRUE(txn->SetLastSequence(123456789012345).ok());
@@ -407,7 +418,7 @@ TEST_F(SqliteStoreTest, LastSequencePersistsAcrossReopen) {
   EXPECT_EQ(*store_->LastSequence(), 123456789012345u);
 }
 
-TEST_F(SqliteStoreTest, DestroyWithoutCommitRollsBack) {
+TEST_P(RecordStoreTest, DestroyWithoutCommitRollsBack) {
   PutCollectionWithRecords(*store_, "c1", {MakeRecord("kept", 1)});
   {
     auto txn = Begin();
@@ -434,13 +445,13 @@ TEST_F(SqliteStoreTest, DestroyWithoutCommitRollsBack) {
   EXPECT_EQ(store_->LoadTenants()->size(), 1u);
 }
 
-TEST_F(SqliteStoreTest, FailedOperationRollsBackWholeTransaction) {
+TEST_P(RecordStoreTest, FailedOperationRollsBackWholeTransaction) {
   auto txn = Begin();
   ASSERT_TRUE(txn->PutTenant({"t", std::nullopt}).ok());
   // No such collection: the foreign key refuses the rows.
   Status put = txn->PutRecords("missing", std::vector<RecordRow>{MakeRecord("a", 1)});
   EXPECT_EQ(put.code(), StatusCode::kIoError);
-  EXPECT_NE(put.message().find(path_), std::string::npos) << put.message();
+  EXPECT_NE(put.message().find(backend_->StoreName()), std::string::npos) << put.message();
   EXPECT_EQ(put.message().find("INSERT"), std::string::npos) << put.message();
   // The transaction is finished; later calls fail and nothing was committed.
   EXPECT_EQ(txn->PutTenant({"u", std::nullopt}).code(), StatusCode::kInternal);
@@ -453,7 +464,7 @@ TEST_F(SqliteStoreTest, FailedOperationRollsBackWholeTransaction) {
   EXPECT_EQ(store_->LoadTenants()->size(), 1u);
 }
 
-TEST_F(SqliteStoreTest, PositionAboveInt64MaxIsRejected) {
+TEST_P(RecordStoreTest, PositionAboveInt64MaxIsRejected) {
   PutCollectionWithRecords(*store_, "c1", {});
   auto txn = Begin();
   RecordRow row = MakeRecord("a", 1);
@@ -464,13 +475,13 @@ TEST_F(SqliteStoreTest, PositionAboveInt64MaxIsRejected) {
             StatusCode::kInternal);  // already rolled back
 }
 
-TEST_F(SqliteStoreTest, CommitTwiceFails) {
+TEST_P(RecordStoreTest, CommitTwiceFails) {
   auto txn = Begin();
   ASSERT_TRUE(txn->Commit().ok());
   EXPECT_EQ(txn->Commit().code(), StatusCode::kInternal);
 }
 
-TEST_F(SqliteStoreTest, ReopenKeepsEverything) {
+TEST_P(RecordStoreTest, ReopenKeepsEverything) {
   auto txn = Begin();
   ASSERT_TRUE(txn->PutTenant({"t", std::string("res")}).ok());
   ASSERT_TRUE(txn->PutDatabase({"d1", "db", "t"}).ok());
@@ -500,7 +511,7 @@ TEST_F(SqliteStoreTest, ReopenKeepsEverything) {
   EXPECT_EQ(*store_->LastSequence(), 9u);
 }
 
-TEST_F(SqliteStoreTest, TwentyThousandRecordBatchCommits) {
+TEST_P(RecordStoreTest, TwentyThousandRecordBatchCommits) {
   constexpr int kRows = 20000;
   constexpr int kDim = 384;
   std::vector<RecordRow> rows;
@@ -534,11 +545,12 @@ TEST_F(SqliteStoreTest, TwentyThousandRecordBatchCommits) {
   EXPECT_EQ(count, static_cast<size_t>(kRows));
 }
 
-TEST_F(SqliteStoreTest, CorruptRecordMetadataIsReportedWithItsRecord) {
+TEST_P(RecordStoreTest, CorruptRecordMetadataIsReportedWithItsRecord) {
   PutCollectionWithRecords(*store_, "c1", {MakeRecord("good", 1), MakeRecord("bad", 2)});
   store_.reset();
-  RawExec(path_, "UPDATE records SET metadata = x'FFFFFFFF01' WHERE record_id = 'bad'");
-  store_ = OpenOrDie(path_);
+  backend_->RawExec("UPDATE records SET metadata = " + backend_->BlobLiteral("FFFFFFFF01") +
+                         " WHERE record_id = 'bad'");
+  store_ = backend_->Open();
   std::vector<std::string> seen;
   Status status = store_->ScanRecords("c1", [&](RecordRow&& row) {
     seen.push_back(row.record_id);
@@ -550,21 +562,23 @@ TEST_F(SqliteStoreTest, CorruptRecordMetadataIsReportedWithItsRecord) {
   EXPECT_EQ(seen, std::vector<std::string>{"good"});
 }
 
-TEST_F(SqliteStoreTest, CorruptEmbeddingIsReported) {
+TEST_P(RecordStoreTest, CorruptEmbeddingIsReported) {
   PutCollectionWithRecords(*store_, "c1", {MakeRecord("r", 1)});
   store_.reset();
-  RawExec(path_, "UPDATE records SET embedding = x'000000' WHERE record_id = 'r'");
-  store_ = OpenOrDie(path_);
+  backend_->RawExec("UPDATE records SET embedding = " + backend_->BlobLiteral("000000") +
+                         " WHERE record_id = 'r'");
+  store_ = backend_->Open();
   Status status = store_->ScanRecords("c1", [](RecordRow&&) { return Status::Ok(); });
   EXPECT_EQ(status.code(), StatusCode::kCorruption);
   EXPECT_NE(status.message().find("'r'"), std::string::npos) << status.message();
 }
 
-TEST_F(SqliteStoreTest, CorruptCollectionConfigIsReported) {
+TEST_P(RecordStoreTest, CorruptCollectionConfigIsReported) {
   PutCollectionWithRecords(*store_, "c1", {});
   store_.reset();
-  RawExec(path_, "UPDATE collections SET config = x'09' WHERE id = 'c1'");
-  store_ = OpenOrDie(path_);
+  backend_->RawExec("UPDATE collections SET config = " + backend_->BlobLiteral("09") +
+                         " WHERE id = 'c1'");
+  store_ = backend_->Open();
   auto cols = store_->LoadCollections();
   ASSERT_FALSE(cols.ok());
   EXPECT_EQ(cols.status().code(), StatusCode::kCorruption);

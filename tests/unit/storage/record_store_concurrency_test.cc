@@ -1,4 +1,5 @@
-// Readers and writers of the SQLite record store on several threads.
+// Readers and writers of the record stores (SQLite and PostgreSQL) on several
+// threads.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -7,20 +8,36 @@
 #include <vector>
 
 #include "storage/record_store.h"
+#include "store_backend.h"
 #include "storage_test_util.h"
 
 namespace ksdb::storage {
 namespace {
 
 using testing::MakeRecord;
-using testing::OpenOrDie;
+using testing::MakeBackend;
 using testing::PutCollectionWithRecords;
 using testing::ScanAll;
-using testing::TempDir;
+using testing::StoreBackend;
+using testing::StoreKind;
 
-TEST(SqliteStoreConcurrencyTest, ReadersCompleteWhileWriterHoldsTransaction) {
-  TempDir dir;
-  auto store = OpenOrDie(dir.File("s.db"));
+class RecordStoreConcurrencyTest : public ::testing::TestWithParam<StoreKind> {
+ protected:
+  void SetUp() override {
+    backend_ = MakeBackend(GetParam());
+    if (backend_ == nullptr)
+      GTEST_SKIP() << testing::kPgSkipMessage;
+  }
+
+  std::unique_ptr<StoreBackend> backend_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Stores, RecordStoreConcurrencyTest,
+                         ::testing::Values(StoreKind::kSqlite, StoreKind::kPostgres),
+                         testing::StoreKindName);
+
+TEST_P(RecordStoreConcurrencyTest, ReadersCompleteWhileWriterHoldsTransaction) {
+  auto store = backend_->Open();
   ASSERT_NE(store, nullptr);
   PutCollectionWithRecords(*store, "c1", {MakeRecord("committed", 1)});
 
@@ -65,9 +82,8 @@ TEST(SqliteStoreConcurrencyTest, ReadersCompleteWhileWriterHoldsTransaction) {
   EXPECT_EQ(*store->LastSequence(), 2u);
 }
 
-TEST(SqliteStoreConcurrencyTest, SecondWriterWaitsForTheFirst) {
-  TempDir dir;
-  auto store = OpenOrDie(dir.File("s.db"));
+TEST_P(RecordStoreConcurrencyTest, SecondWriterWaitsForTheFirst) {
+  auto store = backend_->Open();
   ASSERT_NE(store, nullptr);
 
   auto first = store->BeginWrite();
@@ -106,9 +122,8 @@ Status WriteBatch(RecordStore& store, const std::vector<RecordRow>& rows, uint64
   return txn->Commit();
 }
 
-TEST(SqliteStoreConcurrencyTest, ManyReadersAndAWriterInterleave) {
-  TempDir dir;
-  auto store = OpenOrDie(dir.File("s.db"));
+TEST_P(RecordStoreConcurrencyTest, ManyReadersAndAWriterInterleave) {
+  auto store = backend_->Open();
   ASSERT_NE(store, nullptr);
   PutCollectionWithRecords(*store, "c1", {});
 

@@ -1,0 +1,66 @@
+// The SQL the PostgreSQL record store runs, in one place. Every value is a
+// $n parameter; nothing is ever spliced into these strings.
+#ifndef KSDB_STORAGE_POSTGRES_STATEMENTS_H_
+#define KSDB_STORAGE_POSTGRES_STATEMENTS_H_
+
+namespace ksdb::storage::postgres::sql {
+
+// Catalog writes are upserts, never delete + insert (see migrations.cc).
+inline constexpr char kPutTenant[] =
+    "INSERT INTO ksdb.tenants (name, resource_name) VALUES ($1, $2) "
+    "ON CONFLICT (name) DO UPDATE SET resource_name = excluded.resource_name";
+inline constexpr char kPutDatabase[] =
+    "INSERT INTO ksdb.databases (id, name, tenant) VALUES ($1, $2, $3) "
+    "ON CONFLICT (tenant, name) DO UPDATE SET id = excluded.id";
+inline constexpr char kPutCollection[] =
+    "INSERT INTO ksdb.collections (id, name, tenant, \"database\", metadata, config, dimension) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7) "
+    "ON CONFLICT (id) DO UPDATE SET name = excluded.name, tenant = excluded.tenant, "
+    "\"database\" = excluded.\"database\", metadata = excluded.metadata, "
+    "config = excluded.config, dimension = excluded.dimension";
+inline constexpr char kDeleteDatabase[] =
+    "DELETE FROM ksdb.databases WHERE tenant = $1 AND name = $2";
+inline constexpr char kDeleteCollectionRecords[] =
+    "DELETE FROM ksdb.records WHERE collection_id = $1";
+inline constexpr char kDeleteCollection[] = "DELETE FROM ksdb.collections WHERE id = $1";
+// Children first, so no foreign-key action has work left to do. DELETE, not
+// TRUNCATE: TRUNCATE's exclusive lock would block concurrent readers.
+inline constexpr char kDeleteAll[] =
+    "DELETE FROM ksdb.records; DELETE FROM ksdb.collections; DELETE FROM ksdb.databases; "
+    "DELETE FROM ksdb.tenants";
+// The head of the multi-row record upsert; "($1, $2, ..., $10)" groups
+// follow (collection_id is $1 in every group), then kPutRecordsTail.
+inline constexpr char kPutRecordsHead[] =
+    "INSERT INTO ksdb.records (collection_id, record_id, position, seq, embedding, document, "
+    "uri, metadata, created_at_us, updated_at_us) VALUES ";
+inline constexpr char kPutRecordsTail[] =
+    " ON CONFLICT (collection_id, record_id) DO UPDATE SET position = excluded.position, "
+    "seq = excluded.seq, embedding = excluded.embedding, document = excluded.document, "
+    "uri = excluded.uri, metadata = excluded.metadata, created_at_us = excluded.created_at_us, "
+    "updated_at_us = excluded.updated_at_us";
+inline constexpr char kDeleteRecords[] =
+    "DELETE FROM ksdb.records WHERE collection_id = $1 AND record_id = ANY ($2)";
+inline constexpr char kSetLastSequence[] =
+    "INSERT INTO ksdb.meta (key, value) VALUES ('last_sequence', $1) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+
+// Reads. Catalog rows come back in insertion order.
+inline constexpr char kLoadTenants[] = "SELECT name, resource_name FROM ksdb.tenants ORDER BY ord";
+inline constexpr char kLoadDatabases[] =
+    "SELECT id, name, tenant FROM ksdb.databases ORDER BY ord";
+inline constexpr char kLoadCollections[] =
+    "SELECT id, name, tenant, \"database\", metadata, config, dimension FROM ksdb.collections "
+    "ORDER BY ord";
+// A cursor, so a million-row collection streams in batches instead of
+// arriving as one result in memory. Served by records_by_position.
+inline constexpr char kDeclareScan[] =
+    "DECLARE ksdb_scan NO SCROLL CURSOR FOR SELECT record_id, position, seq, embedding, "
+    "document, uri, metadata, created_at_us, updated_at_us FROM ksdb.records "
+    "WHERE collection_id = $1 ORDER BY position";
+inline constexpr char kFetchScan[] = "FETCH 1000 FROM ksdb_scan";
+inline constexpr char kLastSequence[] =
+    "SELECT value FROM ksdb.meta WHERE key = 'last_sequence'";
+
+}  // namespace ksdb::storage::postgres::sql
+
+#endif  // KSDB_STORAGE_POSTGRES_STATEMENTS_H_
