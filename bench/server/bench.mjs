@@ -2,7 +2,13 @@
 // reference Chroma), driven through the official chromadb 3.0.9 JS client.
 //
 //   node bench.mjs --url http://127.0.0.1:PORT [--label NAME] [--runs N]
-//                  [--ingest-runs N] [--out FILE]
+//                  [--ingest-runs N] [--out FILE] [--scale N] [--scale-only]
+//
+// --scale N adds the issue's server-level measurements at scale: N records
+// (384-d, cosine) ingested once in batches of 1000 (records/s), then single
+// query p50/p99 and recall@10, queries/s with 8 concurrent clients, and the
+// p50/recall of queries with a metadata filter matching 1% of the records.
+// --scale-only skips the default measurements.
 //
 // Every measurement is repeated and reported as the median over its runs.
 // The same client calls are also timed against an in-process null server
@@ -47,6 +53,8 @@ function parseOptions() {
       runs: { type: 'string', default: process.env.BENCH_RUNS || '5' },
       'ingest-runs': { type: 'string', default: process.env.BENCH_INGEST_RUNS || '5' },
       out: { type: 'string' },
+      scale: { type: 'string', default: process.env.BENCH_SCALE || '0' },
+      'scale-only': { type: 'boolean', default: false },
     },
   });
   return {
@@ -55,6 +63,8 @@ function parseOptions() {
     runs: Math.max(1, Number.parseInt(values.runs, 10)),
     ingestRuns: Math.max(1, Number.parseInt(values['ingest-runs'], 10)),
     out: values.out,
+    scale: Math.max(0, Number.parseInt(values.scale, 10) || 0),
+    scaleOnly: values['scale-only'],
   };
 }
 
@@ -390,6 +400,59 @@ async function benchConcurrent(url, collectionName, runs, queries) {
   };
 }
 
+// --- scale measurements (--scale N) ----------------------------------------------
+
+const kScaleBatch = 1000;
+const kScaleBuckets = 100; // `bucket == kScaleFilterBucket` matches 1% of the records
+const kScaleFilterBucket = 37;
+
+// Records [from, to) of the scale set: the default metadata plus `bucket`.
+function scaleRecords(data, from, to) {
+  const batch = records('x', data, from, to);
+  batch.metadatas.forEach((m, j) => {
+    m.bucket = (from + j) % kScaleBuckets;
+  });
+  return batch;
+}
+
+// N records in batches of 1000, once (a run at this size takes minutes);
+// then the query measurements on that collection.
+async function benchScale(client, url, runs, count, queries) {
+  const data = randomVectors(count, 4343);
+  const inBucket = (i) => i % kScaleBuckets === kScaleFilterBucket;
+  log(`scale ${count}: exact ground truth`);
+  const truth = exactTopK(data, count, queries, kQueryCount, 'x');
+  const filteredTruth = exactTopK(data, count, queries, kQueryCount, 'x', inBucket);
+  const col = await newCollection(client, 'scale');
+  let sent = 0;
+  const t = await timed(async () => {
+    for (let from = 0; from < count; from += kScaleBatch) {
+      await col.add(scaleRecords(data, from, Math.min(count, from + kScaleBatch)));
+      sent = Math.min(count, from + kScaleBatch);
+      if (sent % 20000 === 0) log(`scale ingest: ${sent}/${count}`);
+    }
+  });
+  if ((await col.count()) !== count) throw new Error('scale ingest: wrong count');
+  const ingestS = t.ms / 1000;
+  log(`scale ingest: ${count} records in ${ingestS.toFixed(1)} s`);
+  await runQueries(col, queries, null, kWarmupQueries);
+  const query = await benchQueries(col, runs, queries, truth, null, `scale ${count} query`);
+  const concurrent = await benchConcurrent(url, col.name, runs, queries);
+  const filtered = await benchQueries(col, runs, queries, filteredTruth,
+    { bucket: kScaleFilterBucket }, `scale ${count} 1%-filtered query`);
+  await dropCollection(client, col);
+  return {
+    count,
+    batch: kScaleBatch,
+    filter: { bucket: kScaleFilterBucket },
+    filter_fraction: 1 / kScaleBuckets,
+    ingest: { total_s: round(ingestS, 3), records_per_s: round(count / ingestS, 0) },
+    query,
+    concurrent,
+    filtered_query: filtered,
+  };
+}
+
 async function main() {
   const opts = parseOptions();
   log(`target ${opts.label} at ${opts.url}, runs ${opts.runs}, ingest runs ${opts.ingestRuns}`);
@@ -397,23 +460,8 @@ async function main() {
   const base = randomVectors(kIngestCount, 42);
   const queries = randomVectors(kQueryCount, 4242);
   const wherePredicate = (i) => i % kGroups === kFilterGroup;
-  const truth = exactTopK(base, kIngestCount, queries, kQueryCount, 'd');
-  const filteredTruth = exactTopK(base, kIngestCount, queries, kQueryCount, 'd', wherePredicate);
-  const clientFloor = await benchClientFloor(opts.runs, base, queries);
   const version = await client.version();
   log(`server version ${version}`);
-
-  const smallAdds = await benchSmallAdds(client, opts.runs, base);
-  const rawBatchAdd = await benchRawBatchAdd(client, opts.url, opts.runs, base);
-  const ingest = await benchIngest(client, opts.ingestRuns, base);
-  const col = ingest.collection;
-  // Warm-up: the first queries after an ingest may load or build index state.
-  await runQueries(col, queries, null, kWarmupQueries);
-  const query = await benchQueries(col, opts.runs, queries, truth, null, 'query');
-  const concurrent = await benchConcurrent(opts.url, col.name, opts.runs, queries);
-  const filtered = await benchQueries(col, opts.runs, queries, filteredTruth, { group: kFilterGroup }, 'filtered query');
-  await dropCollection(client, col);
-
   const result = {
     label: opts.label,
     url: opts.url,
@@ -421,19 +469,31 @@ async function main() {
     date_utc: new Date().toISOString(),
     runs: opts.runs,
     ingest_runs: opts.ingestRuns,
-    params: {
+  };
+  if (!opts.scaleOnly) {
+    result.params = {
       dim: kDim, small_count: kSmallCount, ingest_count: kIngestCount, ingest_batch: kIngestBatch,
       query_count: kQueryCount, top_k: kTopK, space: 'cosine', concurrent_clients: kConcurrentClients,
       concurrent_queries: kConcurrentQueries, filter: { group: kFilterGroup }, filter_fraction: 1 / kGroups,
-    },
-    client_floor: clientFloor,
-    small_adds: smallAdds,
-    raw_batch_add: rawBatchAdd,
-    ingest: ingest.result,
-    query,
-    concurrent,
-    filtered_query: filtered,
-  };
+    };
+    const truth = exactTopK(base, kIngestCount, queries, kQueryCount, 'd');
+    const filteredTruth = exactTopK(base, kIngestCount, queries, kQueryCount, 'd', wherePredicate);
+    result.client_floor = await benchClientFloor(opts.runs, base, queries);
+    result.small_adds = await benchSmallAdds(client, opts.runs, base);
+    result.raw_batch_add = await benchRawBatchAdd(client, opts.url, opts.runs, base);
+    const ingest = await benchIngest(client, opts.ingestRuns, base);
+    const col = ingest.collection;
+    result.ingest = ingest.result;
+    // Warm-up: the first queries after an ingest may load or build index state.
+    await runQueries(col, queries, null, kWarmupQueries);
+    result.query = await benchQueries(col, opts.runs, queries, truth, null, 'query');
+    result.concurrent = await benchConcurrent(opts.url, col.name, opts.runs, queries);
+    result.filtered_query = await benchQueries(col, opts.runs, queries, filteredTruth, { group: kFilterGroup }, 'filtered query');
+    await dropCollection(client, col);
+  }
+  if (opts.scale > 0) {
+    result.scale = await benchScale(client, opts.url, opts.runs, opts.scale, queries);
+  }
   const json = JSON.stringify(result, null, 2);
   if (opts.out) writeFileSync(opts.out, `${json}\n`);
   process.stdout.write(`${json}\n`);

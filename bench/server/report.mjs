@@ -33,18 +33,31 @@ const kRows = [
   ['client floor: 1000 sequential adds, null server (ms)', (r) => r.client_floor?.sequential_1000_ms, null],
   ['client floor: 1000-record batch add, null server (ms)', (r) => r.client_floor?.batch_1000_ms, null],
   ['client floor: single query p50, null server (ms)', (r) => r.client_floor?.query_p50_ms, null],
-  ['1000 records, 1000 sequential single-record adds (ms)', (r) => r.small_adds.sequential_1000_ms, false],
-  ['1000 records, one batch add (ms)', (r) => r.small_adds.batch_1000_ms, false],
-  ['sequential / batch (×)', (r) => r.small_adds.sequential_over_batch, null],
+  ['1000 records, 1000 sequential single-record adds (ms)', (r) => r.small_adds?.sequential_1000_ms, false],
+  ['1000 records, one batch add (ms)', (r) => r.small_adds?.batch_1000_ms, false],
+  ['sequential / batch (×)', (r) => r.small_adds?.sequential_over_batch, null],
   ['1000 records, one batch add as raw HTTP, pre-encoded body (ms)', (r) => r.raw_batch_add?.batch_1000_ms, false],
-  ['ingest 20,000 in batches of 1000 (s)', (r) => r.ingest.total_s, false],
-  ['ingest 20,000 in batches of 1000 (records/s)', (r) => r.ingest.records_per_s, true],
-  ['single query p50 (ms)', (r) => r.query.p50_ms, false],
-  ['single query p99 (ms)', (r) => r.query.p99_ms, false],
-  ['single query recall@10', (r) => r.query.recall_at_10, true, 3],
-  ['8 concurrent clients (queries/s)', (r) => r.concurrent.queries_per_s, true],
-  ['filtered query (10% selective) p50 (ms)', (r) => r.filtered_query.p50_ms, false],
-  ['filtered query recall@10', (r) => r.filtered_query.recall_at_10, true, 3],
+  ['ingest 20,000 in batches of 1000 (s)', (r) => r.ingest?.total_s, false],
+  ['ingest 20,000 in batches of 1000 (records/s)', (r) => r.ingest?.records_per_s, true],
+  ['single query p50 (ms)', (r) => r.query?.p50_ms, false],
+  ['single query p99 (ms)', (r) => r.query?.p99_ms, false],
+  ['single query recall@10', (r) => r.query?.recall_at_10, true, 3],
+  ['8 concurrent clients (queries/s)', (r) => r.concurrent?.queries_per_s, true],
+  ['filtered query (10% selective) p50 (ms)', (r) => r.filtered_query?.p50_ms, false],
+  ['filtered query recall@10', (r) => r.filtered_query?.recall_at_10, true, 3],
+];
+
+// The --scale section (bench.mjs): N records, 1% filter.
+const kScaleRows = [
+  ['ingest in batches of 1000 (records/s)', (r) => r.scale?.ingest?.records_per_s, true],
+  ['ingest in batches of 1000 (s)', (r) => r.scale?.ingest?.total_s, false],
+  ['single query p50 (ms)', (r) => r.scale?.query?.p50_ms, false],
+  ['single query p99 (ms)', (r) => r.scale?.query?.p99_ms, false],
+  ['single query recall@10', (r) => r.scale?.query?.recall_at_10, true, 3],
+  ['8 concurrent clients (queries/s)', (r) => r.scale?.concurrent?.queries_per_s, true],
+  ['filtered query (1% selective) p50 (ms)', (r) => r.scale?.filtered_query?.p50_ms, false],
+  ['filtered query (1% selective) p99 (ms)', (r) => r.scale?.filtered_query?.p99_ms, false],
+  ['filtered query (1% selective) recall@10', (r) => r.scale?.filtered_query?.recall_at_10, true, 3],
 ];
 
 function fmt(x, digits) {
@@ -62,12 +75,12 @@ function advantage(k, ref, higherBetter) {
   return higherBetter ? k / ref : ref / k;
 }
 
-function table(ksdb, ref) {
+function table(ksdb, ref, rows = kRows) {
   const lines = [
     '| metric (median) | ksdb | reference | ksdb advantage (×, >1 = ksdb better) |',
     '| --- | ---: | ---: | ---: |',
   ];
-  for (const [label, get, higherBetter, digits] of kRows) {
+  for (const [label, get, higherBetter, digits] of rows) {
     const k = ksdb ? get(ksdb) : null;
     const r = ref ? get(ref) : null;
     const a = advantage(k, r, higherBetter);
@@ -77,7 +90,7 @@ function table(ksdb, ref) {
 }
 
 function targetLine(ksdb, ref) {
-  if (!ksdb || !ref) return 'Target (1000-record batch add ≥ 10× faster on ksdb): not measured in this run (one server only).';
+  if (!ksdb?.small_adds || !ref?.small_adds) return 'Target (1000-record batch add ≥ 10× faster on ksdb): not measured in this run (one server only).';
   const speedup = ref.small_adds.batch_1000_ms / ksdb.small_adds.batch_1000_ms;
   const verdict = speedup >= kBatchAddTarget ? '**met**' : '**not met**';
   let line = `Target (1000-record batch add ≥ ${kBatchAddTarget}× faster on ksdb, end to end through the JS client): ` +
@@ -122,6 +135,14 @@ function main() {
   };
   if (values['json-out']) writeFileSync(values['json-out'], `${JSON.stringify(combined, null, 2)}\n`);
 
+  const scaleCount = ksdb?.scale?.count ?? ref?.scale?.count;
+  const hasDefault = Boolean(ksdb?.small_adds || ref?.small_adds);
+  const scaleSection = scaleCount ? [
+    `### Scale: ${scaleCount.toLocaleString('en-US')} records × 384 (cosine), ingested once in batches of 1000; 1% filter = metadata \`bucket\` (1 of 100 values); query rows are medians over the runs`,
+    '',
+    table(ksdb, ref, kScaleRows),
+    '',
+  ] : [];
   const section = [
     `## Run ${date}`,
     '',
@@ -130,10 +151,8 @@ function main() {
     `- ksdb commit: \`${values.commit}\`; reference: chromadb@3.0.9 (server ${ref?.server_version ?? 'n/a'})`,
     `- Medians over ${any?.runs ?? '?'} runs (ingest: ${any?.ingest_runs ?? '?'} runs); raw numbers in \`bench/server/results/latest.json\``,
     '',
-    table(ksdb, ref),
-    '',
-    targetLine(ksdb, ref),
-    '',
+    ...(hasDefault ? [table(ksdb, ref), '', targetLine(ksdb, ref), ''] : []),
+    ...scaleSection,
   ];
   process.stdout.write(`${section.join('\n')}\n`);
 }
