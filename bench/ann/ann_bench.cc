@@ -38,14 +38,15 @@ struct Options {
   std::vector<std::string> datasets = {"glove", "sift", "generated"};
   std::vector<std::string> libraries = {"ksdb", "ksdb-int8", "hnswlib", "faiss"};
   std::vector<size_t> efs = {10, 16, 24, 32, 48, 64, 96, 128, 200, 256};
-  std::vector<size_t> filter_efs;  // empty: same as efs
+  std::vector<size_t> filter_efs = {10, 32, 64, 128, 256};
   std::vector<double> selectivities = {0.5, 0.1, 0.01, 0.001};
   size_t passes = 3;
   double min_pass_seconds = 0.2;
+  double max_setting_seconds = 30;
   size_t m = 16;
   size_t ef_construction = 200;
   size_t parallel_threads = 2;  // 0: skip ksdb's parallel build
-  size_t filter_queries = 0;    // 0: all queries
+  size_t filter_queries = 100;  // 0: all queries
   bool ksdb_flat = false;
   uint64_t filter_seed = 7;
   std::string json_path = "bench/ann/results/latest.json";
@@ -97,15 +98,19 @@ void Progress(const std::string& message) {
 // Counts answers outside `allowed` into *violations when a filter is given.
 Result<std::vector<EfPoint>> Sweep(AnnRunner* runner, const Matrix& queries, size_t num_queries,
                                    const GroundTruth& truth, const std::vector<size_t>& efs,
-                                   size_t passes, double min_seconds, const AllowedSet* allowed,
-                                   size_t* violations) {
+                                   size_t passes, double min_seconds, double max_seconds,
+                                   const AllowedSet* allowed, size_t* violations) {
   std::vector<EfPoint> points;
   std::vector<uint32_t> found(num_queries * kK);
   for (size_t ef : efs) {
     runner->SetEf(ef);
     EfPoint point;
     point.ef = ef;
-    for (size_t pass = 0; pass < passes; ++pass) {
+    const auto setting_start = std::chrono::steady_clock::now();
+    // Stop repeating once a slow setting (e.g. a very selective filter) has
+    // used its time budget; at least one pass always runs.
+    for (size_t pass = 0; pass < passes && (pass == 0 || Seconds(setting_start) < max_seconds);
+         ++pass) {
       KSDB_ASSIGN_OR_RETURN(double qps, TimedPass(num_queries, min_seconds, [&](size_t q) {
                               return runner->Search(queries.Row(q), kK, allowed,
                                                     found.data() + q * kK);
@@ -249,9 +254,9 @@ Status RunLibrary(const std::string& name, const Dataset& d, const Options& opti
   result.name = runner->name();
   KSDB_RETURN_IF_ERROR(TimedBuild(runner.get(), d, &result));
   Progress(d.name + ": " + result.name + " search sweep");
-  KSDB_ASSIGN_OR_RETURN(result.points,
-                        Sweep(runner.get(), d.queries, d.queries.rows, d.truth, options.efs,
-                              options.passes, options.min_pass_seconds, nullptr, nullptr));
+  KSDB_ASSIGN_OR_RETURN(result.points, Sweep(runner.get(), d.queries, d.queries.rows, d.truth,
+                                             options.efs, options.passes, options.min_pass_seconds,
+                                             options.max_setting_seconds, nullptr, nullptr));
   out->libraries.push_back(std::move(result));
   for (size_t i = 0; i < cases.size(); ++i) {
     FilteredLibrary filtered;
@@ -261,12 +266,11 @@ Status RunLibrary(const std::string& name, const Dataset& d, const Options& opti
     if (filtered.supported) {
       Progress(d.name + ": " + filtered.name + " filtered sweep at " +
                std::to_string(cases[i].allowed.selectivity * 100) + "%");
-      const std::vector<size_t>& efs =
-          options.filter_efs.empty() ? options.efs : options.filter_efs;
       KSDB_ASSIGN_OR_RETURN(
           filtered.points,
-          Sweep(runner.get(), d.queries, filter_queries, cases[i].truth, efs, options.passes,
-                options.min_pass_seconds, &cases[i].allowed, &filtered.violations));
+          Sweep(runner.get(), d.queries, filter_queries, cases[i].truth, options.filter_efs,
+                options.passes, options.min_pass_seconds, options.max_setting_seconds,
+                &cases[i].allowed, &filtered.violations));
       if (filtered.violations > 0) {
         filtered.note = "answers outside the allowed set: the filter is not honoured";
       }
@@ -297,7 +301,7 @@ Status RunParallelBuild(const Dataset& d, const Options& options, DatasetResult*
   parallel.vectors_per_s = result.build_vectors_per_s;
   parallel.speedup = result.build_vectors_per_s / single->build_vectors_per_s;
   KSDB_ASSIGN_OR_RETURN(parallel.points, Sweep(runner.get(), d.queries, d.queries.rows, d.truth,
-                                               options.efs, 1, 0.0, nullptr, nullptr));
+                                               options.efs, 1, 0.0, 0.0, nullptr, nullptr));
   out->parallel_build = std::move(parallel);
   return Status::Ok();
 }
@@ -316,14 +320,17 @@ Result<DatasetResult> RunDataset(const std::string& name, const Options& options
                                     ? d.queries.rows
                                     : std::min(options.filter_queries, d.queries.rows);
   KSDB_ASSIGN_OR_RETURN(std::vector<FilterCase> cases, MakeFilterCases(d, filter_queries, options));
-  const BruteForce brute(d.base, d.space);
-  for (const FilterCase& c : cases) {
-    FilteredResult f;
-    f.selectivity = c.allowed.selectivity;
-    f.allowed = c.allowed.ids.size();
-    f.brute_force_qps =
-        BruteForceQps(brute, d, filter_queries, c, options.passes, options.min_pass_seconds);
-    out.filtered.push_back(std::move(f));
+  {
+    // Scoped: for cosine it holds a normalised copy of the whole base.
+    const BruteForce brute(d.base, d.space);
+    for (const FilterCase& c : cases) {
+      FilteredResult f;
+      f.selectivity = c.allowed.selectivity;
+      f.allowed = c.allowed.ids.size();
+      f.brute_force_qps =
+          BruteForceQps(brute, d, filter_queries, c, options.passes, options.min_pass_seconds);
+      out.filtered.push_back(std::move(f));
+    }
   }
   for (const std::string& library : options.libraries) {
     const Status status = RunLibrary(library, d, options, cases, filter_queries, &out);
@@ -368,9 +375,7 @@ void AddOptions(CLI::App* app, Options* o) {
   app->add_option("--datasets", o->datasets, "glove, sift, generated")->delimiter(',');
   app->add_option("--libs", o->libraries, "ksdb, ksdb-int8, hnswlib, faiss")->delimiter(',');
   app->add_option("--ef", o->efs, "ef_search values")->delimiter(',');
-  app->add_option("--filter-ef", o->filter_efs,
-                  "ef_search values for filtered queries "
-                  "(default: --ef)")
+  app->add_option("--filter-ef", o->filter_efs, "ef_search values for filtered queries")
       ->delimiter(',');
   app->add_option("--selectivities", o->selectivities,
                   "filtered-query selectivities (fractions); empty string: none")
@@ -379,6 +384,8 @@ void AddOptions(CLI::App* app, Options* o) {
       ->check(CLI::Range(1, 100));
   app->add_option("--min-pass-seconds", o->min_pass_seconds,
                   "repeat the query set within a pass until this long has passed");
+  app->add_option("--max-setting-seconds", o->max_setting_seconds,
+                  "no further passes of one setting once it has run this long");
   app->add_option("--m", o->m, "HNSW M");
   app->add_option("--ef-construction", o->ef_construction, "HNSW ef_construction");
   app->add_option("--parallel-threads", o->parallel_threads,
