@@ -149,8 +149,7 @@ Status CheckOwnership(Connection& conn, MigrationTarget& target) {
   KSDB_ASSIGN_OR_RETURN(int64_t version, target.ReadVersion());
   if (version > 0)
     return Status::Ok();
-  KSDB_ASSIGN_OR_RETURN(int64_t relations,
-                        QueryInt64(conn, kCountKsdbRelations, "read schema"));
+  KSDB_ASSIGN_OR_RETURN(int64_t relations, QueryInt64(conn, kCountKsdbRelations, "read schema"));
   if (relations == 0)
     return Status::Ok();
   return Status::IoError(conn.store_name() +

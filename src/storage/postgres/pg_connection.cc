@@ -170,12 +170,24 @@ std::string StoreName(const ConnectParams& params) {
 Result<std::unique_ptr<Connection>> Connection::Open(const ConnectParams& params) {
   const std::string port = std::to_string(params.port);
   const std::string timeout = std::to_string(params.connect_timeout_s);
-  std::vector<const char*> keys = {"host",           "port",         "dbname",
-                                   "user",           "connect_timeout", "client_encoding",
-                                   "application_name", "keepalives",   "keepalives_idle"};
-  std::vector<const char*> values = {params.host.c_str(), port.c_str(), params.dbname.c_str(),
-                                     params.user.c_str(), timeout.c_str(), "UTF8",
-                                     "ksdb",              "1",          "30"};
+  std::vector<const char*> keys = {"host",
+                                   "port",
+                                   "dbname",
+                                   "user",
+                                   "connect_timeout",
+                                   "client_encoding",
+                                   "application_name",
+                                   "keepalives",
+                                   "keepalives_idle"};
+  std::vector<const char*> values = {params.host.c_str(),
+                                     port.c_str(),
+                                     params.dbname.c_str(),
+                                     params.user.c_str(),
+                                     timeout.c_str(),
+                                     "UTF8",
+                                     "ksdb",
+                                     "1",
+                                     "30"};
   if (params.password.has_value()) {
     keys.push_back("password");
     values.push_back(params.password->c_str());
@@ -207,8 +219,9 @@ Status Connection::Error(const PGresult* result, std::string_view what) const {
   const char* sqlstate = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   const char* primary =
       result != nullptr ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
-  std::string message = store_name_ + ": " + std::string(what) + " failed: " +
-                        (primary != nullptr ? OneLine(primary) : OneLine(PQerrorMessage(conn_.get())));
+  std::string message =
+      store_name_ + ": " + std::string(what) +
+      " failed: " + (primary != nullptr ? OneLine(primary) : OneLine(PQerrorMessage(conn_.get())));
   if (sqlstate != nullptr)
     message += std::string(" (SQLSTATE ") + sqlstate + ")";
   if (sqlstate != nullptr && IsTransient(sqlstate))
@@ -233,8 +246,8 @@ Status Connection::Exec(const char* sql, std::string_view what) {
 
 Result<ResultHandle> Connection::Query(const char* sql, const Params& params,
                                        std::string_view what) {
-  ResultHandle result(PQexecParams(conn_.get(), sql, params.size(), params.types(),
-                                   params.values(), params.lengths(), params.formats(),
+  ResultHandle result(PQexecParams(conn_.get(), sql, params.size(), params.types(), params.values(),
+                                   params.lengths(), params.formats(),
                                    /*resultFormat=*/1));
   if (result != nullptr && PQresultStatus(result.get()) == PGRES_TUPLES_OK)
     return result;

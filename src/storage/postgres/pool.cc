@@ -35,8 +35,7 @@ Result<ConnectionPool::Slot> ConnectionPool::Reserve() {
       ++timeouts_;
       return Status::Unavailable(
           store_name_ + ": timed out after " + std::to_string(options_.checkout_timeout.count()) +
-          " ms waiting for a database connection (pool_size=" +
-          std::to_string(options_.pool_size) +
+          " ms waiting for a database connection (pool_size=" + std::to_string(options_.pool_size) +
           ", max_overflow=" + std::to_string(options_.max_overflow) + ")");
     }
   }

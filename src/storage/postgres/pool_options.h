@@ -10,20 +10,20 @@
 namespace ksdb::storage::postgres {
 
 struct PoolOptions {
-  size_t pool_size = 20;      // connections kept open (at least 1)
-  size_t max_overflow = 10;   // extra connections while all pooled ones are busy
+  size_t pool_size = 20;     // connections kept open (at least 1)
+  size_t max_overflow = 10;  // extra connections while all pooled ones are busy
   std::chrono::milliseconds checkout_timeout{30000};
-  bool pre_ping = true;       // check idle connections before handing them out
+  bool pre_ping = true;  // check idle connections before handing them out
 };
 
 // A snapshot of the pool's gauges and counters (counters since creation).
 struct PoolStats {
   size_t pool_size = 0;
   size_t max_overflow = 0;
-  size_t in_use = 0;     // checked out now
-  size_t idle = 0;       // open and waiting in the pool
-  size_t overflow = 0;   // open connections beyond pool_size
-  size_t waiting = 0;    // checkouts blocked right now
+  size_t in_use = 0;            // checked out now
+  size_t idle = 0;              // open and waiting in the pool
+  size_t overflow = 0;          // open connections beyond pool_size
+  size_t waiting = 0;           // checkouts blocked right now
   uint64_t checkouts = 0;       // successful checkouts
   uint64_t waits = 0;           // checkouts that had to wait
   uint64_t timeouts = 0;        // checkouts that gave up

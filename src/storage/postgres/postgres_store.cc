@@ -67,8 +67,8 @@ Result<CollectionRow> ReadCollectionRow(const PGresult* result, int row, const C
 class PostgresStore final : public PostgresRecordStore {
  public:
   PostgresStore(const postgres::ConnectParams& params, const postgres::PoolOptions& options)
-      : pool_([params] { return Connection::Open(params); }, options,
-              postgres::StoreName(params)) {}
+      : pool_([params] { return Connection::Open(params); }, options, postgres::StoreName(params)) {
+  }
 
   Status Migrate();
 

@@ -46,8 +46,7 @@ inline constexpr char kSetLastSequence[] =
 
 // Reads. Catalog rows come back in insertion order.
 inline constexpr char kLoadTenants[] = "SELECT name, resource_name FROM ksdb.tenants ORDER BY ord";
-inline constexpr char kLoadDatabases[] =
-    "SELECT id, name, tenant FROM ksdb.databases ORDER BY ord";
+inline constexpr char kLoadDatabases[] = "SELECT id, name, tenant FROM ksdb.databases ORDER BY ord";
 inline constexpr char kLoadCollections[] =
     "SELECT id, name, tenant, \"database\", metadata, config, dimension FROM ksdb.collections "
     "ORDER BY ord";
@@ -58,8 +57,7 @@ inline constexpr char kDeclareScan[] =
     "document, uri, metadata, created_at_us, updated_at_us FROM ksdb.records "
     "WHERE collection_id = $1 ORDER BY position";
 inline constexpr char kFetchScan[] = "FETCH 1000 FROM ksdb_scan";
-inline constexpr char kLastSequence[] =
-    "SELECT value FROM ksdb.meta WHERE key = 'last_sequence'";
+inline constexpr char kLastSequence[] = "SELECT value FROM ksdb.meta WHERE key = 'last_sequence'";
 
 }  // namespace ksdb::storage::postgres::sql
 

@@ -178,8 +178,8 @@ Status PostgresWriteTransaction::DoPutRecords(const std::string& collection_id,
   const std::vector<const RecordRow*> unique = LastRowPerId(rows);
   const std::span<const RecordRow* const> all(unique);
   for (size_t start = 0; start < all.size(); start += kRowsPerStatement) {
-    KSDB_RETURN_IF_ERROR(
-        PutChunk(collection_id, all.subspan(start, std::min(kRowsPerStatement, all.size() - start))));
+    KSDB_RETURN_IF_ERROR(PutChunk(
+        collection_id, all.subspan(start, std::min(kRowsPerStatement, all.size() - start))));
   }
   return Status::Ok();
 }
@@ -233,9 +233,10 @@ Status PostgresWriteTransaction::Commit() {
   // error says the connection was lost and the caller must not acknowledge.
   // COMMIT of an aborted transaction "succeeds" as a rollback; never let that
   // pass for a commit.
-  Status status = (*lease_)->TransactionFailed()
-                      ? Status::Internal((*lease_)->store_name() + ": commit of a failed transaction")
-                      : (*lease_)->Exec("COMMIT", "commit");
+  Status status =
+      (*lease_)->TransactionFailed()
+          ? Status::Internal((*lease_)->store_name() + ": commit of a failed transaction")
+          : (*lease_)->Exec("COMMIT", "commit");
   if (!status.ok())
     (*lease_)->RollbackQuietly();
   Finish();

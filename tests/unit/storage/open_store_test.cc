@@ -1,9 +1,10 @@
 // OpenRecordStore: choosing the store from its location.
+#include "storage/open_store.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "storage/open_store.h"
 #include "storage_test_util.h"
 
 namespace ksdb::storage {
@@ -16,8 +17,7 @@ TEST(OpenRecordStoreTest, PathOpensSqlite) {
   auto store = OpenRecordStore(options);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   EXPECT_EQ(*(*store)->LastSequence(), 0u);
-  EXPECT_EQ(testing::RawQuery(options.location, "SELECT max(version) FROM schema_migrations"),
-            "1");
+  EXPECT_EQ(testing::RawQuery(options.location, "SELECT max(version) FROM schema_migrations"), "1");
 }
 
 TEST(OpenRecordStoreTest, MalformedUrlIsInvalidArgument) {
@@ -37,8 +37,7 @@ TEST(OpenRecordStoreTest, UnreachableDatabaseIsUnavailableWithoutThePassword) {
   ASSERT_FALSE(store.ok());
   const std::string message = store.status().message();
   EXPECT_EQ(store.status().code(), StatusCode::kUnavailable) << message;
-  EXPECT_NE(message.find("postgresql store 'postgresql://user@127.0.0.1:1/db'"),
-            std::string::npos)
+  EXPECT_NE(message.find("postgresql store 'postgresql://user@127.0.0.1:1/db'"), std::string::npos)
       << message;
   EXPECT_NE(message.find("cannot connect to the database"), std::string::npos) << message;
   EXPECT_EQ(message.find("topsecret"), std::string::npos) << message;

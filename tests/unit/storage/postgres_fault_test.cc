@@ -37,9 +37,7 @@ class PostgresFaultTest : public ::testing::Test {
   }
 
   // Restarts the cluster and returns when it accepts connections again.
-  void RestartDatabase() {
-    ASSERT_EQ(system(restart_command_.c_str()), 0) << restart_command_;
-  }
+  void RestartDatabase() { ASSERT_EQ(system(restart_command_.c_str()), 0) << restart_command_; }
 
   // Records [first, first + count) with positions = sequence numbers.
   static std::vector<RecordRow> Batch(uint64_t first, int count) {

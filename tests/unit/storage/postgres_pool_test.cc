@@ -33,8 +33,8 @@ class PostgresPoolTest : public ::testing::Test {
     options.checkout_timeout = std::chrono::milliseconds(timeout_ms);
     options.pre_ping = pre_ping;
     const ConnectParams params = params_;
-    return std::make_unique<ConnectionPool>([params] { return Connection::Open(params); },
-                                            options, StoreName(params));
+    return std::make_unique<ConnectionPool>([params] { return Connection::Open(params); }, options,
+                                            StoreName(params));
   }
 
   static Lease CheckoutOk(ConnectionPool& pool) {
@@ -46,8 +46,7 @@ class PostgresPoolTest : public ::testing::Test {
   // Terminates backend `pid` and waits (server side, bounded) until it is gone.
   void KillBackend(int pid) {
     testing::RawPg admin(params_.dbname);
-    EXPECT_EQ(admin.Query("SELECT pg_terminate_backend(" + std::to_string(pid) + ", 10000)"),
-              "t");
+    EXPECT_EQ(admin.Query("SELECT pg_terminate_backend(" + std::to_string(pid) + ", 10000)"), "t");
   }
 
   ConnectParams params_;

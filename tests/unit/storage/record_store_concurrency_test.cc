@@ -8,14 +8,14 @@
 #include <vector>
 
 #include "storage/record_store.h"
-#include "store_backend.h"
 #include "storage_test_util.h"
+#include "store_backend.h"
 
 namespace ksdb::storage {
 namespace {
 
-using testing::MakeRecord;
 using testing::MakeBackend;
+using testing::MakeRecord;
 using testing::PutCollectionWithRecords;
 using testing::ScanAll;
 using testing::StoreBackend;

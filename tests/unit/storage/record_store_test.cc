@@ -1,5 +1,7 @@
 // Round trips and write semantics of the record stores, run against SQLite and
 // PostgreSQL (store_backend.h).
+#include "storage/record_store.h"
+
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -13,16 +15,15 @@
 #include <string>
 #include <vector>
 
-#include "storage/record_store.h"
-#include "store_backend.h"
 #include "storage_test_util.h"
+#include "store_backend.h"
 
 namespace ksdb::storage {
 namespace {
 
+using testing::MakeBackend;
 using testing::MakeCollection;
 using testing::MakeRecord;
-using testing::MakeBackend;
 using testing::PutCollectionWithRecords;
 using testing::ScanAll;
 using testing::SqliteBackend;
@@ -262,7 +263,8 @@ TEST_P(RecordStoreTest, RecordsRoundTripEveryKind) {
   EXPECT_EQ(backend_->RawQuery("SELECT count(*) FROM records WHERE metadata IS NULL"), "3");
   EXPECT_EQ(backend_->RawQuery("SELECT count(*) FROM records WHERE document IS NULL"), "2");
   // Embeddings are little-endian float32: 1.0f, 2.0f, 3.0f.
-  EXPECT_EQ(backend_->RawQuery("SELECT " + backend_->HexOf("embedding") + " FROM records WHERE record_id = 'bare'"),
+  EXPECT_EQ(backend_->RawQuery("SELECT " + backend_->HexOf("embedding") +
+                               " FROM records WHERE record_id = 'bare'"),
             "0000803F0000004000004040");
 }
 
@@ -344,6 +346,45 @@ TEST_P(RecordStoreTest, PutRecordsReplacesById) {
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[0].record_id, "b");
   ExpectRecordEq(got[1], replaced);
+}
+
+TEST_P(RecordStoreTest, RepeatedIdInOneBatchKeepsTheLastRow) {
+  PutCollectionWithRecords(*store_, "c1", {MakeRecord("a", 1, {1.0f})});
+  RecordRow second = MakeRecord("b", 2, {2.0f});
+  RecordRow last = MakeRecord("a", 3, {3.0f});
+  last.document = "last";
+  auto txn = Begin();
+  ASSERT_TRUE(
+      txn->PutRecords("c1", std::vector<RecordRow>{MakeRecord("a", 2, {9.0f}), second, last}).ok());
+  ASSERT_TRUE(txn->Commit().ok());
+  std::vector<RecordRow> got = ScanAll(*store_, "c1");
+  ASSERT_EQ(got.size(), 2u);
+  ExpectRecordEq(got[0], second);
+  ExpectRecordEq(got[1], last);
+}
+
+TEST_P(RecordStoreTest, QuotesAndSqlInValuesAreData) {
+  const std::string hostile = "x'); DELETE FROM records; --\\ \"$1\" %s";
+  CollectionRow col = MakeCollection("c'1", hostile);
+  col.tenant = hostile;
+  RecordRow rec = MakeRecord(hostile, 1);
+  rec.document = hostile;
+  rec.uri = hostile;
+  auto txn = Begin();
+  ASSERT_TRUE(txn->PutTenant({hostile, hostile}).ok());
+  ASSERT_TRUE(txn->PutCollection(col).ok());
+  ASSERT_TRUE(txn->PutRecords("c'1", std::vector<RecordRow>{rec}).ok());
+  ASSERT_TRUE(txn->Commit().ok());
+  EXPECT_EQ((*store_->LoadTenants())[0].resource_name, hostile);
+  EXPECT_EQ((*store_->LoadCollections())[0].name, hostile);
+  std::vector<RecordRow> got = ScanAll(*store_, "c'1");
+  ASSERT_EQ(got.size(), 1u);
+  ExpectRecordEq(got[0], rec);
+  txn = Begin();
+  std::vector<std::string> ids = {hostile};
+  ASSERT_TRUE(txn->DeleteRecords("c'1", ids).ok());
+  ASSERT_TRUE(txn->Commit().ok());
+  EXPECT_TRUE(ScanAll(*store_, "c'1").empty());
 }
 
 TEST_P(RecordStoreTest, SameRecordIdInTwoCollectionsIsIndependent) {
@@ -549,7 +590,7 @@ TEST_P(RecordStoreTest, CorruptRecordMetadataIsReportedWithItsRecord) {
   PutCollectionWithRecords(*store_, "c1", {MakeRecord("good", 1), MakeRecord("bad", 2)});
   store_.reset();
   backend_->RawExec("UPDATE records SET metadata = " + backend_->BlobLiteral("FFFFFFFF01") +
-                         " WHERE record_id = 'bad'");
+                    " WHERE record_id = 'bad'");
   store_ = backend_->Open();
   std::vector<std::string> seen;
   Status status = store_->ScanRecords("c1", [&](RecordRow&& row) {
@@ -566,7 +607,7 @@ TEST_P(RecordStoreTest, CorruptEmbeddingIsReported) {
   PutCollectionWithRecords(*store_, "c1", {MakeRecord("r", 1)});
   store_.reset();
   backend_->RawExec("UPDATE records SET embedding = " + backend_->BlobLiteral("000000") +
-                         " WHERE record_id = 'r'");
+                    " WHERE record_id = 'r'");
   store_ = backend_->Open();
   Status status = store_->ScanRecords("c1", [](RecordRow&&) { return Status::Ok(); });
   EXPECT_EQ(status.code(), StatusCode::kCorruption);
@@ -577,7 +618,7 @@ TEST_P(RecordStoreTest, CorruptCollectionConfigIsReported) {
   PutCollectionWithRecords(*store_, "c1", {});
   store_.reset();
   backend_->RawExec("UPDATE collections SET config = " + backend_->BlobLiteral("09") +
-                         " WHERE id = 'c1'");
+                    " WHERE id = 'c1'");
   store_ = backend_->Open();
   auto cols = store_->LoadCollections();
   ASSERT_FALSE(cols.ok());

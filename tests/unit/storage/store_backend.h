@@ -55,8 +55,12 @@ class RawPg {
     const postgres::ConnectParams params = PgTestParams();
     const std::string port = std::to_string(params.port);
     const char* keys[] = {"host", "port", "dbname", "user", "options", nullptr};
-    const char* values[] = {params.host.c_str(), port.c_str(), dbname.c_str(),
-                            params.user.c_str(), "-csearch_path=ksdb -cclient_min_messages=warning", nullptr};
+    const char* values[] = {params.host.c_str(),
+                            port.c_str(),
+                            dbname.c_str(),
+                            params.user.c_str(),
+                            "-csearch_path=ksdb -cclient_min_messages=warning",
+                            nullptr};
     conn_ = PQconnectdbParams(keys, values, 0);
     EXPECT_EQ(PQstatus(conn_), CONNECTION_OK) << PQerrorMessage(conn_);
   }
@@ -142,9 +146,7 @@ class PostgresBackend final : public StoreBackend {
     return std::move(store).value();
   }
   void RawExec(const std::string& sql) override { RawPg(params_.dbname).Exec(sql); }
-  std::string RawQuery(const std::string& sql) override {
-    return RawPg(params_.dbname).Query(sql);
-  }
+  std::string RawQuery(const std::string& sql) override { return RawPg(params_.dbname).Query(sql); }
   std::string StoreName() const override { return params_.Redacted(); }
   std::string HexOf(const std::string& column) const override {
     return "upper(encode(" + column + ", 'hex'))";
