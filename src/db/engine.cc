@@ -12,6 +12,7 @@
 #include "common/uuid.h"
 #include "db/collection.h"
 #include "db/data_dir_lock.h"
+#include "db/embedding_write.h"
 #include "db/sequenced_writer.h"
 #include "db/validation.h"
 #include "storage/record_store.h"
@@ -103,6 +104,8 @@ class EngineImpl final : public Engine {
                                const std::function<Status(storage::WriteTransaction&)>& extra);
   Result<HnswConfig> ResolveHnsw(const CreateCollectionRequest& request) const;
   Status WriteRecords(const std::string& collection_id, const WriteBatch& batch, WriteKind kind);
+  // The embedder a collection with `config` uses; nullptr when none.
+  Result<const embed::Embedder*> EmbedderFor(const CollectionConfig& config) const;
 
   const EngineOptions options_;
   std::unique_ptr<DataDirLock> lock_;
@@ -282,6 +285,9 @@ Result<CollectionInfo> EngineImpl::CreateCollection(const std::string& tenant,
   KSDB_RETURN_IF_ERROR(ValidateCollectionName(request.name));
   KSDB_RETURN_IF_ERROR(ValidateMetadata(request.metadata));
   KSDB_ASSIGN_OR_RETURN(HnswConfig hnsw, ResolveHnsw(request));
+  // A ksdb-* embedding function must name an embedder this server has.
+  KSDB_RETURN_IF_ERROR(
+      EmbedderFor(CollectionConfig{hnsw, request.embedding_function_json}).status());
   std::unique_lock<std::shared_mutex> lock(catalog_mu_);
   if (!databases_.count({tenant, database})) {
     return Status::InvalidArgument("Database [" + database + "] does not exist");
@@ -388,10 +394,22 @@ Status EngineImpl::DeleteCollection(const std::string& tenant, const std::string
 
 // --- records ---
 
+Result<const embed::Embedder*> EngineImpl::EmbedderFor(const CollectionConfig& config) const {
+  if (!options_.embedders) return EmbedderRegistry().Select(config.embedding_function_json);
+  return options_.embedders->Select(config.embedding_function_json);
+}
+
 Status EngineImpl::WriteRecords(const std::string& collection_id, const WriteBatch& batch,
                                 WriteKind kind) {
   KSDB_ASSIGN_OR_RETURN(auto collection, FindById(collection_id));
-  return collection->Write(batch, kind, &writer_);
+  if (!NeedsEmbedding(batch, kind)) return collection->Write(batch, kind, &writer_);
+  // Embedding runs before the collection lock is taken, so a slow embedder never
+  // blocks readers or other writers of the collection.
+  CollectionInfo info = collection->Info();
+  KSDB_ASSIGN_OR_RETURN(const embed::Embedder* embedder, EmbedderFor(info.config));
+  WriteBatch embedded = batch;
+  KSDB_RETURN_IF_ERROR(EmbedDocuments(embedder, info.name, kind, &embedded));
+  return collection->Write(embedded, kind, &writer_);
 }
 
 Status EngineImpl::Add(const std::string& collection_id, const WriteBatch& batch) {
@@ -425,7 +443,14 @@ Result<GetResult> EngineImpl::Get(const std::string& collection_id, const GetReq
 Result<std::vector<QueryHits>> EngineImpl::Query(const std::string& collection_id,
                                                  const QueryRequest& request) {
   KSDB_ASSIGN_OR_RETURN(auto collection, FindById(collection_id));
-  return collection->Query(request);
+  if (!request.texts.has_value()) return collection->Query(request);
+  CollectionInfo info = collection->Info();
+  KSDB_ASSIGN_OR_RETURN(const embed::Embedder* embedder, EmbedderFor(info.config));
+  QueryRequest embedded = request;
+  KSDB_RETURN_IF_ERROR(EmbedQueryTexts(embedder, info.name, *request.texts, &embedded.embeddings,
+                                       &embedded.num_queries, &embedded.dim));
+  embedded.texts.reset();
+  return collection->Query(embedded);
 }
 
 // --- system ---

@@ -22,6 +22,7 @@
 #include "core/collection_config.h"
 #include "core/metadata.h"
 #include "core/records.h"
+#include "db/embedding_registry.h"
 #include "filter/where.h"
 
 namespace ksdb::db {
@@ -34,6 +35,9 @@ struct EngineOptions {
   std::string path = "./ksdb_data";  // data directory, created if missing
   bool allow_reset = false;
   std::string sqlite_synchronous = "FULL";
+  // Embedders configured by the operator (server-side embeddings); null or empty =
+  // requests must carry their embeddings.
+  std::shared_ptr<const EmbedderRegistry> embedders;
 };
 
 struct TenantInfo {
@@ -95,6 +99,9 @@ struct QueryRequest {
   size_t num_queries = 0;
   size_t dim = 0;
   std::vector<float> embeddings;
+  // query_texts: when set, the engine embeds them with the collection's embedder and
+  // they replace num_queries/dim/embeddings.
+  std::optional<std::vector<std::string>> texts;
   uint32_t n_results = 10;
   std::optional<std::vector<std::string>> ids;
   std::optional<filter::WhereFilter> where;
@@ -137,7 +144,8 @@ class Engine {
 
   // --- collections ---
   // Validates name (§4.3), metadata (non-empty if given; no "chroma:" keys),
-  // configuration. InvalidArgument "Database [x] does not exist" when the
+  // configuration (a ksdb-* embedding_function must name a configured embedder).
+  // InvalidArgument "Database [x] does not exist" when the
   // database is missing; AlreadyExists unless get_or_create.
   virtual Result<CollectionInfo> CreateCollection(const std::string& tenant,
                                                   const std::string& database,
@@ -163,9 +171,13 @@ class Engine {
                                   const std::string& name) = 0;
 
   // --- records (collection addressed by canonical UUID) ---
+  // Server-side embeddings: add/upsert/update batches without an embeddings column
+  // but with documents are embedded first, in one call, by the collection's
+  // embedder (EmbedderRegistry::Select); without one, InvalidArgument.
+  //
   // Existing ids are skipped silently; duplicate ids in the batch give
-  // DuplicateId; embeddings required (InvalidArgument otherwise; the server
-  // answers a missing field with 422 before reaching the engine).
+  // DuplicateId; embeddings (or documents to embed) required, InvalidArgument
+  // otherwise (the server answers a missing field with 422 before the engine).
   virtual Status Add(const std::string& collection_id, const WriteBatch& batch) = 0;
   // Insert new ids, merge-update existing ones; duplicates: last wins.
   virtual Status Upsert(const std::string& collection_id, const WriteBatch& batch) = 0;
@@ -178,7 +190,8 @@ class Engine {
   virtual Result<uint64_t> Count(const std::string& collection_id) = 0;
   // In storage (insertion) order: ids ∩ where ∩ where_document, then offset, limit.
   virtual Result<GetResult> Get(const std::string& collection_id, const GetRequest& request) = 0;
-  // One QueryHits per query row. Dimension checked unless the collection has none.
+  // One QueryHits per query row (or per text of request.texts, embedded first).
+  // Dimension checked unless the collection has none.
   virtual Result<std::vector<QueryHits>> Query(const std::string& collection_id,
                                                const QueryRequest& request) = 0;
 

@@ -161,6 +161,11 @@ Result<DecodedInclude> DecodeInclude(const JsonObject& object,
   return include;
 }
 
+// True when the body carries a non-null "documents" field.
+bool HasDocuments(const JsonObject& object) {
+  return OptionalField(object, "documents").has_value();
+}
+
 }  // namespace
 
 Result<WriteBatch> DecodeWriteBatch(const JsonElement& body, WriteKind kind) {
@@ -172,7 +177,9 @@ Result<WriteBatch> DecodeWriteBatch(const JsonElement& body, WriteKind kind) {
 
   size_t embedding_rows = 0;
   std::optional<JsonElement> embeddings;
-  if (kind == WriteKind::kUpdate) {
+  if (kind == WriteKind::kUpdate || HasDocuments(object)) {
+    // Documents without embeddings are embedded by the server (the engine answers 400
+    // when the collection has no embedder).
     embeddings = OptionalField(object, "embeddings");
   } else {
     KSDB_ASSIGN_OR_RETURN(JsonElement required, RequiredField(object, "embeddings"));
@@ -230,6 +237,17 @@ Result<DecodedQuery> DecodeQuery(const JsonElement& body) {
                         DecodeInclude(object, {"documents", "metadatas", "distances"}));
   decoded.request.include = include.flags;
   decoded.include = std::move(include.names);
+  std::optional<JsonElement> texts = OptionalField(object, "query_texts");
+  if (texts) {
+    // ksdb extension: the server embeds query_texts with the collection's embedder.
+    if (OptionalField(object, "query_embeddings")) {
+      return Status::InvalidArgument(
+          "You can only provide query_embeddings or query_texts, not both");
+    }
+    KSDB_ASSIGN_OR_RETURN(decoded.request.texts, AsStringList(*texts, "query_texts"));
+    KSDB_RETURN_IF_ERROR(ParseFilters(std::move(raw), &decoded.request));
+    return decoded;
+  }
   KSDB_ASSIGN_OR_RETURN(JsonElement embeddings, RequiredField(object, "query_embeddings"));
   EmbeddingsOptions options{.allow_null_rows = false, .allow_base64 = false};
   KSDB_ASSIGN_OR_RETURN(EmbeddingColumn column,
