@@ -44,17 +44,26 @@ as_owner() {
   fi
 }
 
-# A port nothing listens on now. Binding a socket and closing it is the only
-# portable check; a race with another process is possible but harmless here:
-# pg_ctl then fails and start reports the log.
+# A random port in 20000-59999 that nothing on 127.0.0.1 accepts connections
+# on now. Another process may still take it before the server binds it;
+# start() then picks another one.
 free_port() {
-  python3 - <<'EOF'
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()
-EOF
+  local port
+  for _ in $(seq 1 50); do
+    port=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return 0
+    fi
+  done
+  echo "pg_test_cluster: no free port found" >&2
+  return 1
+}
+
+# Points the cluster at a new free port (the last setting in the file wins).
+choose_port() {
+  free_port >"$port_file"
+  echo "port = $(cat "$port_file")" | as_owner tee -a "$data/postgresql.conf" >/dev/null
 }
 
 is_running() {
@@ -74,15 +83,14 @@ init_cluster() {
     cat "$dir/initdb.log" >&2
     return 1
   }
-  free_port >"$port_file"
   as_owner tee -a "$data/postgresql.conf" >/dev/null <<EOF
 listen_addresses = '127.0.0.1'
-port = $(cat "$port_file")
 unix_socket_directories = '$sock'
 max_connections = 200
 shared_buffers = 32MB
 logging_collector = off
 EOF
+  choose_port
 }
 
 create_role_and_db() {
@@ -102,11 +110,19 @@ start() {
     init_cluster
     fresh=1
   fi
-  if ! as_owner "$PG_BIN/pg_ctl" -D "$data" -l "$log" -w -t "$WAIT_SECONDS" start >/dev/null; then
+  local attempt
+  for attempt in 1 2 3; do
+    if as_owner "$PG_BIN/pg_ctl" -D "$data" -l "$log" -w -t "$WAIT_SECONDS" start >/dev/null; then
+      break
+    fi
+    if [[ $attempt -lt 3 ]] && grep -q "could not bind" "$log"; then
+      choose_port
+      continue
+    fi
     echo "pg_test_cluster: server did not start; log:" >&2
     tail -n 30 "$log" >&2 || true
     return 1
-  fi
+  done
   if [[ $fresh -eq 1 ]]; then
     create_role_and_db
   fi
