@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <string>
@@ -71,25 +72,24 @@ Status HnswGraph::ValidateUpsert(std::span<const InternalId> ids,
 Status HnswGraph::GrowTo(size_t num_nodes) {
   if (num_nodes <= states_.size())
     return Status::Ok();
-  // Reserve everything first: std::vector::reserve has the strong guarantee,
-  // so a failed allocation leaves the index as it was.
+  // Allocate everything first, so a failed allocation leaves the index as it
+  // was (std::vector::reserve has the strong guarantee).
   try {
-    const size_t capacity = std::max(num_nodes, states_.size() + states_.size() / 2);
-    links0_.reserve(capacity * (1 + 2 * params_.m));
-    vectors_.reserve(capacity * dim_);
-    if (space_ == DistanceSpace::kCosine)
-      inv_norms_.reserve(capacity);
-    levels_.reserve(capacity);
-    states_.reserve(capacity);
-    upper_.reserve(capacity);
+    if (num_nodes > capacity_) {
+      const size_t capacity = std::max(num_nodes, capacity_ + capacity_ / 2);
+      auto blocks = AllocateBlocks(capacity * block_bytes_);
+      if (capacity_ > 0)
+        std::memcpy(blocks.get(), blocks_.get(), states_.size() * block_bytes_);
+      levels_.reserve(capacity);
+      states_.reserve(capacity);
+      upper_.reserve(capacity);
+      blocks_ = std::move(blocks);
+      capacity_ = capacity;
+    }
   } catch (const std::exception&) {
     return Status::Internal("hnsw index: out of memory growing to " + std::to_string(num_nodes) +
                             " nodes");
   }
-  links0_.resize(num_nodes * (1 + 2 * params_.m), 0);
-  vectors_.resize(num_nodes * dim_, 0.0f);
-  if (space_ == DistanceSpace::kCosine)
-    inv_norms_.resize(num_nodes, 0.0f);
   levels_.resize(num_nodes, 0);
   states_.resize(num_nodes, kEmpty);
   upper_.resize(num_nodes);
@@ -104,10 +104,11 @@ int HnswGraph::DrawLevel() {
 }
 
 void HnswGraph::StoreVector(InternalId id, const float* vector) {
-  std::copy(vector, vector + dim_, vectors_.data() + size_t{id} * dim_);
+  float* stored = MutableVector(id);
+  std::copy(vector, vector + dim_, stored);
   if (space_ == DistanceSpace::kCosine) {
     const float norm = std::sqrt(kernels_->norm_squared(vector, dim_));
-    inv_norms_[id] = norm == 0.0f ? 0.0f : 1.0f / norm;
+    stored[dim_] = norm == 0.0f ? 0.0f : 1.0f / norm;
   }
   if (states_[id] == kEmpty) {
     const int level = DrawLevel();
@@ -115,6 +116,8 @@ void HnswGraph::StoreVector(InternalId id, const float* vector) {
     if (level > 0)
       upper_[id] = std::make_unique<uint32_t[]>(size_t(level) * (1 + params_.m));
   }
+  if (states_[id] == kDeleted)
+    --deleted_;
   if (states_[id] != kLive) {
     states_[id] = kLive;
     ++size_;

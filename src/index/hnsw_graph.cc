@@ -4,10 +4,20 @@
 #include "index/hnsw_graph.h"
 
 #include <cmath>
+#include <cstring>
+#include <new>
 #include <memory>
 #include <utility>
 
 namespace ksdb::index {
+namespace {
+
+// Blocks are padded to kBlockAlignment bytes and the buffer starts on a cache
+// line, so every vector starts 32-byte aligned.
+constexpr size_t kBlockAlignment = 32;
+constexpr size_t kBufferAlignment = 64;
+
+}  // namespace
 
 HnswGraph::HnswGraph(size_t dim, DistanceSpace space, const HnswParams& params)
     : dim_(dim),
@@ -15,7 +25,24 @@ HnswGraph::HnswGraph(size_t dim, DistanceSpace space, const HnswParams& params)
       kernels_(&simd::ActiveKernels()),
       params_(params),
       level_multiplier_(1.0 / std::log(static_cast<double>(params.m))),
-      level_rng_(params.seed) {}
+      level_rng_(params.seed) {
+  const size_t vector_floats = dim + (space == DistanceSpace::kCosine ? 1 : 0);
+  links_offset_ = vector_floats * sizeof(float);
+  const size_t unpadded = links_offset_ + (1 + 2 * params.m) * sizeof(uint32_t);
+  block_bytes_ = (unpadded + kBlockAlignment - 1) / kBlockAlignment * kBlockAlignment;
+}
+
+void HnswGraph::AlignedFree::operator()(std::byte* p) const {
+  ::operator delete[](p, std::align_val_t{kBufferAlignment});
+}
+
+std::unique_ptr<std::byte[], HnswGraph::AlignedFree> HnswGraph::AllocateBlocks(size_t bytes) {
+  // The aligned allocation function creates the bytes' storage; the unique_ptr
+  // owns it and returns it with the matching aligned deallocation.
+  auto* p = static_cast<std::byte*>(::operator new[](bytes, std::align_val_t{kBufferAlignment}));
+  std::memset(p, 0, bytes);
+  return std::unique_ptr<std::byte[], AlignedFree>(p);
+}
 
 HnswGraph::PreparedQuery HnswGraph::Prepare(const float* query) const {
   float inv_norm = 0.0f;
@@ -38,13 +65,13 @@ float HnswGraph::QueryDistance(const PreparedQuery& q, InternalId id) const {
     case DistanceSpace::kIp:
       return 1.0f - kernels_->dot(q.vector, v, dim_);
     case DistanceSpace::kCosine:
-      return 1.0f - (kernels_->dot(q.vector, v, dim_) * q.inv_norm) * inv_norms_[id];
+      return 1.0f - (kernels_->dot(q.vector, v, dim_) * q.inv_norm) * v[dim_];
   }
   return 0.0f;
 }
 
 float HnswGraph::NodeDistance(InternalId a, InternalId b) const {
-  return QueryDistance({Vector(a), space_ == DistanceSpace::kCosine ? inv_norms_[a] : 0.0f}, b);
+  return QueryDistance({Vector(a), space_ == DistanceSpace::kCosine ? InvNorm(a) : 0.0f}, b);
 }
 
 void HnswGraph::Remove(std::span<const InternalId> ids) {
@@ -53,6 +80,7 @@ void HnswGraph::Remove(std::span<const InternalId> ids) {
       continue;
     states_[id] = kDeleted;
     --size_;
+    ++deleted_;
   }
 }
 
@@ -63,8 +91,7 @@ std::span<const float> HnswGraph::GetVector(InternalId id) const {
 }
 
 size_t HnswGraph::MemoryBytes() const {
-  size_t bytes = links0_.capacity() * sizeof(uint32_t) + vectors_.capacity() * sizeof(float) +
-                 inv_norms_.capacity() * sizeof(float) + levels_.capacity() + states_.capacity() +
+  size_t bytes = capacity_ * block_bytes_ + levels_.capacity() + states_.capacity() +
                  upper_.capacity() * sizeof(upper_[0]);
   for (size_t id = 0; id < upper_.size(); ++id) {
     if (upper_[id])

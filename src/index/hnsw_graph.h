@@ -1,16 +1,17 @@
 // HnswGraph: the implementation of HnswIndex (internal to index/).
 //
-// Memory layout, one row per node number (= InternalId), in flat arrays so a
-// node costs no allocation of its own unless it reaches an upper layer:
-//   links0_     (1 + 2M) uint32 per node: count, then the layer-0 neighbours
-//   vectors_    dim floats per node, exactly as given
-//   inv_norms_  1/|v| per node (cosine only; 0 for a zero vector)
-//   levels_     top layer of the node
-//   states_     empty / live / deleted
-//   upper_      for nodes above layer 0: level * (1 + M) uint32, per layer a
-//               count then the neighbours
-// Traversal reads a node's link row, then its neighbours' vector rows; the
-// vector rows are prefetched one neighbour ahead.
+// Memory layout: one fixed-size block per node number (= InternalId) in one
+// 64-byte-aligned buffer, so a node costs no allocation of its own unless it
+// reaches an upper layer, and a node's vector and its layer-0 links share
+// cache lines:
+//   block = vector (dim floats, exactly as given)
+//           1/|v| (cosine only; 0 for a zero vector)
+//           layer-0 links: count, then up to 2M neighbour ids (uint32)
+//           padding to a multiple of 32 bytes, so vectors start aligned
+// Beside the blocks: levels_ (top layer per node), states_ (empty / live /
+// deleted) and upper_ (for nodes above layer 0: level * (1 + M) uint32, per
+// layer a count then the neighbours). Traversal prefetches the next
+// neighbour's block while computing the current distance.
 //
 // Deletion is a tombstone: the node stays in the graph (so paths through it
 // survive) but is never returned; reusing its id re-links it with the new
@@ -19,6 +20,7 @@
 #define KSDB_INDEX_HNSW_GRAPH_H_
 
 #include <atomic>
+#include <cstddef>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -85,10 +87,13 @@ class HnswGraph final : public HnswIndex {
 
   size_t num_nodes() const { return states_.size(); }
   size_t MaxLinks(int level) const { return level == 0 ? 2 * params_.m : params_.m; }
-  const float* Vector(InternalId id) const { return vectors_.data() + size_t{id} * dim_; }
+  std::byte* Block(InternalId id) const { return blocks_.get() + size_t{id} * block_bytes_; }
+  const float* Vector(InternalId id) const { return reinterpret_cast<const float*>(Block(id)); }
+  float* MutableVector(InternalId id) { return reinterpret_cast<float*>(Block(id)); }
+  float InvNorm(InternalId id) const { return Vector(id)[dim_]; }
   // The link row of `id` at `level`: [count, neighbour...].
   uint32_t* Links(InternalId id, int level) {
-    return level == 0 ? links0_.data() + size_t{id} * (1 + 2 * params_.m)
+    return level == 0 ? reinterpret_cast<uint32_t*>(Block(id) + links_offset_)
                       : upper_[id].get() + size_t(level - 1) * (1 + params_.m);
   }
   const uint32_t* Links(InternalId id, int level) const {
@@ -132,6 +137,11 @@ class HnswGraph final : public HnswIndex {
   // --- search (hnsw_search.cc) ---
   NeighborHeap SearchBaseLayer(const PreparedQuery& q, InternalId ep, size_t ef,
                                const IdFilter* filter) const;
+  // Marks the neighbours in link `row` visited, writes the ones not visited
+  // before to `out` (sized for a full row) and prefetches their vectors.
+  // Returns how many it wrote.
+  size_t CollectUnvisited(const uint32_t* row, VisitedList* visited,
+                          std::vector<InternalId>& out) const;
   bool Accepts(InternalId id, const IdFilter* filter) const {
     return states_[id] == kLive && (filter == nullptr || filter->IsMember(id));
   }
@@ -143,13 +153,20 @@ class HnswGraph final : public HnswIndex {
   double level_multiplier_;
   std::mt19937_64 level_rng_;
 
-  std::vector<uint32_t> links0_;
-  std::vector<float> vectors_;
-  std::vector<float> inv_norms_;
+  struct AlignedFree {
+    void operator()(std::byte* p) const;
+  };
+  // A zeroed, cache-line-aligned buffer of `bytes`; throws std::bad_alloc.
+  static std::unique_ptr<std::byte[], AlignedFree> AllocateBlocks(size_t bytes);
+  size_t links_offset_;  // bytes from a block's start to its layer-0 links
+  size_t block_bytes_;
+  size_t capacity_ = 0;  // nodes the block buffer holds
+  std::unique_ptr<std::byte[], AlignedFree> blocks_;
   std::vector<uint8_t> levels_;
   std::vector<uint8_t> states_;
   std::vector<std::unique_ptr<uint32_t[]>> upper_;
   size_t size_ = 0;
+  size_t deleted_ = 0;  // tombstones; while 0, unfiltered search skips state checks
   InternalId entry_point_ = kNoNode;
   int max_level_ = -1;
 

@@ -19,7 +19,7 @@ namespace ksdb::index {
 namespace {
 
 // Cache lines of a vector fetched ahead of its distance computation.
-constexpr size_t kPrefetchLines = 4;
+constexpr size_t kPrefetchLines = 8;
 
 void PrefetchVector(const float* v, size_t dim) {
   const char* p = reinterpret_cast<const char*>(v);
@@ -28,7 +28,33 @@ void PrefetchVector(const float* v, size_t dim) {
     __builtin_prefetch(p + 64 * i);
 }
 
+void PrefetchLinks(const uint32_t* row, size_t max_links) {
+  const char* p = reinterpret_cast<const char*>(row);
+  const size_t bytes = (1 + max_links) * sizeof(uint32_t);
+  for (size_t offset = 0; offset < bytes; offset += 64)
+    __builtin_prefetch(p + offset);
+}
+
 }  // namespace
+
+size_t HnswGraph::CollectUnvisited(const uint32_t* row, VisitedList* visited,
+                                   std::vector<InternalId>& out) const {
+  // Three passes so that the memory accesses of all neighbours overlap instead
+  // of waiting one after the other: the visited tags, then (for the unvisited
+  // ones) the vectors are requested together before the first distance needs
+  // them. A graph search is bound by these cache misses, not by arithmetic.
+  const uint32_t count = row[0];
+  for (uint32_t i = 1; i <= count; ++i)
+    __builtin_prefetch(visited->TagAddress(row[i]));
+  size_t fresh = 0;
+  for (uint32_t i = 1; i <= count; ++i) {
+    if (!visited->TestAndSet(row[i]))
+      out[fresh++] = row[i];
+  }
+  for (size_t i = 0; i < fresh; ++i)
+    PrefetchVector(Vector(out[i]), dim_);
+  return fresh;
+}
 
 std::vector<Neighbor> HnswGraph::SearchWithEf(std::span<const float> query, size_t k, size_t ef,
                                               const IdFilter* filter) const {
@@ -52,11 +78,12 @@ HnswGraph::NeighborHeap HnswGraph::SearchBaseLayer(const PreparedQuery& q, Inter
   NeighborHeap results;                        // max-heap (Closer), accepted nodes only
   results.reserve(ef + 1);
   float worst = std::numeric_limits<float>::infinity();
+  const bool check_states = filter != nullptr || deleted_ > 0;
   if (Accepts(ep, filter)) {
     results.push_back({ep_distance, ep});
     worst = ep_distance;
   }
-  const size_t row_stride = 1 + 2 * params_.m;
+  std::vector<InternalId> pending(2 * params_.m);
   while (!candidates.empty()) {
     const Neighbor current = candidates.front();
     if (current.distance > worst && results.size() >= ef)
@@ -64,24 +91,17 @@ HnswGraph::NeighborHeap HnswGraph::SearchBaseLayer(const PreparedQuery& q, Inter
     std::pop_heap(candidates.begin(), candidates.end(), Farther);
     candidates.pop_back();
 
-    const uint32_t* row = links0_.data() + size_t{current.internal_id} * row_stride;
-    const uint32_t count = row[0];
-    if (count > 0)
-      PrefetchVector(Vector(row[1]), dim_);
-    for (uint32_t i = 1; i <= count; ++i) {
-      const InternalId n = row[i];
-      if (i < count) {
-        PrefetchVector(Vector(row[i + 1]), dim_);
-        __builtin_prefetch(visited->TagAddress(row[i + 1]));
-      }
-      if (visited->TestAndSet(n))
-        continue;
+    const size_t fresh = CollectUnvisited(Links(current.internal_id, 0), visited.get(), pending);
+    for (size_t i = 0; i < fresh; ++i) {
+      const InternalId n = pending[i];
       const float d = QueryDistance(q, n);
       if (results.size() >= ef && d >= worst)
         continue;
       candidates.push_back({d, n});
       std::push_heap(candidates.begin(), candidates.end(), Farther);
-      if (!Accepts(n, filter))
+      // The nearest candidate is expanded next: fetch its links meanwhile.
+      PrefetchLinks(Links(candidates.front().internal_id, 0), 2 * params_.m);
+      if (check_states && !Accepts(n, filter))
         continue;
       results.push_back({d, n});
       std::push_heap(results.begin(), results.end(), Closer);

@@ -3,13 +3,14 @@
 // Layout (little-endian, as the host writes it):
 //   SnapshotHeader (fixed size, its own checksum last)
 //   levels[num_nodes] u8, states[num_nodes] u8,
-//   links0[num_nodes * (1 + 2m)] u32, vectors[num_nodes * dim] f32,
-//   inv_norms[num_nodes] f32 (cosine only),
+//   node blocks[num_nodes] (vector, 1/|v| for cosine, layer-0 links, padding;
+//   see hnsw_graph.h),
 //   upper links: for each node with level > 0, in node order, level * (1 + m) u32
 // The body checksum covers everything after the header. Loading checks the
 // header, the exact file size, the checksum and then every structural
 // invariant (link counts and targets, states, levels, entry point), so a
 // damaged or foreign file is reported as Corruption and never used.
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -106,9 +107,7 @@ Status HnswGraph::SaveSnapshot(const std::string& path, uint64_t watermark) cons
   BodyWriter body(&file);
   KSDB_RETURN_IF_ERROR(body.Put(levels_.data(), levels_.size()));
   KSDB_RETURN_IF_ERROR(body.Put(states_.data(), states_.size()));
-  KSDB_RETURN_IF_ERROR(body.Put(links0_.data(), links0_.size()));
-  KSDB_RETURN_IF_ERROR(body.Put(vectors_.data(), vectors_.size()));
-  KSDB_RETURN_IF_ERROR(body.Put(inv_norms_.data(), inv_norms_.size()));
+  KSDB_RETURN_IF_ERROR(body.Put(blocks_.get(), num_nodes() * block_bytes_));
   for (size_t id = 0; id < num_nodes(); ++id) {
     if (levels_[id] > 0)
       KSDB_RETURN_IF_ERROR(body.Put(upper_[id].get(), size_t{levels_[id]} * (1 + params_.m)));
@@ -123,7 +122,7 @@ namespace {
 
 // Checks the header against itself and against what the caller expects.
 Status CheckHeader(const std::string& path, const SnapshotHeader& header, uint64_t file_size,
-                   size_t dim, DistanceSpace space, const HnswParams& params) {
+                   size_t dim, DistanceSpace space, const HnswParams& params, size_t block_bytes) {
   if (std::memcmp(header.magic, kMagic, sizeof(kMagic)) != 0)
     return Damaged(path, "not a ksdb index snapshot (bad magic)");
   if (header.header_checksum != HeaderChecksum(header))
@@ -137,8 +136,7 @@ Status CheckHeader(const std::string& path, const SnapshotHeader& header, uint64
   if (header.num_nodes > kMaxNodes || header.size > header.num_nodes)
     return Damaged(path, "node counts out of range");
   const uint64_t n = header.num_nodes;
-  uint64_t expected = sizeof(SnapshotHeader) + 2 * n + 4 * n * (1 + 2 * params.m) + 4 * n * dim +
-                      (space == DistanceSpace::kCosine ? 4 * n : 0);
+  uint64_t expected = sizeof(SnapshotHeader) + n * (2 + block_bytes);
   if (header.upper_words > n * 32 * (1 + params.m))
     return Damaged(path, "upper layer size out of range");
   expected += 4 * header.upper_words;
@@ -159,17 +157,16 @@ Result<LoadedHnswSnapshot> LoadHnswSnapshot(const std::string& path, size_t dim,
   if (file.size() < sizeof(header))
     return Damaged(path, "truncated header");
   KSDB_RETURN_IF_ERROR(file.Read(&header, sizeof(header)));
-  KSDB_RETURN_IF_ERROR(CheckHeader(path, header, file.size(), dim, space, params));
   KSDB_ASSIGN_OR_RETURN(std::unique_ptr<HnswIndex> fresh, NewHnswIndex(dim, space, params));
   auto graph = std::unique_ptr<HnswGraph>(static_cast<HnswGraph*>(fresh.release()));
+  KSDB_RETURN_IF_ERROR(
+      CheckHeader(path, header, file.size(), dim, space, params, graph->block_bytes_));
   KSDB_RETURN_IF_ERROR(graph->GrowTo(header.num_nodes));
 
   BodyReader body(&file);
   KSDB_RETURN_IF_ERROR(body.Get(graph->levels_.data(), graph->levels_.size()));
   KSDB_RETURN_IF_ERROR(body.Get(graph->states_.data(), graph->states_.size()));
-  KSDB_RETURN_IF_ERROR(body.Get(graph->links0_.data(), graph->links0_.size()));
-  KSDB_RETURN_IF_ERROR(body.Get(graph->vectors_.data(), graph->vectors_.size()));
-  KSDB_RETURN_IF_ERROR(body.Get(graph->inv_norms_.data(), graph->inv_norms_.size()));
+  KSDB_RETURN_IF_ERROR(body.Get(graph->blocks_.get(), header.num_nodes * graph->block_bytes_));
   uint64_t upper_words = 0;
   for (size_t id = 0; id < header.num_nodes; ++id) {
     const size_t level = graph->levels_[id];
@@ -190,6 +187,8 @@ Result<LoadedHnswSnapshot> LoadHnswSnapshot(const std::string& path, size_t dim,
     return Damaged(path, "checksum mismatch");
 
   graph->size_ = header.size;
+  graph->deleted_ = static_cast<size_t>(std::count(graph->states_.begin(), graph->states_.end(),
+                                                   HnswGraph::kDeleted));
   graph->entry_point_ = header.entry_point;
   graph->max_level_ = header.max_level;
   KSDB_RETURN_IF_ERROR(graph->CheckStructure(path));
@@ -208,6 +207,7 @@ Status HnswGraph::CheckStructure(const std::string& path) const {
       return Damaged(path, "bad node state");
     if (states_[id] == kLive)
       ++live;
+
     if (states_[id] == kEmpty)
       continue;
     for (int level = 0; level <= levels_[id]; ++level) {
@@ -222,6 +222,7 @@ Status HnswGraph::CheckStructure(const std::string& path) const {
   }
   if (live != size_)
     return Damaged(path, "live node count mismatch");
+
   if (entry_point_ == kNoNode) {
     if (max_level_ != -1 || live != 0)
       return Damaged(path, "missing entry point");
