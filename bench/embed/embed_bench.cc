@@ -19,12 +19,12 @@ namespace {
 // and capitalisation, like titles or chat messages.
 std::vector<std::string> ShortDocuments(size_t count) {
   static const char* const kWords[] = {
-      "the",     "cat",      "sat",     "on",      "mat",       "stock",   "markets", "fell",
-      "sharply", "after",    "reports", "of",      "inflation", "Kitten",  "resting", "rug",
-      "new",     "research", "shows",   "that",    "people",    "who",     "sleep",   "more",
-      "are",     "happier",  "Paris",   "London",  "government", "said",   "million", "percent",
-      "weather", "today",    "sunny",   "rain",    "tomorrow",  "football", "match",  "won",
-      "lost",    "players",  "coach",   "music",   "concert",   "tickets", "sold",    "out"};
+      "the",     "cat",      "sat",     "on",     "mat",        "stock",    "markets", "fell",
+      "sharply", "after",    "reports", "of",     "inflation",  "Kitten",   "resting", "rug",
+      "new",     "research", "shows",   "that",   "people",     "who",      "sleep",   "more",
+      "are",     "happier",  "Paris",   "London", "government", "said",     "million", "percent",
+      "weather", "today",    "sunny",   "rain",   "tomorrow",   "football", "match",   "won",
+      "lost",    "players",  "coach",   "music",  "concert",    "tickets",  "sold",    "out"};
   constexpr size_t kNumWords = sizeof(kWords) / sizeof(kWords[0]);
   std::mt19937 random(42);
   std::vector<std::string> docs;
@@ -33,7 +33,8 @@ std::vector<std::string> ShortDocuments(size_t count) {
     std::string doc;
     size_t words = 5 + random() % 16;
     for (size_t w = 0; w < words; ++w) {
-      if (w > 0) doc += random() % 8 == 0 ? ", " : " ";
+      if (w > 0)
+        doc += random() % 8 == 0 ? ", " : " ";
       doc += kWords[random() % kNumWords];
     }
     doc += random() % 2 ? "." : "!";
@@ -71,7 +72,8 @@ int main(int argc, char** argv) {
     }
     DocsPerSecond(**embedder, docs);  // warm-up: page in the table, grow scratch buffers
     double best = 0;
-    for (int run = 0; run < 5; ++run) best = std::max(best, DocsPerSecond(**embedder, docs));
+    for (int run = 0; run < 5; ++run)
+      best = std::max(best, DocsPerSecond(**embedder, docs));
     std::printf("static encode, %s, %zu short docs, %u thread(s): %.0f docs/s (best of 5)\n",
                 (*embedder)->model().c_str(), docs.size(), threads, best);
   }

@@ -12,7 +12,8 @@ struct Selection {
 
 Result<Selection> ParseSelection(std::string_view function_json) {
   Selection selection;
-  if (function_json.empty()) return selection;
+  if (function_json.empty())
+    return selection;
   simdjson::dom::parser parser;
   simdjson::dom::element root;
   if (parser.parse(function_json.data(), function_json.size()).get(root) != simdjson::SUCCESS) {
@@ -41,10 +42,12 @@ Result<Selection> ParseSelection(std::string_view function_json) {
 }
 
 std::string Configured(const std::vector<std::unique_ptr<embed::Embedder>>& embedders) {
-  if (embedders.empty()) return "none";
+  if (embedders.empty())
+    return "none";
   std::string list;
   for (const auto& embedder : embedders) {
-    if (!list.empty()) list += ", ";
+    if (!list.empty())
+      list += ", ";
     list += embedder->name() + " (model " + embedder->model() + ")";
   }
   return list;
@@ -68,11 +71,12 @@ Result<const embed::Embedder*> EmbedderRegistry::Select(std::string_view functio
     }
   }
   std::string wanted = selection.name;
-  if (!selection.model.empty()) wanted += " with model " + selection.model;
-  return Status::InvalidArgument("The collection's embedding function " + wanted +
-                                 " is not configured on this server (configured: " +
-                                 Configured(embedders_) +
-                                 "); start ksdb with --embedder, or send embeddings");
+  if (!selection.model.empty())
+    wanted += " with model " + selection.model;
+  return Status::InvalidArgument(
+      "The collection's embedding function " + wanted +
+      " is not configured on this server (configured: " + Configured(embedders_) +
+      "); start ksdb with --embedder, or send embeddings");
 }
 
 }  // namespace ksdb::db

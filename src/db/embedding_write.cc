@@ -15,11 +15,11 @@ Status NoEmbedder(const std::string& collection_name) {
 
 // Checks the embedder's answer has one row of a sane dimension per text.
 Result<size_t> RowDimension(const embed::Embedder& embedder, size_t texts, size_t values) {
-  if (texts == 0) return embedder.dim();
+  if (texts == 0)
+    return embedder.dim();
   if (values == 0 || values % texts != 0) {
-    return Status::Internal("embedder " + embedder.name() + " returned " +
-                            std::to_string(values) + " values for " + std::to_string(texts) +
-                            " texts");
+    return Status::Internal("embedder " + embedder.name() + " returned " + std::to_string(values) +
+                            " values for " + std::to_string(texts) + " texts");
   }
   return values / texts;
 }
@@ -30,14 +30,16 @@ bool NeedsEmbedding(const WriteBatch& batch, WriteKind kind) {
   if (batch.embeddings.has_value() || !batch.documents.has_value() || batch.ids.empty()) {
     return false;
   }
-  if (kind != WriteKind::kUpdate) return true;
+  if (kind != WriteKind::kUpdate)
+    return true;
   return std::any_of(batch.documents->begin(), batch.documents->end(),
                      [](const std::optional<std::string>& d) { return d.has_value(); });
 }
 
 Status EmbedDocuments(const embed::Embedder* embedder, const std::string& collection_name,
                       WriteKind kind, WriteBatch* batch) {
-  if (embedder == nullptr) return NoEmbedder(collection_name);
+  if (embedder == nullptr)
+    return NoEmbedder(collection_name);
   const auto& documents = *batch->documents;
   if (documents.size() != batch->ids.size()) {
     return Status::InvalidArgument(
@@ -67,7 +69,8 @@ Status EmbedDocuments(const embed::Embedder* embedder, const std::string& collec
     column.values.assign(documents.size() * dim, 0.0f);
     size_t next = 0;
     for (size_t i = 0; i < documents.size(); ++i) {
-      if (!column.present[i]) continue;
+      if (!column.present[i])
+        continue;
       std::copy_n(vectors.begin() + next * dim, dim, column.values.begin() + i * dim);
       ++next;
     }
@@ -79,7 +82,8 @@ Status EmbedDocuments(const embed::Embedder* embedder, const std::string& collec
 Status EmbedQueryTexts(const embed::Embedder* embedder, const std::string& collection_name,
                        const std::vector<std::string>& texts, std::vector<float>* embeddings,
                        size_t* num_queries, size_t* dim) {
-  if (embedder == nullptr) return NoEmbedder(collection_name);
+  if (embedder == nullptr)
+    return NoEmbedder(collection_name);
   KSDB_ASSIGN_OR_RETURN(*embeddings, embedder->Embed(texts));
   KSDB_ASSIGN_OR_RETURN(*dim, RowDimension(*embedder, texts.size(), embeddings->size()));
   *num_queries = texts.size();

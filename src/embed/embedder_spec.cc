@@ -19,7 +19,8 @@ Status EntryError(const std::string& path, size_t index, const std::string& what
 Status OptionalUnsigned(simdjson::dom::element entry, const char* key, const std::string& path,
                         size_t index, uint64_t* out) {
   simdjson::dom::element value;
-  if (entry[key].get(value) != simdjson::SUCCESS) return Status::Ok();
+  if (entry[key].get(value) != simdjson::SUCCESS)
+    return Status::Ok();
   if (value.get_uint64().get(*out) != simdjson::SUCCESS) {
     return EntryError(path, index, std::string("\"") + key + "\" must be a non-negative integer");
   }

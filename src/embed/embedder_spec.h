@@ -25,7 +25,7 @@ namespace ksdb::embed {
 struct EmbedderSpec {
   enum class Kind { kStatic, kOpenAi };
   Kind kind = Kind::kStatic;
-  std::string static_dir;  // kStatic
+  std::string static_dir;        // kStatic
   OpenAiEmbedderOptions openai;  // kOpenAi
 };
 

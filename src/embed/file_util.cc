@@ -17,18 +17,22 @@ using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
 
 Result<std::string> ReadWholeFile(const std::string& path) {
   FilePtr file(std::fopen(path.c_str(), "rb"));
-  if (!file) return Status::IoError(path + ": cannot open: " + std::strerror(errno));
+  if (!file)
+    return Status::IoError(path + ": cannot open: " + std::strerror(errno));
   std::string contents;
   char buffer[1 << 16];
   size_t n;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), file.get())) > 0) contents.append(buffer, n);
-  if (std::ferror(file.get())) return Status::IoError(path + ": read failed: " + std::strerror(errno));
+  while ((n = std::fread(buffer, 1, sizeof(buffer), file.get())) > 0)
+    contents.append(buffer, n);
+  if (std::ferror(file.get()))
+    return Status::IoError(path + ": read failed: " + std::strerror(errno));
   return contents;
 }
 
 Status WriteWholeFile(const std::string& path, std::string_view contents) {
   FilePtr file(std::fopen(path.c_str(), "wb"));
-  if (!file) return Status::IoError(path + ": cannot create: " + std::strerror(errno));
+  if (!file)
+    return Status::IoError(path + ": cannot create: " + std::strerror(errno));
   if (std::fwrite(contents.data(), 1, contents.size(), file.get()) != contents.size() ||
       std::fflush(file.get()) != 0) {
     return Status::IoError(path + ": write failed: " + std::strerror(errno));
@@ -41,8 +45,8 @@ Result<simdjson::dom::element> ParseJson(std::string_view text, std::string_view
   simdjson::dom::element root;
   simdjson::error_code error = parser->parse(text.data(), text.size(), true).get(root);
   if (error != simdjson::SUCCESS) {
-    return Status::InvalidArgument(std::string(what) + ": invalid JSON: " +
-                                   simdjson::error_message(error));
+    return Status::InvalidArgument(std::string(what) +
+                                   ": invalid JSON: " + simdjson::error_message(error));
   }
   return root;
 }
@@ -52,13 +56,27 @@ void AppendJsonString(std::string_view text, std::string* out) {
   for (char ch : text) {
     auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      case '\b': out->append("\\b"); break;
-      case '\f': out->append("\\f"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
       default:
         if (c < 0x20) {
           char escaped[8];

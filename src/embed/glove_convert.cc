@@ -28,7 +28,8 @@ Status Bad(const std::string& path, const std::string& what) {
 // The package version from package.json next to the JSON file, or "unknown".
 std::string PackageVersion(const std::filesystem::path& json_path) {
   Result<std::string> text = ReadWholeFile((json_path.parent_path() / "package.json").string());
-  if (!text.ok()) return "unknown";
+  if (!text.ok())
+    return "unknown";
   simdjson::dom::parser parser;
   simdjson::dom::element root;
   std::string_view version;
@@ -47,11 +48,14 @@ Status ReadWords(const std::string& path, simdjson::dom::element root, size_t ma
   }
   table->dim = dim;
   simdjson::dom::array words;
-  if (root["words"].get_array().get(words) != simdjson::SUCCESS) return Bad(path, "no \"words\"");
+  if (root["words"].get_array().get(words) != simdjson::SUCCESS)
+    return Bad(path, "no \"words\"");
   for (simdjson::dom::element word : words) {
-    if (table->words.size() == max_words) break;
+    if (table->words.size() == max_words)
+      break;
     std::string_view text;
-    if (word.get_string().get(text) != simdjson::SUCCESS) return Bad(path, "a word is not a string");
+    if (word.get_string().get(text) != simdjson::SUCCESS)
+      return Bad(path, "a word is not a string");
     table->words.emplace_back(text);
   }
   return Status::Ok();
@@ -73,7 +77,8 @@ Status ReadVectors(const std::string& path, simdjson::dom::element root, GloveTa
   std::vector<bool> filled(table->words.size() + 1, false);
   for (auto field : vectors) {
     auto it = row_of.find(field.key);
-    if (it == row_of.end()) continue;
+    if (it == row_of.end())
+      continue;
     simdjson::dom::array values;
     // Each vector is [dim values..., l2 norm, word index]; only the values are kept.
     if (field.value.get_array().get(values) != simdjson::SUCCESS || values.size() < table->dim) {
@@ -82,7 +87,8 @@ Status ReadVectors(const std::string& path, simdjson::dom::element root, GloveTa
     float* row = table->rows.data() + it->second * table->dim;
     size_t j = 0;
     for (simdjson::dom::element value : values) {
-      if (j == table->dim) break;
+      if (j == table->dim)
+        break;
       double number;
       if (value.get_double().get(number) != simdjson::SUCCESS) {
         return Bad(path, "vector of '" + std::string(field.key) + "' holds a non-number");
@@ -92,7 +98,8 @@ Status ReadVectors(const std::string& path, simdjson::dom::element root, GloveTa
     filled[it->second] = true;
   }
   for (size_t i = 1; i < filled.size(); ++i) {
-    if (!filled[i]) return Bad(path, "no vector for word '" + table->words[i - 1] + "'");
+    if (!filled[i])
+      return Bad(path, "no vector for word '" + table->words[i - 1] + "'");
   }
   return Status::Ok();
 }
@@ -129,7 +136,8 @@ Status ConvertWinkGlove(const std::string& source, const std::string& out_dir,
                         const GloveConvertOptions& options) {
   std::error_code error;
   std::filesystem::path json_path(source);
-  if (std::filesystem::is_directory(json_path, error)) json_path /= kJsonName;
+  if (std::filesystem::is_directory(json_path, error))
+    json_path /= kJsonName;
   KSDB_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(json_path.string()));
   GloveTable table;
   {
@@ -141,7 +149,8 @@ Status ConvertWinkGlove(const std::string& source, const std::string& out_dir,
   }
   text = std::string();
   std::filesystem::create_directories(out_dir, error);
-  if (error) return Status::IoError(out_dir + ": cannot create directory: " + error.message());
+  if (error)
+    return Status::IoError(out_dir + ": cannot create directory: " + error.message());
   std::string_view bytes(reinterpret_cast<const char*>(table.rows.data()),
                          table.rows.size() * sizeof(float));
   TensorToWrite tensor{"embeddings", Dtype::kF32, {table.words.size() + 1, table.dim}, bytes};
@@ -151,7 +160,8 @@ Status ConvertWinkGlove(const std::string& source, const std::string& out_dir,
   const std::filesystem::path dir(out_dir);
   KSDB_RETURN_IF_ERROR(WriteWholeFile((dir / "model.safetensors").string(),
                                       SerializeSafetensors({&tensor, 1}, metadata)));
-  KSDB_RETURN_IF_ERROR(WriteWholeFile((dir / "tokenizer.json").string(), TokenizerJson(table.words)));
+  KSDB_RETURN_IF_ERROR(
+      WriteWholeFile((dir / "tokenizer.json").string(), TokenizerJson(table.words)));
   return WriteWholeFile((dir / "config.json").string(), ConfigJson(table.dim));
 }
 

@@ -16,7 +16,9 @@ namespace {
 
 constexpr size_t kMaxQuotedBody = 300;
 
-bool Retryable(int status) { return status == 429 || status >= 500; }
+bool Retryable(int status) {
+  return status == 429 || status >= 500;
+}
 
 // The server's own message: error.message or error (string) of a JSON body, else the
 // start of the body.
@@ -32,7 +34,8 @@ std::string ServerMessage(const std::string& body) {
     }
   }
   std::string start = body.substr(0, kMaxQuotedBody);
-  if (body.size() > kMaxQuotedBody) start += "...";
+  if (body.size() > kMaxQuotedBody)
+    start += "...";
   return start;
 }
 
@@ -64,7 +67,8 @@ Status ParseBaseUrl(const std::string& url, std::string* scheme_host_port, std::
   }
   *scheme_host_port = scheme + "://" + authority;
   std::string prefix = path_start == std::string::npos ? "" : url.substr(path_start);
-  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+  while (!prefix.empty() && prefix.back() == '/')
+    prefix.pop_back();
   if (prefix.size() >= 3 && prefix.compare(prefix.size() - 3, 3, "/v1") == 0) {
     prefix.resize(prefix.size() - 3);
   }
@@ -78,11 +82,13 @@ Result<std::unique_ptr<OpenAiEmbedder>> OpenAiEmbedder::Create(OpenAiEmbedderOpt
   auto embedder = std::make_unique<OpenAiEmbedder>();
   KSDB_RETURN_IF_ERROR(
       ParseBaseUrl(options.base_url, &embedder->scheme_host_port_, &embedder->path_));
-  if (options.model.empty()) return Status::InvalidArgument("openai embedder: no model given");
+  if (options.model.empty())
+    return Status::InvalidArgument("openai embedder: no model given");
   if (options.max_batch == 0) {
     return Status::InvalidArgument("openai embedder: max_batch must be at least 1");
   }
-  if (options.max_retries < 0) options.max_retries = 0;
+  if (options.max_retries < 0)
+    options.max_retries = 0;
   if (!options.api_key_env.empty()) {
     const char* key = std::getenv(options.api_key_env.c_str());
     if (key == nullptr || *key == '\0') {
@@ -105,7 +111,8 @@ Result<std::vector<float>> OpenAiEmbedder::Embed(std::span<const std::string> te
   for (size_t begin = 0; begin < texts.size(); begin += options_.max_batch) {
     size_t count = std::min(options_.max_batch, texts.size() - begin);
     KSDB_ASSIGN_OR_RETURN(std::vector<float> batch, EmbedBatch(texts.subspan(begin, count)));
-    if (out.empty()) out.reserve(batch.size() / count * texts.size());
+    if (out.empty())
+      out.reserve(batch.size() / count * texts.size());
     out.insert(out.end(), batch.begin(), batch.end());
   }
   return out;
@@ -116,7 +123,8 @@ Result<std::vector<float>> OpenAiEmbedder::EmbedBatch(std::span<const std::strin
   AppendJsonString(options_.model, &body);
   body += ",\"input\":[";
   for (size_t i = 0; i < texts.size(); ++i) {
-    if (i > 0) body += ',';
+    if (i > 0)
+      body += ',';
     AppendJsonString(texts[i], &body);
   }
   body += "]}";
@@ -126,10 +134,9 @@ Result<std::vector<float>> OpenAiEmbedder::EmbedBatch(std::span<const std::strin
     if (!transport_failed && response.status >= 200 && response.status < 300) {
       return ParseAnswer(response.body, texts.size());
     }
-    std::string problem =
-        transport_failed ? response.transport_error
-                         : "HTTP " + std::to_string(response.status) + ": " +
-                               ServerMessage(response.body);
+    std::string problem = transport_failed ? response.transport_error
+                                           : "HTTP " + std::to_string(response.status) + ": " +
+                                                 ServerMessage(response.body);
     bool retry = transport_failed || Retryable(response.status);
     if (retry && attempt < options_.max_retries) {
       std::this_thread::sleep_for(Backoff(options_, attempt, response.retry_after));
@@ -137,8 +144,7 @@ Result<std::vector<float>> OpenAiEmbedder::EmbedBatch(std::span<const std::strin
     }
     std::string message = Describe() + " failed: " + problem;
     if (retry) {
-      return Status::Unavailable(message + " (after " + std::to_string(attempt + 1) +
-                                 " attempts)");
+      return Status::Unavailable(message + " (after " + std::to_string(attempt + 1) + " attempts)");
     }
     if (response.status == 400 || response.status == 413 || response.status == 422) {
       return Status::InvalidArgument(message);
@@ -157,7 +163,8 @@ OpenAiEmbedder::Response OpenAiEmbedder::Post(const std::string& body) const {
     client.set_read_timeout(seconds.count(), micros.count());
     client.set_write_timeout(seconds.count(), micros.count());
     httplib::Headers headers;
-    if (!api_key_.empty()) headers.emplace("Authorization", "Bearer " + api_key_);
+    if (!api_key_.empty())
+      headers.emplace("Authorization", "Bearer " + api_key_);
     httplib::Result result = client.Post(path_, headers, body, "application/json");
     if (!result) {
       response.transport_error = "no answer (" + httplib::to_string(result.error()) + ")";
@@ -179,9 +186,11 @@ Result<std::vector<float>> OpenAiEmbedder::ParseAnswer(const std::string& body,
   };
   simdjson::dom::parser parser;
   simdjson::dom::element root;
-  if (parser.parse(body).get(root) != simdjson::SUCCESS) return bad("not JSON");
+  if (parser.parse(body).get(root) != simdjson::SUCCESS)
+    return bad("not JSON");
   simdjson::dom::array data;
-  if (root["data"].get_array().get(data) != simdjson::SUCCESS) return bad("no \"data\" array");
+  if (root["data"].get_array().get(data) != simdjson::SUCCESS)
+    return bad("no \"data\" array");
   if (data.size() != count) {
     return bad(std::to_string(data.size()) + " embeddings for " + std::to_string(count) +
                " inputs");
@@ -198,18 +207,21 @@ Result<std::vector<float>> OpenAiEmbedder::ParseAnswer(const std::string& body,
         index_value.get_uint64().get(index) != simdjson::SUCCESS) {
       return bad("\"index\" is not a non-negative integer");
     }
-    if (index >= count || seen[index]) return bad("index " + std::to_string(index) + " invalid or repeated");
+    if (index >= count || seen[index])
+      return bad("index " + std::to_string(index) + " invalid or repeated");
     seen[index] = true;
     simdjson::dom::array values;
     if (item["embedding"].get_array().get(values) != simdjson::SUCCESS) {
       return bad("item " + std::to_string(index) + " has no \"embedding\" array");
     }
-    if (dim == 0) dim = values.size();
+    if (dim == 0)
+      dim = values.size();
     if (values.size() != dim || dim == 0) {
       return bad("embedding " + std::to_string(index) + " has dimension " +
                  std::to_string(values.size()) + ", expected " + std::to_string(dim));
     }
-    if (out.empty()) out.resize(count * dim);
+    if (out.empty())
+      out.resize(count * dim);
     float* row = out.data() + index * dim;
     for (simdjson::dom::element value : values) {
       double number;

@@ -23,7 +23,7 @@ struct OpenAiEmbedderOptions {
   // Name of the environment variable holding the API key (sent as a Bearer token);
   // empty = no Authorization header. Read once, at Create.
   std::string api_key_env;
-  size_t max_batch = 256;  // inputs per request
+  size_t max_batch = 256;                    // inputs per request
   std::chrono::milliseconds timeout{30000};  // connect, read and write, per request
   int max_retries = 4;  // extra attempts after a 429, a 5xx or a transport error
   std::chrono::milliseconds initial_backoff{250};  // doubled per retry

@@ -22,10 +22,10 @@ struct DtypeRow {
   size_t size;
 };
 constexpr DtypeRow kDtypes[] = {
-    {Dtype::kBool, "BOOL", 1}, {Dtype::kU8, "U8", 1},     {Dtype::kI8, "I8", 1},
-    {Dtype::kU16, "U16", 2},   {Dtype::kI16, "I16", 2},   {Dtype::kF16, "F16", 2},
-    {Dtype::kBF16, "BF16", 2}, {Dtype::kU32, "U32", 4},   {Dtype::kI32, "I32", 4},
-    {Dtype::kF32, "F32", 4},   {Dtype::kU64, "U64", 8},   {Dtype::kI64, "I64", 8},
+    {Dtype::kBool, "BOOL", 1}, {Dtype::kU8, "U8", 1},   {Dtype::kI8, "I8", 1},
+    {Dtype::kU16, "U16", 2},   {Dtype::kI16, "I16", 2}, {Dtype::kF16, "F16", 2},
+    {Dtype::kBF16, "BF16", 2}, {Dtype::kU32, "U32", 4}, {Dtype::kI32, "I32", 4},
+    {Dtype::kF32, "F32", 4},   {Dtype::kU64, "U64", 8}, {Dtype::kI64, "I64", 8},
     {Dtype::kF64, "F64", 8},
 };
 
@@ -70,7 +70,8 @@ Status ParseTensorEntry(const std::string& path, simdjson::dom::element entry, T
       offsets.at(1).get_uint64().get(tensor->end) != simdjson::SUCCESS) {
     return Damaged(path, where + "\"data_offsets\" must be [begin, end]");
   }
-  if (tensor->begin > tensor->end) return Damaged(path, where + "data_offsets begin > end");
+  if (tensor->begin > tensor->end)
+    return Damaged(path, where + "data_offsets begin > end");
   uint64_t bytes = DtypeSize(tensor->dtype);
   for (uint64_t dim : tensor->shape) {
     if (dim != 0 && bytes > std::numeric_limits<uint64_t>::max() / dim) {
@@ -106,35 +107,40 @@ Status CheckRanges(const std::string& path, std::vector<TensorInfo> tensors, uin
 }
 
 void AppendUint64Le(uint64_t value, std::string* out) {
-  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>((value >> (8 * i)) & 0xFF));
+  for (int i = 0; i < 8; ++i)
+    out->push_back(static_cast<char>((value >> (8 * i)) & 0xFF));
 }
 
 }  // namespace
 
 const char* DtypeName(Dtype dtype) {
   for (const DtypeRow& row : kDtypes) {
-    if (row.dtype == dtype) return row.name;
+    if (row.dtype == dtype)
+      return row.name;
   }
   return "?";
 }
 
 std::optional<Dtype> ParseDtype(std::string_view name) {
   for (const DtypeRow& row : kDtypes) {
-    if (name == row.name) return row.dtype;
+    if (name == row.name)
+      return row.dtype;
   }
   return std::nullopt;
 }
 
 size_t DtypeSize(Dtype dtype) {
   for (const DtypeRow& row : kDtypes) {
-    if (row.dtype == dtype) return row.size;
+    if (row.dtype == dtype)
+      return row.size;
   }
   return 0;
 }
 
 uint64_t TensorInfo::NumElements() const {
   uint64_t count = 1;
-  for (uint64_t dim : shape) count *= dim;
+  for (uint64_t dim : shape)
+    count *= dim;
   return count;
 }
 
@@ -161,7 +167,9 @@ float HalfToFloat(uint16_t bits) {
   return std::bit_cast<float>(out);
 }
 
-float Bfloat16ToFloat(uint16_t bits) { return std::bit_cast<float>(static_cast<uint32_t>(bits) << 16); }
+float Bfloat16ToFloat(uint16_t bits) {
+  return std::bit_cast<float>(static_cast<uint32_t>(bits) << 16);
+}
 
 Result<SafetensorsFile> SafetensorsFile::Open(const std::string& path) {
   KSDB_ASSIGN_OR_RETURN(std::string bytes, ReadWholeFile(path));
@@ -189,7 +197,8 @@ Result<SafetensorsFile> SafetensorsFile::Parse(std::string bytes, const std::str
   SafetensorsFile file;
   file.path_ = path;
   for (auto field : object) {
-    if (field.key == "__metadata__") continue;
+    if (field.key == "__metadata__")
+      continue;
     TensorInfo tensor;
     tensor.name = std::string(field.key);
     KSDB_RETURN_IF_ERROR(ParseTensorEntry(path, field.value, &tensor));
@@ -203,7 +212,8 @@ Result<SafetensorsFile> SafetensorsFile::Parse(std::string bytes, const std::str
 
 const TensorInfo* SafetensorsFile::Find(std::string_view name) const {
   for (const TensorInfo& tensor : tensors_) {
-    if (tensor.name == name) return &tensor;
+    if (tensor.name == name)
+      return &tensor;
   }
   return nullptr;
 }
@@ -226,16 +236,20 @@ Result<std::vector<float>> SafetensorsFile::ReadFloats(std::string_view name) co
   std::vector<float> out(tensor->NumElements());
   switch (tensor->dtype) {
     case Dtype::kF32:
-      if (!out.empty()) std::memcpy(out.data(), data, out.size() * sizeof(float));
+      if (!out.empty())
+        std::memcpy(out.data(), data, out.size() * sizeof(float));
       break;
     case Dtype::kF16:
-      for (size_t i = 0; i < out.size(); ++i) out[i] = HalfToFloat(Load<uint16_t>(data + 2 * i));
+      for (size_t i = 0; i < out.size(); ++i)
+        out[i] = HalfToFloat(Load<uint16_t>(data + 2 * i));
       break;
     case Dtype::kBF16:
-      for (size_t i = 0; i < out.size(); ++i) out[i] = Bfloat16ToFloat(Load<uint16_t>(data + 2 * i));
+      for (size_t i = 0; i < out.size(); ++i)
+        out[i] = Bfloat16ToFloat(Load<uint16_t>(data + 2 * i));
       break;
     case Dtype::kF64:
-      for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<float>(Load<double>(data + 8 * i));
+      for (size_t i = 0; i < out.size(); ++i)
+        out[i] = static_cast<float>(Load<double>(data + 8 * i));
       break;
     default:
       return Status::InvalidArgument(path_ + ": tensor '" + std::string(name) + "' has dtype " +
@@ -250,13 +264,27 @@ Result<std::vector<int64_t>> SafetensorsFile::ReadIntegers(std::string_view name
   std::vector<int64_t> out(tensor->NumElements());
   for (size_t i = 0; i < out.size(); ++i) {
     switch (tensor->dtype) {
-      case Dtype::kU8: out[i] = data[i]; break;
-      case Dtype::kI8: out[i] = static_cast<int8_t>(data[i]); break;
-      case Dtype::kU16: out[i] = Load<uint16_t>(data + 2 * i); break;
-      case Dtype::kI16: out[i] = Load<int16_t>(data + 2 * i); break;
-      case Dtype::kU32: out[i] = Load<uint32_t>(data + 4 * i); break;
-      case Dtype::kI32: out[i] = Load<int32_t>(data + 4 * i); break;
-      case Dtype::kI64: out[i] = Load<int64_t>(data + 8 * i); break;
+      case Dtype::kU8:
+        out[i] = data[i];
+        break;
+      case Dtype::kI8:
+        out[i] = static_cast<int8_t>(data[i]);
+        break;
+      case Dtype::kU16:
+        out[i] = Load<uint16_t>(data + 2 * i);
+        break;
+      case Dtype::kI16:
+        out[i] = Load<int16_t>(data + 2 * i);
+        break;
+      case Dtype::kU32:
+        out[i] = Load<uint32_t>(data + 4 * i);
+        break;
+      case Dtype::kI32:
+        out[i] = Load<int32_t>(data + 4 * i);
+        break;
+      case Dtype::kI64:
+        out[i] = Load<int64_t>(data + 8 * i);
+        break;
       case Dtype::kU64: {
         uint64_t value = Load<uint64_t>(data + 8 * i);
         if (value > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
@@ -280,7 +308,8 @@ std::string SerializeSafetensors(std::span<const TensorToWrite> tensors,
   if (!metadata.empty()) {
     header += "\"__metadata__\":{";
     for (size_t i = 0; i < metadata.size(); ++i) {
-      if (i > 0) header += ',';
+      if (i > 0)
+        header += ',';
       AppendJsonString(metadata[i].first, &header);
       header += ':';
       AppendJsonString(metadata[i].second, &header);
@@ -289,13 +318,15 @@ std::string SerializeSafetensors(std::span<const TensorToWrite> tensors,
   }
   uint64_t offset = 0;
   for (const TensorToWrite& tensor : tensors) {
-    if (header.size() > 1) header += ',';
+    if (header.size() > 1)
+      header += ',';
     AppendJsonString(tensor.name, &header);
     header += ":{\"dtype\":\"";
     header += DtypeName(tensor.dtype);
     header += "\",\"shape\":[";
     for (size_t i = 0; i < tensor.shape.size(); ++i) {
-      if (i > 0) header += ',';
+      if (i > 0)
+        header += ',';
       header += std::to_string(tensor.shape[i]);
     }
     header += "],\"data_offsets\":[" + std::to_string(offset) + ',' +
@@ -303,12 +334,14 @@ std::string SerializeSafetensors(std::span<const TensorToWrite> tensors,
     offset += tensor.data.size();
   }
   header += '}';
-  while ((8 + header.size()) % 8 != 0) header += ' ';
+  while ((8 + header.size()) % 8 != 0)
+    header += ' ';
   std::string out;
   out.reserve(8 + header.size() + offset);
   AppendUint64Le(header.size(), &out);
   out += header;
-  for (const TensorToWrite& tensor : tensors) out.append(tensor.data);
+  for (const TensorToWrite& tensor : tensors)
+    out.append(tensor.data);
   return out;
 }
 

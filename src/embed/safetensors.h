@@ -16,7 +16,21 @@
 
 namespace ksdb::embed {
 
-enum class Dtype : uint8_t { kBool, kU8, kI8, kU16, kI16, kF16, kBF16, kU32, kI32, kF32, kU64, kI64, kF64 };
+enum class Dtype : uint8_t {
+  kBool,
+  kU8,
+  kI8,
+  kU16,
+  kI16,
+  kF16,
+  kBF16,
+  kU32,
+  kI32,
+  kF32,
+  kU64,
+  kI64,
+  kF64
+};
 
 // "F32", "I64", ...
 const char* DtypeName(Dtype dtype);

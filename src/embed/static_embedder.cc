@@ -14,12 +14,14 @@ namespace ksdb::embed {
 namespace {
 
 std::string JoinPath(const std::string& dir, const char* file) {
-  if (!dir.empty() && dir.back() == '/') return dir + file;
+  if (!dir.empty() && dir.back() == '/')
+    return dir + file;
   return dir + "/" + file;
 }
 
 std::string LastComponent(std::string dir) {
-  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  while (dir.size() > 1 && dir.back() == '/')
+    dir.pop_back();
   size_t slash = dir.rfind('/');
   return slash == std::string::npos ? dir : dir.substr(slash + 1);
 }
@@ -41,7 +43,8 @@ Status StaticEmbedder::LoadConfig(const std::string& path) {
   KSDB_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(path));
   simdjson::dom::parser parser;
   KSDB_ASSIGN_OR_RETURN(simdjson::dom::element root, ParseJson(text, path, &parser));
-  if (!root.is_object()) return Status::InvalidArgument(path + ": config is not a JSON object");
+  if (!root.is_object())
+    return Status::InvalidArgument(path + ": config is not a JSON object");
   simdjson::dom::element normalize;
   if (root["normalize"].get(normalize) == simdjson::SUCCESS && !normalize.is_null()) {
     if (normalize.get_bool().get(normalize_) != simdjson::SUCCESS) {
@@ -54,7 +57,8 @@ Status StaticEmbedder::LoadConfig(const std::string& path) {
 Status StaticEmbedder::LoadTensors(const std::string& path) {
   KSDB_ASSIGN_OR_RETURN(SafetensorsFile file, SafetensorsFile::Open(path));
   const TensorInfo* embeddings = file.Find("embeddings");
-  if (embeddings == nullptr) return Status::InvalidArgument(path + ": no tensor 'embeddings'");
+  if (embeddings == nullptr)
+    return Status::InvalidArgument(path + ": no tensor 'embeddings'");
   if (embeddings->shape.size() != 2 || embeddings->shape[0] == 0 || embeddings->shape[1] == 0) {
     return Status::InvalidArgument(path + ": tensor 'embeddings' must have shape [rows, dim]");
   }
@@ -65,19 +69,17 @@ Status StaticEmbedder::LoadTensors(const std::string& path) {
   if (file.Find("weights") != nullptr) {
     KSDB_ASSIGN_OR_RETURN(weights_, file.ReadFloats("weights"));
     if (weights_.size() < vocab) {
-      return Status::InvalidArgument(path + ": tensor 'weights' has " +
-                                     std::to_string(weights_.size()) +
-                                     " entries, fewer than the tokenizer's " +
-                                     std::to_string(vocab) + " tokens");
+      return Status::InvalidArgument(
+          path + ": tensor 'weights' has " + std::to_string(weights_.size()) +
+          " entries, fewer than the tokenizer's " + std::to_string(vocab) + " tokens");
     }
   }
   if (file.Find("mapping") != nullptr) {
     KSDB_ASSIGN_OR_RETURN(mapping_, file.ReadIntegers("mapping"));
     if (mapping_.size() < vocab) {
-      return Status::InvalidArgument(path + ": tensor 'mapping' has " +
-                                     std::to_string(mapping_.size()) +
-                                     " entries, fewer than the tokenizer's " +
-                                     std::to_string(vocab) + " tokens");
+      return Status::InvalidArgument(
+          path + ": tensor 'mapping' has " + std::to_string(mapping_.size()) +
+          " entries, fewer than the tokenizer's " + std::to_string(vocab) + " tokens");
     }
     for (int64_t row : mapping_) {
       if (row < 0 || static_cast<size_t>(row) >= rows_) {
@@ -94,29 +96,35 @@ Status StaticEmbedder::LoadTensors(const std::string& path) {
   return Status::Ok();
 }
 
+void StaticEmbedder::CollectIds(const std::string& text, std::vector<int32_t>* ids) const {
+  ids->clear();
+  tokenizer_->Encode(text, ids);
+  // Model2Vec drops unknown tokens rather than averaging in the [UNK] row.
+  std::optional<int32_t> unk = tokenizer_->unk_id();
+  if (unk)
+    ids->erase(std::remove(ids->begin(), ids->end(), *unk), ids->end());
+  if (ids->size() > options_.max_tokens)
+    ids->resize(options_.max_tokens);
+}
+
 std::vector<int32_t> StaticEmbedder::TokenIds(const std::string& text) const {
   std::vector<int32_t> ids;
-  tokenizer_->Encode(text, &ids);
-  std::optional<int32_t> unk = tokenizer_->unk_id();
-  if (unk) ids.erase(std::remove(ids.begin(), ids.end(), *unk), ids.end());
-  if (ids.size() > options_.max_tokens) ids.resize(options_.max_tokens);
+  CollectIds(text, &ids);
   return ids;
 }
 
 void StaticEmbedder::EncodeOne(const std::string& text, std::vector<int32_t>* ids,
                                float* out) const {
-  ids->clear();
-  tokenizer_->Encode(text, ids);
-  std::optional<int32_t> unk = tokenizer_->unk_id();
-  if (unk) ids->erase(std::remove(ids->begin(), ids->end(), *unk), ids->end());
-  if (ids->size() > options_.max_tokens) ids->resize(options_.max_tokens);
+  CollectIds(text, ids);
   std::fill(out, out + dim_, 0.0f);
-  if (ids->empty()) return;
+  if (ids->empty())
+    return;
   for (int32_t id : *ids) {
     size_t row = mapping_.empty() ? static_cast<size_t>(id) : static_cast<size_t>(mapping_[id]);
     float scale = weights_.empty() ? 1.0f : weights_[id];
     const float* values = table_.data() + row * dim_;
-    for (size_t j = 0; j < dim_; ++j) out[j] += scale * values[j];
+    for (size_t j = 0; j < dim_; ++j)
+      out[j] += scale * values[j];
   }
   float inverse_count = 1.0f / static_cast<float>(ids->size());
   double norm_squared = 0.0;
@@ -124,15 +132,18 @@ void StaticEmbedder::EncodeOne(const std::string& text, std::vector<int32_t>* id
     out[j] *= inverse_count;
     norm_squared += static_cast<double>(out[j]) * out[j];
   }
-  if (!normalize_ || norm_squared == 0.0) return;
+  if (!normalize_ || norm_squared == 0.0)
+    return;
   auto inverse_norm = static_cast<float>(1.0 / std::sqrt(norm_squared));
-  for (size_t j = 0; j < dim_; ++j) out[j] *= inverse_norm;
+  for (size_t j = 0; j < dim_; ++j)
+    out[j] *= inverse_norm;
 }
 
 void StaticEmbedder::EncodeRange(std::span<const std::string> texts, size_t begin, size_t end,
                                  float* out) const {
   std::vector<int32_t> ids;
-  for (size_t i = begin; i < end; ++i) EncodeOne(texts[i], &ids, out + i * dim_);
+  for (size_t i = begin; i < end; ++i)
+    EncodeOne(texts[i], &ids, out + i * dim_);
 }
 
 Result<std::vector<float>> StaticEmbedder::Embed(std::span<const std::string> texts) const {
@@ -151,16 +162,16 @@ Result<std::vector<float>> StaticEmbedder::Embed(std::span<const std::string> te
     size_t begin = t * chunk;
     size_t end = std::min(texts.size(), begin + chunk);
     try {
-      workers.emplace_back([this, texts, begin, end, &out] {
-        EncodeRange(texts, begin, end, out.data());
-      });
+      workers.emplace_back(
+          [this, texts, begin, end, &out] { EncodeRange(texts, begin, end, out.data()); });
     } catch (const std::system_error&) {
       // No thread available: encode this chunk here rather than fail the batch.
       EncodeRange(texts, begin, end, out.data());
     }
   }
   EncodeRange(texts, std::min(texts.size(), (threads - 1) * chunk), texts.size(), out.data());
-  for (std::thread& worker : workers) worker.join();
+  for (std::thread& worker : workers)
+    worker.join();
   return out;
 }
 

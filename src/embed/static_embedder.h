@@ -54,15 +54,16 @@ class StaticEmbedder final : public Embedder {
  private:
   Status LoadTensors(const std::string& path);
   Status LoadConfig(const std::string& path);
-  void EncodeRange(std::span<const std::string> texts, size_t begin, size_t end,
-                   float* out) const;
+  void EncodeRange(std::span<const std::string> texts, size_t begin, size_t end, float* out) const;
+  // The token ids of `text` without unknowns, truncated to max_tokens.
+  void CollectIds(const std::string& text, std::vector<int32_t>* ids) const;
   void EncodeOne(const std::string& text, std::vector<int32_t>* ids, float* out) const;
 
   StaticEmbedderOptions options_;
   std::string model_id_;  // the model directory's last path component
   std::unique_ptr<Tokenizer> tokenizer_;
-  std::vector<float> table_;    // rows x dim_
-  std::vector<float> weights_;  // per token id, empty when absent
+  std::vector<float> table_;      // rows x dim_
+  std::vector<float> weights_;    // per token id, empty when absent
   std::vector<int64_t> mapping_;  // token id -> row, empty when absent
   size_t rows_ = 0;
   size_t dim_ = 0;

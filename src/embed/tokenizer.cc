@@ -55,7 +55,8 @@ Status Malformed(const std::string& path, const std::string& what) {
 
 std::string TypeOf(Json node) {
   std::string_view type;
-  if (node["type"].get_string().get(type) != simdjson::SUCCESS) return "";
+  if (node["type"].get_string().get(type) != simdjson::SUCCESS)
+    return "";
   return std::string(type);
 }
 
@@ -65,7 +66,8 @@ bool BoolField(Json node, std::string_view key, bool fallback) {
 }
 
 Status ParseNormalizer(const std::string& path, Json node, std::vector<NormalizeStep>* steps) {
-  if (node.is_null()) return Status::Ok();
+  if (node.is_null())
+    return Status::Ok();
   std::string type = TypeOf(node);
   if (type == "Lowercase") {
     steps->push_back(NormalizeStep::kLowercase);
@@ -73,10 +75,14 @@ Status ParseNormalizer(const std::string& path, Json node, std::vector<Normalize
     bool lowercase = BoolField(node, "lowercase", true);
     // strip_accents null means "follow lowercase", as in the original BERT tokenizer.
     bool strip = BoolField(node, "strip_accents", lowercase);
-    if (BoolField(node, "clean_text", true)) steps->push_back(NormalizeStep::kCleanText);
-    if (BoolField(node, "handle_chinese_chars", true)) steps->push_back(NormalizeStep::kPadChinese);
-    if (strip) steps->push_back(NormalizeStep::kStripAccents);
-    if (lowercase) steps->push_back(NormalizeStep::kLowercase);
+    if (BoolField(node, "clean_text", true))
+      steps->push_back(NormalizeStep::kCleanText);
+    if (BoolField(node, "handle_chinese_chars", true))
+      steps->push_back(NormalizeStep::kPadChinese);
+    if (strip)
+      steps->push_back(NormalizeStep::kStripAccents);
+    if (lowercase)
+      steps->push_back(NormalizeStep::kLowercase);
   } else if (type == "Sequence") {
     simdjson::dom::array children;
     if (node["normalizers"].get_array().get(children) != simdjson::SUCCESS) {
@@ -91,15 +97,18 @@ Status ParseNormalizer(const std::string& path, Json node, std::vector<Normalize
         continue;
       }
       if (child_type == "StripAccents") {
-        if (previous != "NFD") return Unsupported(path, "normalizer StripAccents without NFD");
+        if (previous != "NFD")
+          return Unsupported(path, "normalizer StripAccents without NFD");
         steps->push_back(NormalizeStep::kStripAccents);
       } else {
-        if (previous == "NFD") return Unsupported(path, "normalizer NFD");
+        if (previous == "NFD")
+          return Unsupported(path, "normalizer NFD");
         KSDB_RETURN_IF_ERROR(ParseNormalizer(path, child, steps));
       }
       previous = child_type;
     }
-    if (previous == "NFD") return Unsupported(path, "normalizer NFD");
+    if (previous == "NFD")
+      return Unsupported(path, "normalizer NFD");
   } else {
     return Unsupported(path, "normalizer " + (type.empty() ? "(no type)" : type));
   }
@@ -107,7 +116,8 @@ Status ParseNormalizer(const std::string& path, Json node, std::vector<Normalize
 }
 
 Status ParsePreTokenizer(const std::string& path, Json node, std::vector<PreTokenizeStep>* steps) {
-  if (node.is_null()) return Status::Ok();
+  if (node.is_null())
+    return Status::Ok();
   std::string type = TypeOf(node);
   if (type == "BertPreTokenizer") {
     steps->push_back(PreTokenizeStep::kBert);
@@ -120,7 +130,8 @@ Status ParsePreTokenizer(const std::string& path, Json node, std::vector<PreToke
     if (node["pretokenizers"].get_array().get(children) != simdjson::SUCCESS) {
       return Malformed(path, "pre_tokenizer Sequence without \"pretokenizers\"");
     }
-    for (Json child : children) KSDB_RETURN_IF_ERROR(ParsePreTokenizer(path, child, steps));
+    for (Json child : children)
+      KSDB_RETURN_IF_ERROR(ParsePreTokenizer(path, child, steps));
   } else {
     return Unsupported(path, "pre_tokenizer " + (type.empty() ? "(no type)" : type));
   }
@@ -149,7 +160,8 @@ Result<Vocab> ParseVocab(const std::string& path, Json model) {
 Result<std::vector<AddedToken>> ParseAddedTokens(const std::string& path, Json root) {
   std::vector<AddedToken> tokens;
   simdjson::dom::array array;
-  if (root["added_tokens"].get_array().get(array) != simdjson::SUCCESS) return tokens;
+  if (root["added_tokens"].get_array().get(array) != simdjson::SUCCESS)
+    return tokens;
   for (Json entry : array) {
     std::string_view content;
     int64_t id;
@@ -158,7 +170,8 @@ Result<std::vector<AddedToken>> ParseAddedTokens(const std::string& path, Json r
         id > std::numeric_limits<int32_t>::max()) {
       return Malformed(path, "added_tokens entries need \"content\" and a non-negative \"id\"");
     }
-    if (!content.empty()) tokens.push_back({std::string(content), static_cast<int32_t>(id)});
+    if (!content.empty())
+      tokens.push_back({std::string(content), static_cast<int32_t>(id)});
   }
   // Longest first, so "[CLS]x" style overlaps prefer the longer token.
   std::stable_sort(tokens.begin(), tokens.end(), [](const AddedToken& a, const AddedToken& b) {
@@ -203,7 +216,8 @@ Result<std::unique_ptr<Tokenizer>> TokenizerImpl::Create(std::string_view json,
                                                          const std::string& path) {
   simdjson::dom::parser parser;
   KSDB_ASSIGN_OR_RETURN(Json root, ParseJson(json, path, &parser));
-  if (!root.is_object()) return Malformed(path, "top level is not an object");
+  if (!root.is_object())
+    return Malformed(path, "top level is not an object");
   auto tokenizer = std::make_unique<TokenizerImpl>();
   Json node;
   if (root["normalizer"].get(node) == simdjson::SUCCESS) {
@@ -239,10 +253,12 @@ Status TokenizerImpl::ParseModel(const std::string& path, Json model) {
   std::string_view unk;
   if (model["unk_token"].get_string().get(unk) == simdjson::SUCCESS) {
     auto it = vocab_.find(unk);
-    if (it != vocab_.end()) unk_id_ = it->second;
+    if (it != vocab_.end())
+      unk_id_ = it->second;
   }
   if (model_ == Model::kWordPiece) {
-    if (!unk_id_) return Malformed(path, "WordPiece unk_token is missing from the vocabulary");
+    if (!unk_id_)
+      return Malformed(path, "WordPiece unk_token is missing from the vocabulary");
     std::string_view prefix;
     if (model["continuing_subword_prefix"].get_string().get(prefix) == simdjson::SUCCESS) {
       prefix_ = std::string(prefix);
@@ -281,16 +297,19 @@ void TokenizerImpl::Encode(std::string_view text, std::vector<int32_t>* ids) con
 
 std::optional<int32_t> TokenizerImpl::TokenId(std::string_view token) const {
   for (const AddedToken& added : added_) {
-    if (added.content == token) return added.id;
+    if (added.content == token)
+      return added.id;
   }
   auto it = vocab_.find(token);
-  if (it == vocab_.end()) return std::nullopt;
+  if (it == vocab_.end())
+    return std::nullopt;
   return it->second;
 }
 
 void TokenizerImpl::EncodeSegment(std::string_view text, Scratch* scratch,
                                   std::vector<int32_t>* ids) const {
-  if (text.empty()) return;
+  if (text.empty())
+    return;
   scratch->text.clear();
   unicode::DecodeUtf8(text, &scratch->text);
   Normalize(scratch);
@@ -307,7 +326,8 @@ void TokenizerImpl::Normalize(Scratch* scratch) const {
     for (char32_t c : scratch->text) {
       switch (step) {
         case NormalizeStep::kCleanText:
-          if (c == 0 || c == 0xFFFD || unicode::IsControl(c)) break;
+          if (c == 0 || c == 0xFFFD || unicode::IsControl(c))
+            break;
           out.push_back(unicode::IsWhitespace(c) ? U' ' : c);
           break;
         case NormalizeStep::kPadChinese:
@@ -360,11 +380,13 @@ void TokenizerImpl::PreTokenize(Scratch* scratch) const {
           run_kind = kind;
         }
       }
-      if (run_kind != 0) out.push_back({start, word.end});
+      if (run_kind != 0)
+        out.push_back({start, word.end});
     }
     scratch->words.swap(out);
   }
-  if (pre_tokenize_.empty() && text.empty()) scratch->words.clear();
+  if (pre_tokenize_.empty() && text.empty())
+    scratch->words.clear();
 }
 
 void TokenizerImpl::EncodeWord(const char32_t* word, size_t length, Scratch* scratch,
@@ -407,7 +429,8 @@ void TokenizerImpl::EncodeWordPiece(const char32_t* word, size_t length, Scratch
     size_t end = length;
     for (; end > start; --end) {
       candidate.clear();
-      if (start > 0) candidate = prefix_;
+      if (start > 0)
+        candidate = prefix_;
       candidate.append(bytes, offsets[start], offsets[end] - offsets[start]);
       auto it = vocab_.find(std::string_view(candidate));
       if (it != vocab_.end()) {

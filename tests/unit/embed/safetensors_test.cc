@@ -21,11 +21,11 @@ std::string RawFile(const std::string& header, const std::string& data) {
 TEST(SafetensorsTest, RoundTripAllFloatAndIntegerKinds) {
   float f32[] = {1.5f, -2.0f, 0.0f, 3.25f};
   uint16_t f16[] = {0x3C00, 0xC000, 0x0001, 0x7BFF};  // 1, -2, smallest subnormal, 65504
-  uint16_t bf16[] = {0x3F80, 0xC040};                  // 1, -3
+  uint16_t bf16[] = {0x3F80, 0xC040};                 // 1, -3
   double f64[] = {0.5, -1e10};
   int32_t i32[] = {-1, 7};
   uint8_t u8[] = {200};
-  const std::string data[] = {Bytes(f32, sizeof(f32)), Bytes(f16, sizeof(f16)),
+  const std::string data[] = {Bytes(f32, sizeof(f32)),   Bytes(f16, sizeof(f16)),
                               Bytes(bf16, sizeof(bf16)), Bytes(f64, sizeof(f64)),
                               Bytes(i32, sizeof(i32)),   Bytes(u8, sizeof(u8))};
   TensorToWrite tensors[] = {{"a", Dtype::kF32, {2, 2}, data[0]}, {"h", Dtype::kF16, {4}, data[1]},

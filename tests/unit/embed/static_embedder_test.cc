@@ -27,19 +27,21 @@ Reference RunReference(const std::string& model_dir, const std::vector<std::stri
                        const TempDir& temp) {
   std::string json = "[";
   for (size_t i = 0; i < texts.size(); ++i) {
-    if (i > 0) json += ',';
+    if (i > 0)
+      json += ',';
     AppendJsonString(texts[i], &json);
   }
   json += ']';
   EXPECT_TRUE(WriteWholeFile(temp.File("texts.json"), json).ok());
   std::string command = "/usr/bin/python3 '" KSDB_EMBED_TEST_DIR "/reference_embed.py' '" +
-                        model_dir + "' '" + temp.File("texts.json") + "' '" +
-                        temp.File("out.f32") + "' '" + temp.File("ids.json") + "'";
+                        model_dir + "' '" + temp.File("texts.json") + "' '" + temp.File("out.f32") +
+                        "' '" + temp.File("ids.json") + "'";
   EXPECT_EQ(std::system(command.c_str()), 0) << command;
   Reference reference;
   Result<std::string> floats = ReadWholeFile(temp.File("out.f32"));
   EXPECT_TRUE(floats.ok());
-  if (!floats.ok()) return reference;
+  if (!floats.ok())
+    return reference;
   reference.embeddings.resize(floats->size() / sizeof(float));
   std::memcpy(reference.embeddings.data(), floats->data(), floats->size());
   Result<std::string> ids_text = ReadWholeFile(temp.File("ids.json"));
@@ -49,7 +51,8 @@ Reference RunReference(const std::string& model_dir, const std::vector<std::stri
   EXPECT_EQ(parser.parse(*ids_text).get(root), simdjson::SUCCESS);
   for (simdjson::dom::element row : root.get_array()) {
     std::vector<int32_t> ids;
-    for (simdjson::dom::element id : row.get_array()) ids.push_back(int64_t(id));
+    for (simdjson::dom::element id : row.get_array())
+      ids.push_back(int64_t(id));
     reference.ids.push_back(std::move(ids));
   }
   return reference;
@@ -80,7 +83,8 @@ void ExpectMatchesReference(const StaticEmbedder& embedder, const std::string& m
 }
 
 TEST(StaticEmbedderTest, GloveMatchesPythonReference) {
-  if (!Exists(testing::GloveDir())) GTEST_SKIP() << "no " << testing::GloveDir();
+  if (!Exists(testing::GloveDir()))
+    GTEST_SKIP() << "no " << testing::GloveDir();
   auto embedder = StaticEmbedder::Load(testing::GloveDir());
   ASSERT_TRUE(embedder.ok()) << embedder.status().ToString();
   EXPECT_EQ((*embedder)->dim(), 100u);
@@ -90,30 +94,35 @@ TEST(StaticEmbedderTest, GloveMatchesPythonReference) {
 }
 
 TEST(StaticEmbedderTest, GloveSimilarityAsDocumented) {
-  if (!Exists(testing::GloveDir())) GTEST_SKIP() << "no " << testing::GloveDir();
+  if (!Exists(testing::GloveDir()))
+    GTEST_SKIP() << "no " << testing::GloveDir();
   auto embedder = StaticEmbedder::Load(testing::GloveDir());
   ASSERT_TRUE(embedder.ok()) << embedder.status().ToString();
   std::vector<std::string> texts = {"The cat sat on the mat.", "A kitten was resting on the rug."};
   auto out = (*embedder)->Embed(texts);
   ASSERT_TRUE(out.ok());
   double dot = 0;
-  for (size_t j = 0; j < 100; ++j) dot += (*out)[j] * (*out)[100 + j];
+  for (size_t j = 0; j < 100; ++j)
+    dot += (*out)[j] * (*out)[100 + j];
   EXPECT_NEAR(dot, 0.947, 0.0005);  // the model's README
 }
 
 TEST(StaticEmbedderTest, EmptyAndUnknownTextsGiveZeroVectors) {
-  if (!Exists(testing::GloveDir())) GTEST_SKIP() << "no " << testing::GloveDir();
+  if (!Exists(testing::GloveDir()))
+    GTEST_SKIP() << "no " << testing::GloveDir();
   auto embedder = StaticEmbedder::Load(testing::GloveDir());
   ASSERT_TRUE(embedder.ok());
   std::vector<std::string> texts = {"", "   \n", "qqqqzzzzxxxx", "[UNK]"};
   auto out = (*embedder)->Embed(texts);
   ASSERT_TRUE(out.ok());
-  for (float value : *out) EXPECT_EQ(value, 0.0f);
+  for (float value : *out)
+    EXPECT_EQ(value, 0.0f);
 }
 
 // The F16 bits of `value`, a multiple of 1/1024 in [-1, 1] (exactly representable).
 uint16_t ExactHalf(float value) {
-  if (value == 0) return 0;
+  if (value == 0)
+    return 0;
   int exponent;
   float fraction = std::frexp(std::fabs(value), &exponent);  // in [0.5, 1)
   auto mantissa = static_cast<uint16_t>(std::lround((fraction * 2 - 1) * 1024));
@@ -149,20 +158,23 @@ std::string WriteSyntheticModel(const TempDir& temp, bool half, bool with_mappin
   }
   std::vector<TensorToWrite> tensors;
   tensors.push_back({"embeddings", half ? Dtype::kF16 : Dtype::kF32, {rows, dim}, table});
-  if (with_mapping) tensors.push_back({"mapping", Dtype::kI64, {kVocab}, mapping});
-  if (with_weights) tensors.push_back({"weights", Dtype::kF32, {kVocab}, weights});
+  if (with_mapping)
+    tensors.push_back({"mapping", Dtype::kI64, {kVocab}, mapping});
+  if (with_weights)
+    tensors.push_back({"weights", Dtype::kF32, {kVocab}, weights});
   std::string dir = temp.File("model");
   std::filesystem::create_directories(dir);
   EXPECT_TRUE(WriteWholeFile(dir + "/model.safetensors", SerializeSafetensors(tensors, {})).ok());
   std::filesystem::copy_file(testing::MiniLmTokenizerPath(), dir + "/tokenizer.json");
-  EXPECT_TRUE(WriteWholeFile(dir + "/config.json", normalize ? "{\"normalize\": true}"
-                                                            : "{\"normalize\": false}")
+  EXPECT_TRUE(WriteWholeFile(dir + "/config.json",
+                             normalize ? "{\"normalize\": true}" : "{\"normalize\": false}")
                   .ok());
   return dir;
 }
 
 TEST(StaticEmbedderTest, WordPieceF16MappingWeightsMatchPythonReference) {
-  if (!Exists(testing::MiniLmTokenizerPath())) GTEST_SKIP() << "no MiniLM tokenizer";
+  if (!Exists(testing::MiniLmTokenizerPath()))
+    GTEST_SKIP() << "no MiniLM tokenizer";
   TempDir temp;
   std::string dir = WriteSyntheticModel(temp, true, true, true, false);
   auto embedder = StaticEmbedder::Load(dir);
@@ -172,7 +184,8 @@ TEST(StaticEmbedderTest, WordPieceF16MappingWeightsMatchPythonReference) {
 }
 
 TEST(StaticEmbedderTest, WordPieceF32NormalizedMatchesPythonReference) {
-  if (!Exists(testing::MiniLmTokenizerPath())) GTEST_SKIP() << "no MiniLM tokenizer";
+  if (!Exists(testing::MiniLmTokenizerPath()))
+    GTEST_SKIP() << "no MiniLM tokenizer";
   TempDir temp;
   std::string dir = WriteSyntheticModel(temp, false, false, false, true);
   auto embedder = StaticEmbedder::Load(dir);
@@ -181,7 +194,8 @@ TEST(StaticEmbedderTest, WordPieceF32NormalizedMatchesPythonReference) {
 }
 
 TEST(StaticEmbedderTest, ThreadedBatchEqualsSingleThread) {
-  if (!Exists(testing::MiniLmTokenizerPath())) GTEST_SKIP() << "no MiniLM tokenizer";
+  if (!Exists(testing::MiniLmTokenizerPath()))
+    GTEST_SKIP() << "no MiniLM tokenizer";
   TempDir temp;
   std::string dir = WriteSyntheticModel(temp, false, true, true, true);
   StaticEmbedderOptions threaded;
@@ -288,9 +302,9 @@ TEST(StaticEmbedderTest, BadConfigAndTokenizerAreReported) {
   ASSERT_TRUE(WriteWholeFile(dir + "/config.json", "{").ok());
   ExpectLoadError(dir, "config.json", "invalid JSON");
   ASSERT_TRUE(WriteWholeFile(dir + "/config.json", "{}").ok());
-  ASSERT_TRUE(WriteWholeFile(dir + "/tokenizer.json",
-                             R"({"model":{"type":"BPE","vocab":{},"merges":[]}})")
-                  .ok());
+  ASSERT_TRUE(
+      WriteWholeFile(dir + "/tokenizer.json", R"({"model":{"type":"BPE","vocab":{},"merges":[]}})")
+          .ok());
   ExpectLoadError(dir, "tokenizer.json", "model BPE");
 }
 

@@ -12,7 +12,8 @@ using Ids = std::vector<int32_t>;
 class MiniLmTokenizerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!testing::Exists(testing::MiniLmTokenizerPath())) GTEST_SKIP() << "no MiniLM tokenizer";
+    if (!testing::Exists(testing::MiniLmTokenizerPath()))
+      GTEST_SKIP() << "no MiniLM tokenizer";
     auto loaded = Tokenizer::Load(testing::MiniLmTokenizerPath());
     ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
     tokenizer_ = std::move(*loaded);
@@ -98,26 +99,30 @@ Ids EncodeWith(const std::string& json, const std::string& text) {
   auto tokenizer = Tokenizer::FromJson(json, "test.json");
   EXPECT_TRUE(tokenizer.ok()) << tokenizer.status().ToString();
   Ids ids;
-  if (tokenizer.ok()) (*tokenizer)->Encode(text, &ids);
+  if (tokenizer.ok())
+    (*tokenizer)->Encode(text, &ids);
   return ids;
 }
 
-constexpr const char* kVocab = R"("vocab":{"[UNK]":0,"hello":1,"world":2,"!":3,"it":4,"'":5,"s":6,"Hello":7,"it's":8})";
+constexpr const char* kVocab =
+    R"("vocab":{"[UNK]":0,"hello":1,"world":2,"!":3,"it":4,"'":5,"s":6,"Hello":7,"it's":8})";
 
 TEST(TokenizerTest, WordLevelWithPreTokenizers) {
-  std::string model = std::string(R"("model":{"type":"WordLevel",)") + kVocab +
-                      R"(,"unk_token":"[UNK]"})";
+  std::string model =
+      std::string(R"("model":{"type":"WordLevel",)") + kVocab + R"(,"unk_token":"[UNK]"})";
   std::string bert = R"({"pre_tokenizer":{"type":"BertPreTokenizer"},)" + model + "}";
   EXPECT_EQ(EncodeWith(bert, "Hello world! it's x"), (Ids{7, 2, 3, 4, 5, 6, 0}));
   std::string lower = R"({"normalizer":{"type":"Sequence","normalizers":[{"type":"Lowercase"}]},)"
-                      R"("pre_tokenizer":{"type":"BertPreTokenizer"},)" + model + "}";
+                      R"("pre_tokenizer":{"type":"BertPreTokenizer"},)" +
+                      model + "}";
   EXPECT_EQ(EncodeWith(lower, "HELLO"), (Ids{1}));
   // Whitespace: \w+ and runs of other non-space characters.
   std::string whitespace = R"({"pre_tokenizer":{"type":"Whitespace"},)" + model + "}";
   EXPECT_EQ(EncodeWith(whitespace, "hello!! it's"), (Ids{1, 0, 4, 5, 6}));
   // WhitespaceSplit keeps punctuation attached.
   std::string split = R"({"pre_tokenizer":{"type":"Sequence","pretokenizers":[)"
-                      R"({"type":"WhitespaceSplit"}]},)" + model + "}";
+                      R"({"type":"WhitespaceSplit"}]},)" +
+                      model + "}";
   EXPECT_EQ(EncodeWith(split, " it's\u3000hello "), (Ids{8, 1}));
   // No pre-tokenizer: the whole text is one word.
   std::string none = "{" + model + "}";
@@ -143,19 +148,20 @@ void ExpectUnsupported(const std::string& json, const std::string& component) {
 }
 
 TEST(TokenizerTest, UnsupportedComponentsAreNamed) {
-  std::string model = std::string(R"("model":{"type":"WordLevel",)") + kVocab +
-                      R"(,"unk_token":"[UNK]"})";
+  std::string model =
+      std::string(R"("model":{"type":"WordLevel",)") + kVocab + R"(,"unk_token":"[UNK]"})";
   ExpectUnsupported(R"({"model":{"type":"BPE","vocab":{},"merges":[]}})", "model BPE");
   ExpectUnsupported(R"({"model":{"type":"Unigram","vocab":[]}})", "model Unigram");
   ExpectUnsupported(R"({"normalizer":{"type":"NFKC"},)" + model + "}", "normalizer NFKC");
-  ExpectUnsupported(R"({"normalizer":{"type":"Sequence","normalizers":[{"type":"NFD"}]},)" +
-                        model + "}",
-                    "normalizer NFD");
+  ExpectUnsupported(
+      R"({"normalizer":{"type":"Sequence","normalizers":[{"type":"NFD"}]},)" + model + "}",
+      "normalizer NFD");
   ExpectUnsupported(R"({"pre_tokenizer":{"type":"ByteLevel"},)" + model + "}",
                     "pre_tokenizer ByteLevel");
-  ExpectUnsupported(R"({"pre_tokenizer":{"type":"Sequence","pretokenizers":[{"type":"Metaspace"}]},)" +
-                        model + "}",
-                    "pre_tokenizer Metaspace");
+  ExpectUnsupported(
+      R"({"pre_tokenizer":{"type":"Sequence","pretokenizers":[{"type":"Metaspace"}]},)" + model +
+          "}",
+      "pre_tokenizer Metaspace");
   ExpectUnsupported("{\"model\": [}", "invalid JSON");
   ExpectUnsupported("{}", "missing \"model\"");
   ExpectUnsupported(R"({"model":{"type":"WordLevel","vocab":{"a":-1}}})", "vocab id of 'a'");

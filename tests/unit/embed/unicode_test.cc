@@ -46,13 +46,15 @@ TEST(UnicodeTest, Classes) {
 
 std::u32string Lower(std::u32string_view text) {
   std::u32string out;
-  for (char32_t c : text) AppendLowercase(c, &out);
+  for (char32_t c : text)
+    AppendLowercase(c, &out);
   return out;
 }
 
 std::u32string Strip(std::u32string_view text) {
   std::u32string out;
-  for (char32_t c : text) AppendAccentStripped(c, &out);
+  for (char32_t c : text)
+    AppendAccentStripped(c, &out);
   return out;
 }
 
