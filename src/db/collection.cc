@@ -5,12 +5,15 @@
 #include <cmath>
 #include <unordered_set>
 
+#include "common/file_io.h"
 #include "common/logging.h"
 
 namespace ksdb::db {
 namespace {
 
 constexpr InternalId kNewSlot = UINT32_MAX;
+// Collections up to this many vectors are always searched exactly.
+constexpr size_t kExactSearchMaxSize = 2048;
 
 int64_t NowMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -45,41 +48,12 @@ Collection::Slot Collection::SlotFromRow(storage::RecordRow&& row) {
               row.created_at_us,        row.updated_at_us};
 }
 
-Collection::Collection(CollectionInfo info) : id_(info.id), info_(std::move(info)) {}
+Collection::Collection(CollectionInfo info, std::string snapshot_path)
+    : id_(info.id), info_(std::move(info)), snapshot_path_(std::move(snapshot_path)) {}
 
 CollectionInfo Collection::Info() const {
   std::lock_guard<std::mutex> lock(info_mu_);
   return info_;
-}
-
-Status Collection::Load(storage::RecordStore* store) {
-  std::unique_lock<std::shared_mutex> lock(mu_);
-  std::optional<uint32_t> dim = Info().dimension;
-  if (dim) EnsureIndex(*dim);
-  std::vector<InternalId> batch_ids;
-  std::vector<float> batch_vectors;
-  auto flush = [&]() -> Status {
-    if (batch_ids.empty()) return Status::Ok();
-    Status s = index_->Upsert(batch_ids, batch_vectors);
-    batch_ids.clear();
-    batch_vectors.clear();
-    return s;
-  };
-  Status scan = store->ScanRecords(id_, [&](storage::RecordRow&& row) -> Status {
-    if (!index_ || row.embedding.size() != index_->dim()) {
-      return Status::Corruption("record " + row.record_id + " of collection " + id_ +
-                                " has an embedding of the wrong dimension");
-    }
-    InternalId slot = AllocateSlot();
-    batch_vectors.insert(batch_vectors.end(), row.embedding.begin(), row.embedding.end());
-    Slot& s = slots_[slot] = SlotFromRow(std::move(row));
-    id_to_slot_.emplace(s.record_id, slot);
-    order_.emplace(s.position, slot);
-    batch_ids.push_back(slot);
-    return batch_ids.size() >= 4096 ? flush() : Status::Ok();
-  });
-  KSDB_RETURN_IF_ERROR(scan);
-  return flush();
 }
 
 Status Collection::CheckAlive() const {
@@ -90,10 +64,6 @@ Status Collection::CheckDimension(size_t dim) const {
   std::optional<uint32_t> expected = Info().dimension;
   if (expected && *expected != dim) return DimensionMismatch(*expected, dim);
   return Status::Ok();
-}
-
-void Collection::EnsureIndex(uint32_t dim) {
-  if (!index_) index_ = index::NewFlatIndex(dim, Info().config.hnsw.space);
 }
 
 InternalId Collection::AllocateSlot() {
@@ -236,6 +206,7 @@ void Collection::Apply(PlannedWrite&& plan) {
   // Cannot fail: sizes and finiteness were validated before the commit.
   Status s = index_->Upsert(index_ids, index_vectors);
   KSDB_CHECK(s.ok());
+  changes_since_checkpoint_ += plan.rows.size();
 }
 
 Result<uint64_t> Collection::Delete(const DeleteRequest& request, SequencedWriter* writer) {
@@ -258,6 +229,7 @@ Result<uint64_t> Collection::Delete(const DeleteRequest& request, SequencedWrite
   KSDB_RETURN_IF_ERROR(scope.Commit());
 
   index_->Remove(victims);
+  changes_since_checkpoint_ += victims.size();
   for (InternalId slot : victims) {
     id_to_slot_.erase(slots_[slot].record_id);
     order_.erase(slots_[slot].position);
@@ -269,6 +241,11 @@ Result<uint64_t> Collection::Delete(const DeleteRequest& request, SequencedWrite
 uint64_t Collection::Count() const {
   std::shared_lock<std::shared_mutex> lock(mu_);
   return id_to_slot_.size();
+}
+
+size_t Collection::IndexMemoryBytes() const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  return index_ ? index_->MemoryBytes() : 0;
 }
 
 bool Collection::SlotMatches(InternalId slot, const std::optional<filter::WhereFilter>& where,
@@ -369,17 +346,20 @@ Result<std::vector<QueryHits>> Collection::Query(const QueryRequest& request) co
   }
   KSDB_RETURN_IF_ERROR(CheckDimension(request.dim));
 
-  std::optional<BitmapIdFilter> allowed;
+  std::optional<std::vector<InternalId>> allowed;
+  std::optional<BitmapIdFilter> allowed_bitmap;
   if (request.ids || request.where || request.where_document) {
-    allowed.emplace(slots_.size());
-    for (InternalId slot : MatchingSlots(request.ids, request.where, request.where_document)) {
-      allowed->Add(slot);
+    allowed = MatchingSlots(request.ids, request.where, request.where_document);
+    // Only a graph search needs the bitmap; an exact scan walks the list.
+    if (!index::PreferExactScan(allowed->size(), index_->size(), EfSearch(request.n_results))) {
+      allowed_bitmap.emplace(slots_.size());
+      for (InternalId slot : *allowed) allowed_bitmap->Add(slot);
     }
   }
   for (size_t q = 0; q < request.num_queries; ++q) {
     std::span<const float> query(request.embeddings.data() + q * request.dim, request.dim);
-    std::vector<index::Neighbor> hits =
-        index_->Search(query, request.n_results, allowed ? &*allowed : nullptr);
+    std::vector<index::Neighbor> hits = SearchOne(
+        query, request.n_results, allowed, allowed_bitmap ? &*allowed_bitmap : nullptr);
     QueryHits& qh = out[q];
     for (const index::Neighbor& hit : hits) {
       AppendRecord(hit.internal_id, request.include, &qh.records);
@@ -389,6 +369,23 @@ Result<std::vector<QueryHits>> Collection::Query(const QueryRequest& request) co
   return out;
 }
 
+size_t Collection::EfSearch(size_t k) const {
+  return std::max<size_t>(k, index_->params().ef_search);
+}
+
+std::vector<index::Neighbor> Collection::SearchOne(
+    std::span<const float> query, size_t k, const std::optional<std::vector<InternalId>>& allowed,
+    const BitmapIdFilter* allowed_bitmap) const {
+  // Small collections and selective filters are answered exactly: scanning a
+  // few thousand vectors is as fast as a graph search and never misses.
+  if (index_->size() <= kExactSearchMaxSize) {
+    return allowed ? index_->SearchAmong(query, k, *allowed)
+                   : index_->ExactSearch(query, k, nullptr);
+  }
+  if (allowed && allowed_bitmap == nullptr) return index_->SearchAmong(query, k, *allowed);
+  return index_->SearchWithEf(query, k, EfSearch(k), allowed_bitmap);
+}
+
 Status Collection::Modify(CollectionInfo info, SequencedWriter* writer) {
   std::unique_lock<std::shared_mutex> lock(mu_);
   KSDB_RETURN_IF_ERROR(CheckAlive());
@@ -396,6 +393,10 @@ Status Collection::Modify(CollectionInfo info, SequencedWriter* writer) {
   KSDB_ASSIGN_OR_RETURN(WriteScope scope, writer->Begin());
   KSDB_RETURN_IF_ERROR(scope.txn().PutCollection(ToCollectionRow(info)));
   KSDB_RETURN_IF_ERROR(scope.Commit());
+  if (index_) {
+    index_->SetEfSearch(info.config.hnsw.ef_search);
+    index_->SetNumThreads(info.config.hnsw.num_threads);
+  }
   std::lock_guard<std::mutex> info_lock(info_mu_);
   info_ = std::move(info);
   return Status::Ok();
@@ -413,6 +414,12 @@ void Collection::FinishDrop() {
   id_to_slot_ = {};
   order_ = {};
   index_.reset();
+  if (!snapshot_path_.empty()) {
+    // Derived data only: a leftover file is harmless (no collection has this
+    // id again), so a failure is logged, not returned.
+    Status removed = RemoveFileIfExists(snapshot_path_);
+    if (!removed.ok()) Log(LogLevel::kWarning, removed.message());
+  }
 }
 
 }  // namespace ksdb::db

@@ -15,6 +15,7 @@
 #ifndef KSDB_DB_COLLECTION_H_
 #define KSDB_DB_COLLECTION_H_
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -27,29 +28,48 @@
 #include "db/engine.h"
 #include "db/sequenced_writer.h"
 #include "db/validation.h"
+#include "index/hnsw_index.h"
 #include "index/vector_index.h"
 #include "storage/record_store.h"
 
 namespace ksdb::db {
+
+// The index parameters of a collection's HNSW configuration.
+index::HnswParams HnswParamsFor(const HnswConfig& config);
 
 // The catalog row of a collection as the store keeps it.
 storage::CollectionRow ToCollectionRow(const CollectionInfo& info);
 
 class Collection {
  public:
-  explicit Collection(CollectionInfo info);
+  // `snapshot_path` is where the index snapshot lives; empty disables snapshots.
+  Collection(CollectionInfo info, std::string snapshot_path);
 
   // A copy of the descriptive info. Thread-safe.
   CollectionInfo Info() const;
   const std::string& id() const { return id_; }
 
-  // Loads every stored record (called once, before the collection is shared).
-  Status Load(storage::RecordStore* store);
+  // Loads every stored record (called once, before the collection is shared):
+  // the index from the snapshot plus the records written after it when the
+  // snapshot is good, else rebuilt from the store (see collection_index.cc).
+  // `store_last_seq` is the store's LastSequence().
+  Status Load(storage::RecordStore* store, uint64_t store_last_seq);
+  // Writes the index snapshot if at least `min_changes` (and at least one)
+  // records changed since the last one. Readers continue meanwhile; writers
+  // to this collection wait.
+  Status Checkpoint(const SequencedWriter& writer, size_t min_changes);
+  // Changes after which a periodic checkpoint is worth its cost.
+  size_t CheckpointThreshold() const;
+  // Vectors Load inserted into the index: all of them on a rebuild, only those
+  // written after the snapshot otherwise (0 after a clean close).
+  size_t indexed_on_load() const { return indexed_on_load_; }
 
   // add / upsert / update of `batch`, as `kind` says (Engine::Add etc.).
   Status Write(const WriteBatch& batch, WriteKind kind, SequencedWriter* writer);
   Result<uint64_t> Delete(const DeleteRequest& request, SequencedWriter* writer);
   uint64_t Count() const;
+  // Heap bytes of the vector index (0 before the first embedding).
+  size_t IndexMemoryBytes() const;
   Result<GetResult> Get(const GetRequest& request) const;
   Result<std::vector<QueryHits>> Query(const QueryRequest& request) const;
 
@@ -104,6 +124,22 @@ class Collection {
   Status Commit(PlannedWrite* plan, WriteScope* scope);
   void Apply(PlannedWrite&& plan);
   void EnsureIndex(uint32_t dim);
+  // --- loading and snapshots (collection_index.cc) ---
+  Status LoadFromStore(storage::RecordStore* store);
+  Status LoadFromSnapshot(storage::RecordStore* store, index::LoadedHnswSnapshot snapshot,
+                          uint64_t store_last_seq);
+  void ResetLoadedState();
+  // Takes `row` into `slot` with its id and position entries.
+  void AdoptRow(InternalId slot, storage::RecordRow&& row);
+  // Which record id each slot holds (live slots only), for the snapshot.
+  std::string EncodeSlotMap() const;
+  Result<std::vector<std::optional<std::string>>> DecodeSlotMap(std::string_view bytes) const;
+  // The candidate list size for a top-k graph search.
+  size_t EfSearch(size_t k) const;
+  // The vector search of one query (exact or graph, see Query).
+  std::vector<index::Neighbor> SearchOne(std::span<const float> query, size_t k,
+                                         const std::optional<std::vector<InternalId>>& allowed,
+                                         const BitmapIdFilter* allowed_bitmap) const;
   InternalId AllocateSlot();
   void FreeSlot(InternalId slot);
 
@@ -133,7 +169,10 @@ class Collection {
   std::vector<InternalId> free_slots_;                     // guarded by mu_
   std::unordered_map<std::string, InternalId> id_to_slot_; // guarded by mu_
   std::map<uint64_t, InternalId> order_;                   // guarded by mu_
-  std::unique_ptr<index::VectorIndex> index_;              // guarded by mu_
+  std::unique_ptr<index::HnswIndex> index_;                // guarded by mu_
+  const std::string snapshot_path_;
+  std::atomic<uint64_t> changes_since_checkpoint_{0};      // written under mu_
+  size_t indexed_on_load_ = 0;
 };
 
 }  // namespace ksdb::db

@@ -1,6 +1,7 @@
 #include "db/engine.h"
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -12,6 +13,7 @@
 #include "common/uuid.h"
 #include "db/collection.h"
 #include "db/data_dir_lock.h"
+#include "db/periodic_task.h"
 #include "db/embedding_write.h"
 #include "db/sequenced_writer.h"
 #include "db/validation.h"
@@ -41,6 +43,9 @@ Status CollectionByNameNotFound(const std::string& name) {
   return Status::NotFound("Collection [" + name + "] does not exists");
 }
 
+// Index snapshots live in DIR/index/<collection id>.hnsw.
+constexpr char kIndexDir[] = "index";
+
 class EngineImpl final : public Engine {
  public:
   EngineImpl(EngineOptions options, std::unique_ptr<DataDirLock> lock,
@@ -49,6 +54,10 @@ class EngineImpl final : public Engine {
         lock_(std::move(lock)),
         store_(std::move(store)),
         writer_(store_.get(), last_seq) {}
+  ~EngineImpl() override;
+
+  // Starts the periodic checkpoints (after LoadCatalog).
+  void StartCheckpoints();
 
   Status LoadCatalog();
   Status EnsureDefaults();
@@ -89,6 +98,7 @@ class EngineImpl final : public Engine {
                                        const QueryRequest& request) override;
   Status Reset() override;
   EngineStats Stats() override;
+  Status Checkpoint() override { return CheckpointAll(/*force=*/true); }
 
  private:
   // Looks a collection up by id under the shared catalog lock. The handle stays
@@ -107,6 +117,12 @@ class EngineImpl final : public Engine {
   // The embedder a collection with `config` uses; nullptr when none.
   Result<const embed::Embedder*> EmbedderFor(const CollectionConfig& config) const;
 
+  // Snapshots collections whose changes reached their threshold (or all
+  // changed ones when `force`). Returns the first error; tries them all.
+  Status CheckpointAll(bool force);
+  std::string SnapshotPath(const std::string& collection_id) const;
+  std::vector<std::shared_ptr<Collection>> AllCollections() const;
+
   const EngineOptions options_;
   std::unique_ptr<DataDirLock> lock_;
   std::unique_ptr<storage::RecordStore> store_;
@@ -117,7 +133,49 @@ class EngineImpl final : public Engine {
   std::map<DatabaseKey, DatabaseInfo> databases_;                   // guarded by catalog_mu_
   std::map<std::string, std::shared_ptr<Collection>> collections_;  // by id; guarded
   std::map<CollectionKey, std::string> collection_names_;           // -> id; guarded
+  uint64_t vectors_indexed_on_open_ = 0;
+  // Last member: stopped first on destruction, before anything it uses.
+  std::unique_ptr<PeriodicTask> checkpointer_;
 };
+
+EngineImpl::~EngineImpl() {
+  checkpointer_.reset();
+  if (options_.checkpoint_on_close) {
+    Status s = CheckpointAll(/*force=*/true);
+    if (!s.ok()) Log(LogLevel::kWarning, "index snapshot on close failed: " + s.message());
+  }
+}
+
+void EngineImpl::StartCheckpoints() {
+  if (options_.checkpoint_interval_ms == 0) return;
+  checkpointer_ = std::make_unique<PeriodicTask>(
+      std::chrono::milliseconds(options_.checkpoint_interval_ms), [this] {
+        Status s = CheckpointAll(/*force=*/false);
+        if (!s.ok()) Log(LogLevel::kWarning, "index snapshot failed: " + s.message());
+      });
+}
+
+std::string EngineImpl::SnapshotPath(const std::string& collection_id) const {
+  return (std::filesystem::path(options_.path) / kIndexDir / (collection_id + ".hnsw")).string();
+}
+
+std::vector<std::shared_ptr<Collection>> EngineImpl::AllCollections() const {
+  std::shared_lock<std::shared_mutex> lock(catalog_mu_);
+  std::vector<std::shared_ptr<Collection>> out;
+  out.reserve(collections_.size());
+  for (const auto& [id, collection] : collections_) out.push_back(collection);
+  return out;
+}
+
+Status EngineImpl::CheckpointAll(bool force) {
+  Status first = Status::Ok();
+  for (const std::shared_ptr<Collection>& collection : AllCollections()) {
+    const size_t threshold = force ? 1 : collection->CheckpointThreshold();
+    Status s = collection->Checkpoint(writer_, threshold);
+    if (!s.ok() && first.ok()) first = s;
+  }
+  return first;
+}
 
 Status EngineImpl::LoadCatalog() {
   KSDB_ASSIGN_OR_RETURN(auto tenants, store_->LoadTenants());
@@ -126,8 +184,10 @@ Status EngineImpl::LoadCatalog() {
   for (auto& d : databases) databases_[{d.tenant, d.name}] = DatabaseInfo{d.id, d.name, d.tenant};
   KSDB_ASSIGN_OR_RETURN(auto collections, store_->LoadCollections());
   for (auto& row : collections) {
-    auto collection = std::make_shared<Collection>(FromRow(std::move(row)));
-    KSDB_RETURN_IF_ERROR(collection->Load(store_.get()));
+    const std::string snapshot_path = SnapshotPath(row.id);
+    auto collection = std::make_shared<Collection>(FromRow(std::move(row)), snapshot_path);
+    KSDB_RETURN_IF_ERROR(collection->Load(store_.get(), writer_.committed_seq()));
+    vectors_indexed_on_open_ += collection->indexed_on_load();
     CollectionInfo info = collection->Info();
     collection_names_[{info.tenant, info.database, info.name}] = info.id;
     collections_[info.id] = std::move(collection);
@@ -302,7 +362,7 @@ Result<CollectionInfo> EngineImpl::CreateCollection(const std::string& tenant,
   KSDB_RETURN_IF_ERROR(scope.txn().PutCollection(ToCollectionRow(info)));
   KSDB_RETURN_IF_ERROR(scope.Commit());
   collection_names_[{tenant, database, info.name}] = info.id;
-  collections_[info.id] = std::make_shared<Collection>(info);
+  collections_[info.id] = std::make_shared<Collection>(info, SnapshotPath(info.id));
   return info;
 }
 
@@ -473,8 +533,12 @@ EngineStats EngineImpl::Stats() {
   std::shared_lock<std::shared_mutex> lock(catalog_mu_);
   EngineStats stats;
   stats.collections = collections_.size();
-  for (const auto& [id, collection] : collections_) stats.records += collection->Count();
+  for (const auto& [id, collection] : collections_) {
+    stats.records += collection->Count();
+    stats.index_memory_bytes += collection->IndexMemoryBytes();
+  }
   stats.last_sequence = writer_.committed_seq();
+  stats.vectors_indexed_on_open = vectors_indexed_on_open_;
   return stats;
 }
 
@@ -482,6 +546,12 @@ EngineStats EngineImpl::Stats() {
 
 Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   KSDB_ASSIGN_OR_RETURN(auto lock, DataDirLock::Acquire(options.path));
+  std::error_code error;
+  const std::filesystem::path index_dir = std::filesystem::path(options.path) / kIndexDir;
+  std::filesystem::create_directories(index_dir, error);
+  if (error) {
+    return Status::IoError("cannot create " + index_dir.string() + ": " + error.message());
+  }
   std::string db_path = (std::filesystem::path(options.path) / "ksdb.sqlite3").string();
   storage::SqliteOptions sqlite_options;
   sqlite_options.synchronous = options.sqlite_synchronous;
@@ -490,6 +560,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   auto engine = std::make_unique<EngineImpl>(options, std::move(lock), std::move(store), last_seq);
   KSDB_RETURN_IF_ERROR(engine->LoadCatalog());
   KSDB_RETURN_IF_ERROR(engine->EnsureDefaults());
+  engine->StartCheckpoints();
   return std::unique_ptr<Engine>(std::move(engine));
 }
 

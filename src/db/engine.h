@@ -38,6 +38,12 @@ struct EngineOptions {
   // Embedders configured by the operator (server-side embeddings); null or empty =
   // requests must carry their embeddings.
   std::shared_ptr<const EmbedderRegistry> embedders;
+  // How often a background thread snapshots the indexes of collections that
+  // changed enough (0 = never; closing the engine still snapshots).
+  uint32_t checkpoint_interval_ms = 10000;
+  // Whether closing the engine snapshots every changed index. Tests turn it
+  // off to simulate a crash.
+  bool checkpoint_on_close = true;
 };
 
 struct TenantInfo {
@@ -114,6 +120,11 @@ struct EngineStats {
   uint64_t collections = 0;
   uint64_t records = 0;
   uint64_t last_sequence = 0;
+  // Vectors inserted into indexes while opening: all of them when an index was
+  // rebuilt from the store, only those written after the snapshot otherwise.
+  uint64_t vectors_indexed_on_open = 0;
+  // Heap bytes held by the vector indexes of all collections.
+  uint64_t index_memory_bytes = 0;
 };
 
 class Engine {
@@ -200,6 +211,8 @@ class Engine {
   // default tenant and database.
   virtual Status Reset() = 0;
   virtual EngineStats Stats() = 0;
+  // Snapshots the index of every collection changed since its last snapshot.
+  virtual Status Checkpoint() = 0;
 };
 
 // Collection name rules of spec §4.3; InvalidArgument with Chroma's message.

@@ -100,6 +100,13 @@ size_t HnswGraph::MemoryBytes() const {
   return bytes + visited_pool_.MemoryBytes();
 }
 
+bool PreferExactScan(size_t allowed, size_t live, size_t ef) {
+  // Measured crossover (bench/ann, filtered sweep): see hnsw_index.h.
+  constexpr double kFilteredGraphCost = 8.0;
+  const double a = static_cast<double>(allowed);
+  return a * a < kFilteredGraphCost * static_cast<double>(ef) * static_cast<double>(live);
+}
+
 Result<std::unique_ptr<HnswIndex>> NewHnswIndex(size_t dim, DistanceSpace space,
                                                 const HnswParams& params) {
   if (dim == 0)

@@ -28,6 +28,7 @@
 #include <random>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "index/hnsw_index.h"
@@ -64,7 +65,8 @@ class HnswGraph final : public HnswIndex {
   void SetEfSearch(size_t ef_search) override { params_.ef_search = ef_search; }
   void SetNumThreads(size_t num_threads) override { params_.num_threads = num_threads; }
   const HnswParams& params() const override { return params_; }
-  Status SaveSnapshot(const std::string& path, uint64_t watermark) const override;
+  Status SaveSnapshot(const std::string& path, uint64_t watermark,
+                      std::string_view user_data) const override;
 
   // Snapshot loading fills the arrays directly (hnsw_snapshot.cc).
   friend Result<LoadedHnswSnapshot> LoadHnswSnapshot(const std::string& path, size_t dim,

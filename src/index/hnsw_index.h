@@ -19,6 +19,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -50,9 +51,12 @@ class HnswIndex : public VectorIndex {
   virtual const HnswParams& params() const = 0;
 
   // Writes a snapshot of the whole index to `path` atomically (temp file,
-  // fsync, rename, fsync of the directory) with a checksum and `watermark`, the
-  // record-store sequence number the index reflects.
-  virtual Status SaveSnapshot(const std::string& path, uint64_t watermark) const = 0;
+  // fsync, rename, fsync of the directory) with a checksum, `watermark` (the
+  // record-store sequence number the index reflects) and `user_data`, opaque
+  // bytes of the caller's stored and checked with the index (the engine keeps
+  // its node -> record id map there).
+  virtual Status SaveSnapshot(const std::string& path, uint64_t watermark,
+                              std::string_view user_data = {}) const = 0;
 };
 
 // A new empty index. InvalidArgument when dim == 0 or m < 2 or ef_construction == 0.
@@ -62,7 +66,16 @@ Result<std::unique_ptr<HnswIndex>> NewHnswIndex(size_t dim, DistanceSpace space,
 struct LoadedHnswSnapshot {
   std::unique_ptr<HnswIndex> index;
   uint64_t watermark = 0;
+  std::string user_data;
 };
+
+// Whether an exact scan of the `allowed` matching vectors is expected to be
+// faster than a filtered graph search with candidate list `ef` over `live`
+// vectors. A filtered graph search visits about ef * live / allowed nodes
+// before it holds ef matches, an exact scan costs `allowed` distances, so the
+// scan wins while allowed^2 < kFilteredGraphCost * ef * live; the constant
+// comes from bench/ann's crossover measurement (bench/RESULTS.md).
+bool PreferExactScan(size_t allowed, size_t live, size_t ef);
 
 // Loads a snapshot written by SaveSnapshot. Corruption (naming the file and the
 // problem) when it is truncated, fails its checksum, or was written for another

@@ -6,6 +6,7 @@
 //   node blocks[num_nodes] (vector, 1/|v| for cosine, layer-0 links, padding;
 //   see hnsw_graph.h),
 //   upper links: for each node with level > 0, in node order, level * (1 + m) u32
+//   user data (user_data_bytes, the caller's opaque bytes)
 // The body checksum covers everything after the header. Loading checks the
 // header, the exact file size, the checksum and then every structural
 // invariant (link counts and targets, states, levels, entry point), so a
@@ -36,12 +37,13 @@ struct SnapshotHeader {
   uint64_t size;
   uint64_t upper_words;
   uint64_t watermark;
+  uint64_t user_data_bytes;
   uint32_t entry_point;
   int32_t max_level;
   uint64_t body_checksum;
   uint64_t header_checksum;  // of every byte above
 };
-static_assert(sizeof(SnapshotHeader) == 88, "snapshot header layout must not change silently");
+static_assert(sizeof(SnapshotHeader) == 96, "snapshot header layout must not change silently");
 
 uint64_t HeaderChecksum(const SnapshotHeader& header) {
   Checksum64 checksum;
@@ -87,7 +89,8 @@ Status Damaged(const std::string& path, const std::string& problem) {
 
 }  // namespace
 
-Status HnswGraph::SaveSnapshot(const std::string& path, uint64_t watermark) const {
+Status HnswGraph::SaveSnapshot(const std::string& path, uint64_t watermark,
+                               std::string_view user_data) const {
   KSDB_ASSIGN_OR_RETURN(AtomicFileWriter file, AtomicFileWriter::Create(path));
   SnapshotHeader header{};
   std::memcpy(header.magic, kMagic, sizeof(kMagic));
@@ -100,6 +103,7 @@ Status HnswGraph::SaveSnapshot(const std::string& path, uint64_t watermark) cons
   for (size_t id = 0; id < num_nodes(); ++id)
     header.upper_words += size_t{levels_[id]} * (1 + params_.m);
   header.watermark = watermark;
+  header.user_data_bytes = user_data.size();
   header.entry_point = entry_point_;
   header.max_level = max_level_;
   KSDB_RETURN_IF_ERROR(file.Write(&header, sizeof(header)));
@@ -112,6 +116,7 @@ Status HnswGraph::SaveSnapshot(const std::string& path, uint64_t watermark) cons
     if (levels_[id] > 0)
       KSDB_RETURN_IF_ERROR(body.Put(upper_[id].get(), size_t{levels_[id]} * (1 + params_.m)));
   }
+  KSDB_RETURN_IF_ERROR(body.Put(user_data.data(), user_data.size()));
   header.body_checksum = body.checksum();
   header.header_checksum = HeaderChecksum(header);
   KSDB_RETURN_IF_ERROR(file.WriteAt(0, &header, sizeof(header)));
@@ -140,6 +145,9 @@ Status CheckHeader(const std::string& path, const SnapshotHeader& header, uint64
   if (header.upper_words > n * 32 * (1 + params.m))
     return Damaged(path, "upper layer size out of range");
   expected += 4 * header.upper_words;
+  if (header.user_data_bytes > file_size)
+    return Damaged(path, "truncated (user data)");
+  expected += header.user_data_bytes;
   if (file_size < expected)
     return Damaged(path, "truncated (" + std::to_string(file_size) + " of " +
                              std::to_string(expected) + " bytes)");
@@ -183,6 +191,8 @@ Result<LoadedHnswSnapshot> LoadHnswSnapshot(const std::string& path, size_t dim,
   }
   if (upper_words != header.upper_words)
     return Damaged(path, "upper layer size does not match the node levels");
+  std::string user_data(header.user_data_bytes, '\0');
+  KSDB_RETURN_IF_ERROR(body.Get(user_data.data(), user_data.size()));
   if (body.checksum() != header.body_checksum)
     return Damaged(path, "checksum mismatch");
 
@@ -194,6 +204,7 @@ Result<LoadedHnswSnapshot> LoadHnswSnapshot(const std::string& path, size_t dim,
   KSDB_RETURN_IF_ERROR(graph->CheckStructure(path));
   LoadedHnswSnapshot loaded;
   loaded.watermark = header.watermark;
+  loaded.user_data = std::move(user_data);
   loaded.index = std::move(graph);
   return loaded;
 }

@@ -191,7 +191,9 @@ describe('1.2 error format and body parsing', () => {
       ['POST', col(c.id, 'get'), { limit: 1.5 }],
       ['POST', col(c.id, 'get'), { ids: 'a' }],
       ['POST', col(c.id, 'query'), {}],
-      ['POST', col(c.id, 'query'), { query_texts: ['hello'] }],
+      // query_texts without an embedding function: the reference says 422, ksdb
+      // 400 "no embedding function" (embed.test.mjs covers ksdb's answers).
+      ...(isKsdb ? [] : [['POST', col(c.id, 'query'), { query_texts: ['hello'] }]]),
       ['POST', col(c.id, 'query'), { query_embeddings: ['AACAPwAAAEAAAEBA'] }],
       ['POST', col(c.id, 'query'), { query_embeddings: [[1, 0, 0]], n_results: -1 }],
       ['POST', col(c.id, 'query'), { query_embeddings: [[1, 0, 0]], include: null }],

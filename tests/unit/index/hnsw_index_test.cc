@@ -270,7 +270,7 @@ class HnswSnapshotTest : public ::testing::Test {
     auto index = MakeIndex(DistanceSpace::kCosine);
     EXPECT_TRUE(index->Upsert(Iota(1500), RandomVectors(1500, kDim, 23)).ok());
     index->Remove(std::vector<InternalId>{3, 30, 300});
-    EXPECT_TRUE(index->SaveSnapshot(path_, watermark).ok());
+    EXPECT_TRUE(index->SaveSnapshot(path_, watermark, std::string("slot\0map", 8)).ok());
     return index;
   }
   Result<LoadedHnswSnapshot> Load() { return LoadHnswSnapshot(path_, kDim, DistanceSpace::kCosine, {}); }
@@ -291,6 +291,7 @@ TEST_F(HnswSnapshotTest, RoundTripGivesIdenticalResults) {
   Result<LoadedHnswSnapshot> loaded = Load();
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   EXPECT_EQ(loaded->watermark, 42u);
+  EXPECT_EQ(loaded->user_data, std::string("slot\0map", 8));
   EXPECT_EQ(loaded->index->size(), original->size());
   EXPECT_FALSE(loaded->index->Contains(30));
   const std::vector<float> queries = RandomVectors(20, kDim, 24);
@@ -353,6 +354,12 @@ TEST_F(HnswSnapshotTest, OtherDimensionOrSpaceIsRejected) {
   other_m.m = 8;
   EXPECT_EQ(LoadHnswSnapshot(path_, kDim, DistanceSpace::kCosine, other_m).status().code(),
             StatusCode::kCorruption);
+}
+
+TEST(HnswPolicyTest, ExactScanPreferredForSelectiveFilters) {
+  EXPECT_TRUE(PreferExactScan(10, 1000000, 100));
+  EXPECT_TRUE(PreferExactScan(10000, 1000000, 100));
+  EXPECT_FALSE(PreferExactScan(500000, 1000000, 100));
 }
 
 TEST_F(HnswSnapshotTest, EmptyIndexRoundTrips) {

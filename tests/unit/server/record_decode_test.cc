@@ -282,7 +282,8 @@ TEST(QueryDecodeTest, DecodesEmbeddingsAndDefaults) {
 }
 
 TEST(QueryDecodeTest, Errors) {
-  ExpectError(Query(R"({"query_texts":["x"]})"), k422, "missing field `query_embeddings`");
+  ExpectError(Query(R"({"query_texts":["x"],"query_embeddings":[[1]]})"), k400,
+              "only provide query_embeddings or query_texts");
   ExpectError(Query(R"({"query_embeddings":null})"), k422, "invalid type: null");
   ExpectError(Query(R"({"query_embeddings":["AACAPw=="]})"), k422,
               "query_embeddings[0]: invalid type: string");
