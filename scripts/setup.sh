@@ -9,7 +9,8 @@ PACKAGES=(
   libsqlite3-dev sqlite3 libsimdjson-dev libre2-dev libcpp-httplib-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev nodejs npm
   libpq-dev postgresql libssl-dev
-  python3 python3-dev python3-pytest python3-numpy python3-pip pybind11-dev
+  python3 python3-dev python3-pytest python3-numpy python3-pip python3-venv
+  python3-setuptools python3-wheel pybind11-dev
 )
 
 missing=()

