@@ -1,5 +1,6 @@
 // ksdb: the command-line entry point.
-//   ksdb run [--path DIR] [--host H] [--port P] [--allow-reset]
+//   ksdb run [--path DIR] [--store postgresql://USER[:PASSWORD]@HOST[:PORT]/DB]
+//            [--host H] [--port P] [--allow-reset]
 //            [--embedder static:DIR | openai:URL#MODEL[#KEY_ENV]]... [--embedder-config FILE]
 //   ksdb convert-glove SOURCE OUT_DIR [--max-words N]
 //   ksdb --version
@@ -27,11 +28,14 @@
 #include "embed/glove_convert.h"
 #include "server/handlers.h"
 #include "server/http_server.h"
+#include "storage/open_store.h"
+#include "storage/postgres/url.h"
 
 namespace {
 
 struct RunOptions {
   std::string path = "./ksdb_data";
+  std::string store;  // --store: empty = PATH/ksdb.sqlite3
   std::string host = "127.0.0.1";
   int port = 8000;
   bool allow_reset = false;
@@ -121,6 +125,15 @@ int ConvertGlove(const ConvertOptions& options) {
   return 0;
 }
 
+// How the start line and errors name the store: never with its password.
+std::string StoreDescription(const RunOptions& options) {
+  if (options.store.empty()) return "";
+  if (!ksdb::storage::IsPostgresLocation(options.store)) return options.store;
+  auto parsed = ksdb::storage::postgres::ParsePostgresUrl(options.store,
+                                                          ksdb::storage::postgres::PoolOptions{});
+  return parsed.ok() ? parsed->connect.Redacted() : "postgresql://(malformed URL)";
+}
+
 int Run(const RunOptions& options) {
   // Block before any thread exists so that every thread inherits the mask.
   sigset_t signals = ShutdownSignals();
@@ -128,6 +141,7 @@ int Run(const RunOptions& options) {
 
   ksdb::db::EngineOptions engine_options;
   engine_options.path = options.path;
+  engine_options.store = options.store;
   engine_options.allow_reset = options.allow_reset;
   auto embedders = LoadEmbedders(options);
   if (!embedders.ok()) {
@@ -138,8 +152,14 @@ int Run(const RunOptions& options) {
   engine_options.embedders = std::move(*embedders);
   ksdb::Result<std::unique_ptr<ksdb::db::Engine>> engine = ksdb::db::Engine::Open(engine_options);
   if (!engine.ok()) {
-    std::fprintf(stderr, "ksdb: cannot open data path %s: %s\n", options.path.c_str(),
-                 engine.status().message().c_str());
+    if (options.store.empty()) {
+      std::fprintf(stderr, "ksdb: cannot open data path %s: %s\n", options.path.c_str(),
+                   engine.status().message().c_str());
+    } else {
+      std::fprintf(stderr, "ksdb: cannot open store %s (data path %s): %s\n",
+                   StoreDescription(options).c_str(), options.path.c_str(),
+                   engine.status().message().c_str());
+    }
     return 1;
   }
 
@@ -161,6 +181,9 @@ int Run(const RunOptions& options) {
   ksdb::Log(ksdb::LogLevel::kInfo, std::string("ksdb ") + KSDB_VERSION + " listening on http://" +
                                        options.host + ":" + std::to_string(*port) + ", data path " +
                                        AbsolutePath(options.path) +
+                                       (options.store.empty()
+                                            ? std::string()
+                                            : ", store " + StoreDescription(options)) +
                                        EmbedderSummary(*engine_options.embedders));
   ksdb::Status listened = server.Listen();
   // If the accept loop ended without a signal, wake the waiting thread; if a
@@ -184,6 +207,10 @@ int main(int argc, char** argv) {
   RunOptions options;
   CLI::App* run = app.add_subcommand("run", "Run the HTTP server");
   run->add_option("--path", options.path, "Data directory")->capture_default_str();
+  run->add_option("--store", options.store,
+                  "Record store: a SQLite file, or postgresql://USER[:PASSWORD]@HOST[:PORT]/DB "
+                  "(password also from PGPASSWORD; several servers may share one database, "
+                  "each with its own --path). Default: PATH/ksdb.sqlite3");
   run->add_option("--host", options.host, "Address to listen on")->capture_default_str();
   run->add_option("--port", options.port, "Port to listen on (0 = any free port)")
       ->capture_default_str()

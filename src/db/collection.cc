@@ -95,6 +95,7 @@ Status Collection::WriteLocked(const WriteBatch& batch, WriteKind kind,
   if (batch.ids.empty()) return Status::Ok();
 
   KSDB_ASSIGN_OR_RETURN(WriteScope scope, writer->Begin());
+  if (scope.behind()) KSDB_RETURN_IF_ERROR(RefreshLocked(batch.ids, &scope));
   PlannedWrite plan;
   if (has_embeddings && !Info().dimension) {
     plan.new_dimension = static_cast<uint32_t>(batch.embeddings->dim);
@@ -218,15 +219,29 @@ Result<uint64_t> Collection::Delete(const DeleteRequest& request, SequencedWrite
   }
   std::unique_lock<std::shared_mutex> lock(mu_);
   KSDB_RETURN_IF_ERROR(CheckAlive());
+  // Shared stores: the transaction first, so the victims are chosen on state
+  // refreshed from the store when other servers' writes are pending.
+  std::optional<WriteScope> scope;
+  if (writer->shared()) {
+    KSDB_ASSIGN_OR_RETURN(scope, writer->Begin());
+    if (scope->behind() && request.ids) {
+      KSDB_RETURN_IF_ERROR(RefreshLocked(*request.ids, &*scope));
+    }
+  }
   std::vector<InternalId> victims = MatchingSlots(request.ids, request.where, request.where_document);
   if (victims.empty()) return uint64_t{0};
   std::vector<std::string> record_ids;
   record_ids.reserve(victims.size());
   for (InternalId slot : victims) record_ids.push_back(slots_[slot].record_id);
 
-  KSDB_ASSIGN_OR_RETURN(WriteScope scope, writer->Begin());
-  KSDB_RETURN_IF_ERROR(scope.txn().DeleteRecords(id_, record_ids));
-  KSDB_RETURN_IF_ERROR(scope.Commit());
+  if (!scope) {
+    KSDB_ASSIGN_OR_RETURN(scope, writer->Begin());
+  }
+  KSDB_RETURN_IF_ERROR(scope->txn().DeleteRecords(id_, record_ids));
+  KSDB_RETURN_IF_ERROR(scope->Commit());
+  if (scope->shared()) {
+    for (const std::string& record_id : record_ids) AddTombstone(record_id, scope->last_seq());
+  }
 
   index_->Remove(victims);
   changes_since_checkpoint_ += victims.size();
@@ -420,6 +435,114 @@ void Collection::FinishDrop() {
     Status removed = RemoveFileIfExists(snapshot_path_);
     if (!removed.ok()) Log(LogLevel::kWarning, removed.message());
   }
+}
+
+// --- following other servers ---
+
+Status Collection::ApplyFollowedRows(std::vector<storage::RecordRow>&& rows) {
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  if (deleted_) return Status::Ok();
+  return ApplyFollowedRowsLocked(std::move(rows));
+}
+
+Status Collection::ApplyFollowedRowsLocked(std::vector<storage::RecordRow>&& rows) {
+  std::vector<InternalId> index_ids;
+  std::vector<float> index_vectors;
+  for (storage::RecordRow& row : rows) {
+    if (!index_) {
+      // The first embeddings another server wrote set the dimension there too.
+      std::lock_guard<std::mutex> info_lock(info_mu_);
+      if (!info_.dimension) info_.dimension = static_cast<uint32_t>(row.embedding.size());
+    }
+    EnsureIndex(*Info().dimension);
+    if (row.embedding.size() != index_->dim()) {
+      return Status::Corruption("record " + row.record_id + " of collection " + id_ +
+                                " has an embedding of the wrong dimension");
+    }
+    InternalId slot;
+    auto existing = id_to_slot_.find(row.record_id);
+    if (existing != id_to_slot_.end()) {
+      slot = existing->second;
+      if (slots_[slot].seq >= row.seq) continue;  // ours is as new: already applied
+      order_.erase(slots_[slot].position);
+    } else {
+      auto tombstone = tombstones_.find(row.record_id);
+      if (tombstone != tombstones_.end() && tombstone->second >= row.seq) continue;
+      slot = AllocateSlot();
+      id_to_slot_.emplace(row.record_id, slot);
+    }
+    order_.emplace(row.position, slot);
+    index_ids.push_back(slot);
+    index_vectors.insert(index_vectors.end(), row.embedding.begin(), row.embedding.end());
+    slots_[slot] = SlotFromRow(std::move(row));
+  }
+  if (index_ids.empty()) return Status::Ok();
+  KSDB_RETURN_IF_ERROR(index_->Upsert(index_ids, index_vectors));
+  changes_since_checkpoint_ += index_ids.size();
+  return Status::Ok();
+}
+
+void Collection::ApplyFollowedDeletes(std::span<const std::string> record_ids, uint64_t seq) {
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  if (deleted_) return;
+  ApplyFollowedDeletesLocked(record_ids, seq);
+}
+
+void Collection::ApplyFollowedDeletesLocked(std::span<const std::string> record_ids,
+                                            uint64_t seq) {
+  std::vector<InternalId> victims;
+  for (const std::string& record_id : record_ids) {
+    AddTombstone(record_id, seq);
+    auto it = id_to_slot_.find(record_id);
+    if (it != id_to_slot_.end() && slots_[it->second].seq < seq) victims.push_back(it->second);
+  }
+  if (victims.empty()) return;
+  index_->Remove(victims);
+  changes_since_checkpoint_ += victims.size();
+  for (InternalId slot : victims) {
+    id_to_slot_.erase(slots_[slot].record_id);
+    order_.erase(slots_[slot].position);
+    FreeSlot(slot);
+  }
+}
+
+void Collection::AddTombstone(const std::string& record_id, uint64_t seq) {
+  uint64_t& at = tombstones_[record_id];
+  at = std::max(at, seq);
+}
+
+void Collection::ForgetDeletionsUpTo(uint64_t seq) {
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  std::erase_if(tombstones_, [seq](const auto& entry) { return entry.second <= seq; });
+}
+
+Status Collection::RefreshLocked(std::span<const std::string> record_ids, WriteScope* scope) {
+  KSDB_ASSIGN_OR_RETURN(std::vector<storage::RecordRow> rows,
+                        scope->txn().LoadRecords(id_, record_ids));
+  std::unordered_set<std::string_view> stored;
+  for (const storage::RecordRow& row : rows) stored.insert(row.record_id);
+  // Held here but gone from the store: deleted by another server, at a
+  // number no later than where this transaction starts.
+  std::vector<std::string> gone;
+  for (const std::string& record_id : record_ids) {
+    if (!stored.count(record_id) && id_to_slot_.count(record_id)) gone.push_back(record_id);
+  }
+  // Rows first: `stored` points into them.
+  stored.clear();
+  KSDB_RETURN_IF_ERROR(ApplyFollowedRowsLocked(std::move(rows)));
+  ApplyFollowedDeletesLocked(gone, scope->start_seq());
+  return Status::Ok();
+}
+
+void Collection::AdoptInfo(CollectionInfo info) {
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  if (!info.dimension) info.dimension = Info().dimension;
+  if (index_) {
+    index_->SetEfSearch(info.config.hnsw.ef_search);
+    index_->SetNumThreads(info.config.hnsw.num_threads);
+  }
+  std::lock_guard<std::mutex> info_lock(info_mu_);
+  info_ = std::move(info);
 }
 
 }  // namespace ksdb::db

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <span>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
@@ -89,6 +90,19 @@ class Collection {
   // Requires the LockForDrop lock; frees the in-memory state.
   void FinishDrop();
 
+  // --- following other servers on a shared store (see Engine::CatchUp) ---
+  // Applies records another server wrote: a row replaces the local record
+  // unless the local record, or a local deletion, is as new or newer.
+  Status ApplyFollowedRows(std::vector<storage::RecordRow>&& rows);
+  // Removes `record_ids`, deleted at `seq`, unless the local ones are newer.
+  void ApplyFollowedDeletes(std::span<const std::string> record_ids, uint64_t seq);
+  // Forgets deletions at or below `seq`: every later read of the store
+  // reflects them, so no older row can come back from it.
+  void ForgetDeletionsUpTo(uint64_t seq);
+  // Adopts the catalog row another server wrote (name, metadata, config; the
+  // dimension if the row has one).
+  void AdoptInfo(CollectionInfo info);
+
  private:
   struct Slot {
     std::string record_id;
@@ -112,6 +126,13 @@ class Collection {
   };
 
   Status WriteLocked(const WriteBatch& batch, WriteKind kind, SequencedWriter* writer);
+  Status ApplyFollowedRowsLocked(std::vector<storage::RecordRow>&& rows);
+  void ApplyFollowedDeletesLocked(std::span<const std::string> record_ids, uint64_t seq);
+  // Shared stores, when others' writes are pending: re-reads `record_ids` in
+  // `scope` and applies them, so a write plans on the current state.
+  Status RefreshLocked(std::span<const std::string> record_ids, WriteScope* scope);
+  // Records that `record_id` was deleted at `seq` (shared stores only).
+  void AddTombstone(const std::string& record_id, uint64_t seq);
   Status CheckAlive() const;
   Status CheckDimension(size_t dim) const;
   // Appends a row for a new record from entry `i`.
@@ -172,6 +193,9 @@ class Collection {
   std::unique_ptr<index::HnswIndex> index_;                // guarded by mu_
   const std::string snapshot_path_;
   std::atomic<uint64_t> changes_since_checkpoint_{0};      // written under mu_
+  // Shared stores: record id -> sequence number of its deletion, until every
+  // read of the store is known to reflect it (ForgetDeletionsUpTo).
+  std::unordered_map<std::string, uint64_t> tombstones_;   // guarded by mu_
   size_t indexed_on_load_ = 0;
 };
 

@@ -1,6 +1,7 @@
 #include "db/engine.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -17,6 +18,8 @@
 #include "db/embedding_write.h"
 #include "db/sequenced_writer.h"
 #include "db/validation.h"
+#include "storage/open_store.h"
+#include "storage/postgres/postgres_store.h"
 #include "storage/record_store.h"
 
 namespace ksdb::db {
@@ -56,8 +59,9 @@ class EngineImpl final : public Engine {
         writer_(store_.get(), last_seq) {}
   ~EngineImpl() override;
 
-  // Starts the periodic checkpoints (after LoadCatalog).
-  void StartCheckpoints();
+  // Starts the periodic checkpoints and, for a shared store, the follower
+  // (after LoadCatalog).
+  void StartBackgroundTasks();
 
   Status LoadCatalog();
   Status EnsureDefaults();
@@ -99,6 +103,7 @@ class EngineImpl final : public Engine {
   Status Reset() override;
   EngineStats Stats() override;
   Status Checkpoint() override { return CheckpointAll(/*force=*/true); }
+  Status CatchUp() override;
 
  private:
   // Looks a collection up by id under the shared catalog lock. The handle stays
@@ -121,6 +126,19 @@ class EngineImpl final : public Engine {
   // changed ones when `force`). Returns the first error; tries them all.
   Status CheckpointAll(bool force);
   std::string SnapshotPath(const std::string& collection_id) const;
+
+  // --- following other servers (shared stores) ---
+  // One pass: applies what others committed since the watermark, then
+  // raises it. Requires follow_mu_.
+  Status FollowLocked();
+  // Applies one delete log entry, or a batch of followed records.
+  Status ApplyLogEntries(std::vector<storage::ChangeLogEntry>&& entries);
+  Status ApplyRecordBatch(std::vector<storage::CollectionRecordRow>&& rows);
+  // Replaces the catalog maps by the store's catalog: collections gone there
+  // are dropped here, new ones loaded, changed ones adopt the new row.
+  Status ReloadCatalog();
+  // Looks a collection up by id; null when unknown.
+  std::shared_ptr<Collection> FindOrNull(const std::string& collection_id) const;
   std::vector<std::shared_ptr<Collection>> AllCollections() const;
 
   const EngineOptions options_;
@@ -134,11 +152,19 @@ class EngineImpl final : public Engine {
   std::map<std::string, std::shared_ptr<Collection>> collections_;  // by id; guarded
   std::map<CollectionKey, std::string> collection_names_;           // -> id; guarded
   uint64_t vectors_indexed_on_open_ = 0;
+  std::mutex follow_mu_;  // one follow pass at a time
+  std::atomic<uint64_t> follow_passes_{0};
+  std::atomic<uint64_t> followed_records_{0};
+  std::atomic<uint64_t> followed_deletes_{0};
+  std::atomic<uint64_t> follow_errors_{0};
+  // Stopped before the checkpointer: it applies writes that snapshots record.
+  std::unique_ptr<PeriodicTask> follower_;
   // Last member: stopped first on destruction, before anything it uses.
   std::unique_ptr<PeriodicTask> checkpointer_;
 };
 
 EngineImpl::~EngineImpl() {
+  follower_.reset();
   checkpointer_.reset();
   if (options_.checkpoint_on_close) {
     Status s = CheckpointAll(/*force=*/true);
@@ -146,7 +172,18 @@ EngineImpl::~EngineImpl() {
   }
 }
 
-void EngineImpl::StartCheckpoints() {
+void EngineImpl::StartBackgroundTasks() {
+  if (store_->shared() && options_.follow_interval_ms != 0) {
+    follower_ = std::make_unique<PeriodicTask>(
+        std::chrono::milliseconds(options_.follow_interval_ms), [this] {
+          Status s = CatchUp();
+          // Logged once per failure streak: a database restart must not
+          // flood the log every interval.
+          if (!s.ok() && follow_errors_.load() == 1) {
+            Log(LogLevel::kWarning, "following other servers failed (retrying): " + s.message());
+          }
+        });
+  }
   if (options_.checkpoint_interval_ms == 0) return;
   checkpointer_ = std::make_unique<PeriodicTask>(
       std::chrono::milliseconds(options_.checkpoint_interval_ms), [this] {
@@ -208,6 +245,117 @@ Status EngineImpl::EnsureDefaults() {
   KSDB_RETURN_IF_ERROR(scope.Commit());
   tenants_[tenant.name] = tenant;
   databases_[{db.tenant, db.name}] = db;
+  return Status::Ok();
+}
+
+// --- following other servers ---
+
+std::shared_ptr<Collection> EngineImpl::FindOrNull(const std::string& collection_id) const {
+  std::shared_lock<std::shared_mutex> lock(catalog_mu_);
+  auto it = collections_.find(collection_id);
+  return it == collections_.end() ? nullptr : it->second;
+}
+
+Status EngineImpl::CatchUp() {
+  if (!store_->shared()) return Status::Ok();
+  std::lock_guard<std::mutex> lock(follow_mu_);
+  Status s = FollowLocked();
+  if (s.ok()) {
+    follow_errors_ = 0;
+  } else {
+    ++follow_errors_;
+  }
+  return s;
+}
+
+Status EngineImpl::FollowLocked() {
+  const uint64_t since = writer_.committed_seq();
+  storage::ChangeVisitor visitor;
+  visitor.log = [this](std::vector<storage::ChangeLogEntry>&& entries) {
+    return ApplyLogEntries(std::move(entries));
+  };
+  visitor.records = [this](std::vector<storage::CollectionRecordRow>&& rows) {
+    return ApplyRecordBatch(std::move(rows));
+  };
+  KSDB_ASSIGN_OR_RETURN(uint64_t last, store_->ReadChangesSince(since, visitor));
+  if (last <= since) return Status::Ok();
+  ++follow_passes_;
+  writer_.AdvanceTo(last);
+  // Every read of the store from now on reflects the deletions up to `last`.
+  for (const std::shared_ptr<Collection>& collection : AllCollections()) {
+    collection->ForgetDeletionsUpTo(last);
+  }
+  return Status::Ok();
+}
+
+Status EngineImpl::ApplyLogEntries(std::vector<storage::ChangeLogEntry>&& entries) {
+  // The catalog first: records that follow may belong to new collections.
+  for (const storage::ChangeLogEntry& entry : entries) {
+    if (entry.kind == storage::ChangeKind::kCatalog) {
+      KSDB_RETURN_IF_ERROR(ReloadCatalog());
+      break;
+    }
+  }
+  for (const storage::ChangeLogEntry& entry : entries) {
+    if (entry.kind != storage::ChangeKind::kDeleteRecords) continue;
+    std::shared_ptr<Collection> collection = FindOrNull(entry.collection_id);
+    if (!collection) continue;  // dropped since
+    collection->ApplyFollowedDeletes(entry.record_ids, entry.seq);
+    followed_deletes_ += entry.record_ids.size();
+  }
+  return Status::Ok();
+}
+
+Status EngineImpl::ApplyRecordBatch(std::vector<storage::CollectionRecordRow>&& rows) {
+  // Rows arrive in sequence order; group them per collection.
+  std::map<std::string, std::vector<storage::RecordRow>> by_collection;
+  for (storage::CollectionRecordRow& row : rows) {
+    by_collection[row.collection_id].push_back(std::move(row.row));
+  }
+  for (auto& [collection_id, records] : by_collection) {
+    std::shared_ptr<Collection> collection = FindOrNull(collection_id);
+    if (!collection) continue;  // dropped since
+    followed_records_ += records.size();
+    KSDB_RETURN_IF_ERROR(collection->ApplyFollowedRows(std::move(records)));
+  }
+  return Status::Ok();
+}
+
+Status EngineImpl::ReloadCatalog() {
+  // Under the exclusive catalog lock, so no local catalog change can land
+  // between this read and its application.
+  std::unique_lock<std::shared_mutex> lock(catalog_mu_);
+  KSDB_ASSIGN_OR_RETURN(auto tenants, store_->LoadTenants());
+  KSDB_ASSIGN_OR_RETURN(auto databases, store_->LoadDatabases());
+  KSDB_ASSIGN_OR_RETURN(auto collections, store_->LoadCollections());
+  tenants_.clear();
+  for (auto& t : tenants) tenants_[t.name] = TenantInfo{t.name, t.resource_name};
+  databases_.clear();
+  for (auto& d : databases) databases_[{d.tenant, d.name}] = DatabaseInfo{d.id, d.name, d.tenant};
+  std::map<std::string, std::shared_ptr<Collection>> next;
+  for (auto& row : collections) {
+    CollectionInfo info = FromRow(std::move(row));
+    auto it = collections_.find(info.id);
+    if (it != collections_.end()) {
+      it->second->AdoptInfo(info);
+      next[info.id] = it->second;
+      continue;
+    }
+    auto collection = std::make_shared<Collection>(info, SnapshotPath(info.id));
+    KSDB_RETURN_IF_ERROR(collection->Load(store_.get(), writer_.committed_seq()));
+    next[info.id] = std::move(collection);
+  }
+  for (auto& [id, collection] : collections_) {
+    if (next.count(id)) continue;
+    std::unique_lock<std::shared_mutex> drop_lock = collection->LockForDrop();
+    collection->FinishDrop();
+  }
+  collections_ = std::move(next);
+  collection_names_.clear();
+  for (const auto& [id, collection] : collections_) {
+    CollectionInfo info = collection->Info();
+    collection_names_[{info.tenant, info.database, info.name}] = id;
+  }
   return Status::Ok();
 }
 
@@ -539,6 +687,14 @@ EngineStats EngineImpl::Stats() {
   }
   stats.last_sequence = writer_.committed_seq();
   stats.vectors_indexed_on_open = vectors_indexed_on_open_;
+  stats.store_kind = store_->shared() ? "postgresql" : "sqlite";
+  if (auto* pg = dynamic_cast<storage::PostgresRecordStore*>(store_.get())) {
+    stats.pool = pg->PoolStats();
+  }
+  stats.follow_passes = follow_passes_.load();
+  stats.followed_records = followed_records_.load();
+  stats.followed_deletes = followed_deletes_.load();
+  stats.follow_errors = follow_errors_.load();
   return stats;
 }
 
@@ -552,15 +708,17 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   if (error) {
     return Status::IoError("cannot create " + index_dir.string() + ": " + error.message());
   }
-  std::string db_path = (std::filesystem::path(options.path) / "ksdb.sqlite3").string();
-  storage::SqliteOptions sqlite_options;
-  sqlite_options.synchronous = options.sqlite_synchronous;
-  KSDB_ASSIGN_OR_RETURN(auto store, storage::OpenSqliteStore(db_path, sqlite_options));
+  storage::StoreOptions store_options;
+  store_options.location = options.store.empty()
+                               ? (std::filesystem::path(options.path) / "ksdb.sqlite3").string()
+                               : options.store;
+  store_options.sqlite.synchronous = options.sqlite_synchronous;
+  KSDB_ASSIGN_OR_RETURN(auto store, storage::OpenRecordStore(store_options));
   KSDB_ASSIGN_OR_RETURN(uint64_t last_seq, store->LastSequence());
   auto engine = std::make_unique<EngineImpl>(options, std::move(lock), std::move(store), last_seq);
   KSDB_RETURN_IF_ERROR(engine->LoadCatalog());
   KSDB_RETURN_IF_ERROR(engine->EnsureDefaults());
-  engine->StartCheckpoints();
+  engine->StartBackgroundTasks();
   return std::unique_ptr<Engine>(std::move(engine));
 }
 

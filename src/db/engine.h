@@ -24,6 +24,7 @@
 #include "core/records.h"
 #include "db/embedding_registry.h"
 #include "filter/where.h"
+#include "storage/postgres/pool_options.h"
 
 namespace ksdb::db {
 
@@ -32,7 +33,17 @@ inline constexpr char kDefaultDatabase[] = "default_database";
 inline constexpr char kDefaultDatabaseId[] = "00000000-0000-0000-0000-000000000000";
 
 struct EngineOptions {
-  std::string path = "./ksdb_data";  // data directory, created if missing
+  // Data directory, created if missing: the lock file, the index snapshots and
+  // (without `store`) the SQLite store.
+  std::string path = "./ksdb_data";
+  // Where the records live: empty = PATH/ksdb.sqlite3; otherwise a SQLite file
+  // path or postgresql://USER[:PASSWORD]@HOST[:PORT]/DB (password also from
+  // PGPASSWORD). Several servers (each with its own `path`) may share one
+  // PostgreSQL database; each follows the others' writes.
+  std::string store;
+  // Shared stores: how often the follower looks for other servers' writes
+  // when no notification woke it (0 = never; CatchUp still works).
+  uint32_t follow_interval_ms = 250;
   bool allow_reset = false;
   std::string sqlite_synchronous = "FULL";
   // Embedders configured by the operator (server-side embeddings); null or empty =
@@ -125,6 +136,16 @@ struct EngineStats {
   uint64_t vectors_indexed_on_open = 0;
   // Heap bytes held by the vector indexes of all collections.
   uint64_t index_memory_bytes = 0;
+  // "sqlite" or "postgresql".
+  std::string store_kind;
+  // The PostgreSQL store's connection pool; nullopt for SQLite.
+  std::optional<storage::postgres::PoolStats> pool;
+  // Following other servers (shared stores): passes that found new writes,
+  // records and deletes applied from them, failed passes.
+  uint64_t follow_passes = 0;
+  uint64_t followed_records = 0;
+  uint64_t followed_deletes = 0;
+  uint64_t follow_errors = 0;
 };
 
 class Engine {
@@ -213,6 +234,11 @@ class Engine {
   virtual EngineStats Stats() = 0;
   // Snapshots the index of every collection changed since its last snapshot.
   virtual Status Checkpoint() = 0;
+  // Shared stores: applies every write other servers committed before the
+  // call (catalog, records, deletes) to this engine's memory and indexes. A
+  // background thread does this on its own; tests call it to wait for no
+  // timer. No-op for SQLite.
+  virtual Status CatchUp() = 0;
 };
 
 // Collection name rules of spec §4.3; InvalidArgument with Chroma's message.

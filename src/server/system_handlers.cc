@@ -1,5 +1,5 @@
 // System routes (spec §2): heartbeat, healthcheck, version, pre-flight checks,
-// identity, reset, the v1 and CRN stubs.
+// identity, reset, the v1 and CRN stubs; and ksdb's own GET /api/v2/ksdb/stats.
 #include <chrono>
 #include <string>
 
@@ -47,6 +47,58 @@ Result<HttpResponse> Identity(const HttpRequest&) {
   return JsonResponse(200, std::move(body));
 }
 
+void StatsField(JsonWriter* writer, std::string_view key, uint64_t value) {
+  writer->Key(key);
+  writer->Uint(value);
+}
+
+void WritePoolStats(const storage::postgres::PoolStats& pool, JsonWriter* writer) {
+  writer->BeginObject();
+  StatsField(writer, "pool_size", pool.pool_size);
+  StatsField(writer, "max_overflow", pool.max_overflow);
+  StatsField(writer, "in_use", pool.in_use);
+  StatsField(writer, "idle", pool.idle);
+  StatsField(writer, "overflow", pool.overflow);
+  StatsField(writer, "waiting", pool.waiting);
+  StatsField(writer, "checkouts", pool.checkouts);
+  StatsField(writer, "waits", pool.waits);
+  StatsField(writer, "timeouts", pool.timeouts);
+  StatsField(writer, "reconnects", pool.reconnects);
+  StatsField(writer, "discarded", pool.discarded);
+  StatsField(writer, "connect_errors", pool.connect_errors);
+  writer->EndObject();
+}
+
+// ksdb's statistics: the engine's counters and, on PostgreSQL, the pool's.
+Result<HttpResponse> Stats(ServerContext* context) {
+  const db::EngineStats stats = context->engine->Stats();
+  std::string body;
+  JsonWriter writer(&body);
+  writer.BeginObject();
+  writer.Key("store");
+  writer.String(stats.store_kind);
+  StatsField(&writer, "collections", stats.collections);
+  StatsField(&writer, "records", stats.records);
+  StatsField(&writer, "last_sequence", stats.last_sequence);
+  StatsField(&writer, "vectors_indexed_on_open", stats.vectors_indexed_on_open);
+  StatsField(&writer, "index_memory_bytes", stats.index_memory_bytes);
+  writer.Key("follower");
+  writer.BeginObject();
+  StatsField(&writer, "passes", stats.follow_passes);
+  StatsField(&writer, "records", stats.followed_records);
+  StatsField(&writer, "deletes", stats.followed_deletes);
+  StatsField(&writer, "errors", stats.follow_errors);
+  writer.EndObject();
+  writer.Key("pool");
+  if (stats.pool) {
+    WritePoolStats(*stats.pool, &writer);
+  } else {
+    writer.Null();
+  }
+  writer.EndObject();
+  return JsonResponse(200, std::move(body));
+}
+
 Result<HttpResponse> V1Gone(const HttpRequest&) {
   return ErrorResponse(410, "Unimplemented", "The v1 API is deprecated. Please use /v2 apis");
 }
@@ -69,6 +121,8 @@ void RegisterSystemRoutes(Router* router, ServerContext* context) {
                 KSDB_RETURN_IF_ERROR(context->engine->Reset());
                 return JsonResponse(200, "true");
               }));
+  router->Add("GET", "/api/v2/ksdb/stats",
+              PlainHandler([context](const HttpRequest&) { return Stats(context); }));
   router->Add("GET", "/api/v2/collections/{crn}", PlainHandler(CollectionByCrn));
   router->Add("*", "/api/v1", PlainHandler(V1Gone));
   router->Add("*", "/api/v1/{*rest}", PlainHandler(V1Gone));

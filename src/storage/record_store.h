@@ -57,6 +57,35 @@ struct RecordRow {
   int64_t updated_at_us = 0;
 };
 
+// What a shared store's change log says happened at a sequence number
+// (see RecordStore::ReadChangesSince). Record puts are not logged: the
+// records table itself, ordered by seq, carries them.
+enum class ChangeKind {
+  kCatalog,        // tenants, databases or collections changed: reload the catalog
+  kDeleteRecords,  // record_ids of collection_id were deleted
+};
+
+struct ChangeLogEntry {
+  uint64_t seq = 0;
+  ChangeKind kind = ChangeKind::kCatalog;
+  std::string collection_id;
+  std::vector<std::string> record_ids;
+};
+
+// A record as ReadChangesSince delivers it: with its collection.
+struct CollectionRecordRow {
+  std::string collection_id;
+  RecordRow row;
+};
+
+// Callbacks of ReadChangesSince; a non-OK status stops the read and is returned.
+struct ChangeVisitor {
+  // Called once with every log entry of the range, ascending by seq.
+  std::function<Status(std::vector<ChangeLogEntry>&&)> log;
+  // Called with batches of the records written in the range, ascending by seq.
+  std::function<Status(std::vector<CollectionRecordRow>&&)> records;
+};
+
 // A write transaction: nothing is visible or durable until Commit returns OK.
 // Destroying it without a successful Commit rolls everything back.
 class WriteTransaction {
@@ -83,6 +112,19 @@ class WriteTransaction {
   // Records the highest sequence number handed out so far (survives deletes).
   virtual Status SetLastSequence(uint64_t seq) = 0;
 
+  // Shared stores (several servers on one database): the last sequence number
+  // committed by any server, read under the database-wide write lock. nullopt
+  // for stores with one writer process, whose writer's own counter is exact.
+  virtual Result<std::optional<uint64_t>> StoredLastSequence() { return std::optional<uint64_t>(); }
+  // Shared stores: the current rows of `record_ids` (those that exist), as this
+  // transaction sees them. Unimplemented for other stores.
+  virtual Result<std::vector<RecordRow>> LoadRecords(const std::string& collection_id,
+                                                     std::span<const std::string> record_ids) {
+    (void)collection_id;
+    (void)record_ids;
+    return Status::Unimplemented("LoadRecords is only offered by shared stores");
+  }
+
   // Makes everything durable (fsync per the store's options). After an error
   // the transaction is rolled back and may not be used again.
   virtual Status Commit() = 0;
@@ -104,6 +146,19 @@ class RecordStore {
                              const std::function<Status(RecordRow&&)>& fn) = 0;
   // The value last given to SetLastSequence (0 for a new store).
   virtual Result<uint64_t> LastSequence() = 0;
+
+  // Whether several servers may write this store at once (PostgreSQL). Such a
+  // store logs deletes and catalog changes (ChangeLogEntry) with the sequence
+  // number of their transaction, and offers ReadChangesSince.
+  virtual bool shared() const { return false; }
+  // Shared stores: in one consistent snapshot, reads the last committed
+  // sequence number M, then hands `visitor` every change log entry and every
+  // record with since < seq <= M. Returns M (== since or less: nothing new).
+  virtual Result<uint64_t> ReadChangesSince(uint64_t since, const ChangeVisitor& visitor) {
+    (void)since;
+    (void)visitor;
+    return Status::Unimplemented("ReadChangesSince is only offered by shared stores");
+  }
 };
 
 struct SqliteOptions {

@@ -66,8 +66,26 @@ CREATE TABLE ksdb.records (
 CREATE INDEX records_by_position ON ksdb.records (collection_id, position);
 )sql";
 
+// Version 2: following other servers' writes.
+// - records_by_seq serves "records written after sequence number N".
+// - changes logs what the records table cannot show by itself (deletes and
+//   catalog changes), under the sequence number of their transaction; several
+//   rows may share one number. kind: 0 = catalog, 1 = record delete (one row
+//   per deleted record id).
+constexpr char kSchemaV2[] = R"sql(
+CREATE INDEX records_by_seq ON ksdb.records (seq);
+CREATE TABLE ksdb.changes (
+  seq bigint NOT NULL,
+  kind smallint NOT NULL,
+  collection_id text,
+  record_id text
+);
+CREATE INDEX changes_by_seq ON ksdb.changes (seq);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema", kSchemaV1},
+    {2, "change log and records by sequence number", kSchemaV2},
 };
 
 // Reads pg_class with the statement's snapshot, not the session's catalog

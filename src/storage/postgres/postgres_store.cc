@@ -7,6 +7,7 @@
 
 #include "storage/postgres/migrations.h"
 #include "storage/postgres/pg_connection.h"
+#include "storage/postgres/record_columns.h"
 #include "storage/postgres/statements.h"
 #include "storage/postgres/write_transaction.h"
 #include "storage/stored_values.h"
@@ -25,26 +26,10 @@ Status CorruptColumn(const Connection& conn, std::string_view what, const Status
 
 Result<RecordRow> ReadRecordRow(const PGresult* result, int row, const std::string& collection_id,
                                 const Connection& conn) {
-  using postgres::GetBytes;
-  using postgres::GetInt64;
-  using postgres::GetOptionalText;
-  StoredRecordColumns columns;
-  columns.record_id = postgres::GetText(result, row, 0);
-  Result<int64_t> ints[4] = {GetInt64(result, row, 1), GetInt64(result, row, 2),
-                             GetInt64(result, row, 7), GetInt64(result, row, 8)};
-  for (const Result<int64_t>& value : ints) {
-    if (!value.ok())
-      return CorruptColumn(conn, "scan records", value.status());
-  }
-  columns.position = *ints[0];
-  columns.seq = *ints[1];
-  columns.created_at_us = *ints[2];
-  columns.updated_at_us = *ints[3];
-  columns.embedding = GetBytes(result, row, 3);
-  columns.document = GetOptionalText(result, row, 4);
-  columns.uri = GetOptionalText(result, row, 5);
-  columns.metadata = GetBytes(result, row, 6);
-  return DecodeRecordRow(std::move(columns), collection_id);
+  Result<RecordRow> record = postgres::ReadRecordColumns(result, row, collection_id);
+  if (!record.ok() && record.status().code() == StatusCode::kCorruption)
+    return CorruptColumn(conn, "scan records", record.status());
+  return record;
 }
 
 Result<CollectionRow> ReadCollectionRow(const PGresult* result, int row, const Connection& conn) {
@@ -79,6 +64,8 @@ class PostgresStore final : public PostgresRecordStore {
   Status ScanRecords(const std::string& collection_id,
                      const std::function<Status(RecordRow&&)>& fn) override;
   Result<uint64_t> LastSequence() override;
+  bool shared() const override { return true; }
+  Result<uint64_t> ReadChangesSince(uint64_t since, const ChangeVisitor& visitor) override;
   postgres::PoolStats PoolStats() const override { return pool_.Stats(); }
 
  private:
@@ -90,6 +77,12 @@ class PostgresStore final : public PostgresRecordStore {
   // The body of ScanRecords, inside its read-only transaction on `conn`.
   Status ScanInTransaction(Connection& conn, const std::string& collection_id,
                            const std::function<Status(RecordRow&&)>& fn);
+
+  // The body of ReadChangesSince, inside its snapshot transaction on `conn`.
+  Result<uint64_t> ChangesInTransaction(Connection& conn, uint64_t since,
+                                        const ChangeVisitor& visitor);
+  // The log entries with since < seq <= last, grouped per (seq, kind, collection).
+  Result<std::vector<ChangeLogEntry>> ReadLog(Connection& conn, int64_t since, int64_t last);
 
   ConnectionPool pool_;
   std::mutex write_mu_;  // held by the open PostgresWriteTransaction
@@ -193,6 +186,82 @@ Result<uint64_t> PostgresStore::LastSequence() {
   if (!value.ok())
     return CorruptColumn(*conn, "read last sequence", value.status());
   return static_cast<uint64_t>(*value);
+}
+
+Result<uint64_t> PostgresStore::ReadChangesSince(uint64_t since, const ChangeVisitor& visitor) {
+  KSDB_ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Checkout());
+  // One snapshot for the counter, the log and the records: whatever the
+  // counter says is committed is all there, and nothing newer is.
+  KSDB_RETURN_IF_ERROR(
+      conn->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "read changes"));
+  Result<uint64_t> last = ChangesInTransaction(*conn, since, visitor);
+  conn->RollbackQuietly();
+  return last;
+}
+
+Result<uint64_t> PostgresStore::ChangesInTransaction(Connection& conn, uint64_t since,
+                                                     const ChangeVisitor& visitor) {
+  KSDB_ASSIGN_OR_RETURN(ResultHandle counter,
+                        conn.Query(postgres::sql::kLastSequence, Params(), "read changes"));
+  uint64_t last = 0;
+  if (PQntuples(counter.get()) > 0) {
+    Result<int64_t> value = postgres::GetInt64(counter.get(), 0, 0);
+    if (!value.ok())
+      return CorruptColumn(conn, "read changes", value.status());
+    last = static_cast<uint64_t>(*value);
+  }
+  if (last <= since)
+    return last;
+  KSDB_ASSIGN_OR_RETURN(int64_t since_value, ToStoredInt(since, "sequence number"));
+  KSDB_ASSIGN_OR_RETURN(std::vector<ChangeLogEntry> log,
+                        ReadLog(conn, since_value, static_cast<int64_t>(last)));
+  KSDB_RETURN_IF_ERROR(visitor.log(std::move(log)));
+  Params params;
+  params.AddInt64(since_value);
+  params.AddInt64(static_cast<int64_t>(last));
+  KSDB_RETURN_IF_ERROR(conn.Run(postgres::sql::kDeclareSinceScan, params, "read changes"));
+  while (true) {
+    KSDB_ASSIGN_OR_RETURN(ResultHandle batch,
+                          conn.Query(postgres::sql::kFetchSinceScan, Params(), "read changes"));
+    const int count = PQntuples(batch.get());
+    if (count == 0)
+      return last;
+    std::vector<CollectionRecordRow> rows;
+    rows.reserve(static_cast<size_t>(count));
+    for (int i = 0; i < count; ++i) {
+      std::string collection_id = postgres::GetText(batch.get(), i, 9);
+      KSDB_ASSIGN_OR_RETURN(RecordRow row, ReadRecordRow(batch.get(), i, collection_id, conn));
+      rows.push_back({std::move(collection_id), std::move(row)});
+    }
+    KSDB_RETURN_IF_ERROR(visitor.records(std::move(rows)));
+  }
+}
+
+Result<std::vector<ChangeLogEntry>> PostgresStore::ReadLog(Connection& conn, int64_t since,
+                                                           int64_t last) {
+  Params params;
+  params.AddInt64(since);
+  params.AddInt64(last);
+  KSDB_ASSIGN_OR_RETURN(ResultHandle result,
+                        conn.Query(postgres::sql::kChangesSince, params, "read change log"));
+  std::vector<ChangeLogEntry> entries;
+  const int count = PQntuples(result.get());
+  for (int i = 0; i < count; ++i) {
+    Result<int64_t> seq = postgres::GetInt64(result.get(), i, 0);
+    Result<int64_t> kind = postgres::GetInt64(result.get(), i, 1);
+    if (!seq.ok() || !kind.ok())
+      return CorruptColumn(conn, "read change log", seq.ok() ? kind.status() : seq.status());
+    const ChangeKind change_kind = *kind == 0 ? ChangeKind::kCatalog : ChangeKind::kDeleteRecords;
+    std::string collection_id = postgres::GetText(result.get(), i, 2);
+    // Rows of one delete (same seq and collection) arrive together: one entry.
+    if (entries.empty() || entries.back().seq != static_cast<uint64_t>(*seq) ||
+        entries.back().kind != change_kind || entries.back().collection_id != collection_id) {
+      entries.push_back({static_cast<uint64_t>(*seq), change_kind, std::move(collection_id), {}});
+    }
+    if (change_kind == ChangeKind::kDeleteRecords)
+      entries.back().record_ids.push_back(postgres::GetText(result.get(), i, 3));
+  }
+  return entries;
 }
 
 }  // namespace

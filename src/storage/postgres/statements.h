@@ -44,6 +44,30 @@ inline constexpr char kSetLastSequence[] =
     "INSERT INTO ksdb.meta (key, value) VALUES ('last_sequence', $1) "
     "ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 
+// The change log (migrations.cc, version 2) and the notification other
+// servers listen for; NOTIFY is delivered at commit.
+inline constexpr char kLogCatalogChange[] =
+    "INSERT INTO ksdb.changes (seq, kind) VALUES ($1, 0)";
+inline constexpr char kLogRecordDeletes[] =
+    "INSERT INTO ksdb.changes (seq, kind, collection_id, record_id) "
+    "SELECT $1, 1, $2, unnest($3::text[])";
+inline constexpr char kNotifyChange[] = "NOTIFY ksdb_changes";
+inline constexpr char kListenChanges[] = "LISTEN ksdb_changes";
+inline constexpr char kReadLastSequenceForWrite[] =
+    "SELECT value FROM ksdb.meta WHERE key = 'last_sequence'";
+inline constexpr char kLoadRecordsById[] =
+    "SELECT record_id, position, seq, embedding, document, uri, metadata, created_at_us, "
+    "updated_at_us FROM ksdb.records WHERE collection_id = $1 AND record_id = ANY ($2)";
+inline constexpr char kChangesSince[] =
+    "SELECT seq, kind::bigint, coalesce(collection_id, ''), coalesce(record_id, '') FROM ksdb.changes "
+    "WHERE seq > $1 AND seq <= $2 ORDER BY seq, collection_id";
+// Column order as kDeclareScan plus the collection id last.
+inline constexpr char kDeclareSinceScan[] =
+    "DECLARE ksdb_since NO SCROLL CURSOR FOR SELECT record_id, position, seq, embedding, "
+    "document, uri, metadata, created_at_us, updated_at_us, collection_id FROM ksdb.records "
+    "WHERE seq > $1 AND seq <= $2 ORDER BY seq";
+inline constexpr char kFetchSinceScan[] = "FETCH 1000 FROM ksdb_since";
+
 // Reads. Catalog rows come back in insertion order.
 inline constexpr char kLoadTenants[] = "SELECT name, resource_name FROM ksdb.tenants ORDER BY ord";
 inline constexpr char kLoadDatabases[] = "SELECT id, name, tenant FROM ksdb.databases ORDER BY ord";

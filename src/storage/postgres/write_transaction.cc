@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "storage/postgres/pg_connection.h"
+#include "storage/postgres/record_columns.h"
 #include "storage/postgres/statements.h"
 #include "storage/stored_values.h"
 
@@ -97,6 +98,7 @@ void PostgresWriteTransaction::Finish() {
 
 Status PostgresWriteTransaction::PutTenant(const TenantRow& row) {
   return Guarded([&] {
+    catalog_changed_ = true;
     Params params;
     params.AddText(row.name);
     params.AddOptionalText(row.resource_name);
@@ -106,6 +108,7 @@ Status PostgresWriteTransaction::PutTenant(const TenantRow& row) {
 
 Status PostgresWriteTransaction::PutDatabase(const DatabaseRow& row) {
   return Guarded([&] {
+    catalog_changed_ = true;
     Params params;
     params.AddText(row.id);
     params.AddText(row.name);
@@ -115,7 +118,8 @@ Status PostgresWriteTransaction::PutDatabase(const DatabaseRow& row) {
 }
 
 Status PostgresWriteTransaction::PutCollection(const CollectionRow& row) {
-  return Guarded([&] { return DoPutCollection(row); });
+  return Guarded([&] {
+    catalog_changed_ = true; return DoPutCollection(row); });
 }
 
 Status PostgresWriteTransaction::DoPutCollection(const CollectionRow& row) {
@@ -138,6 +142,7 @@ Status PostgresWriteTransaction::DoPutCollection(const CollectionRow& row) {
 Status PostgresWriteTransaction::DeleteDatabase(const std::string& tenant,
                                                 const std::string& name) {
   return Guarded([&] {
+    catalog_changed_ = true;
     Params params;
     params.AddText(tenant);
     params.AddText(name);
@@ -146,7 +151,8 @@ Status PostgresWriteTransaction::DeleteDatabase(const std::string& tenant,
 }
 
 Status PostgresWriteTransaction::DeleteCollection(const std::string& collection_id) {
-  return Guarded([&] { return DoDeleteCollection(collection_id); });
+  return Guarded([&] {
+    catalog_changed_ = true; return DoDeleteCollection(collection_id); });
 }
 
 Status PostgresWriteTransaction::DoDeleteCollection(const std::string& collection_id) {
@@ -160,7 +166,8 @@ Status PostgresWriteTransaction::DoDeleteCollection(const std::string& collectio
 }
 
 Status PostgresWriteTransaction::DeleteAll() {
-  return Guarded([&] { return (*lease_)->Exec(sql::kDeleteAll, "delete all"); });
+  return Guarded([&] {
+    catalog_changed_ = true; return (*lease_)->Exec(sql::kDeleteAll, "delete all"); });
 }
 
 Status PostgresWriteTransaction::PutRecords(const std::string& collection_id,
@@ -213,7 +220,10 @@ Status PostgresWriteTransaction::DeleteRecords(const std::string& collection_id,
     Params params;
     params.AddText(collection_id);
     params.AddTextArray(record_ids);
-    return (*lease_)->Run(sql::kDeleteRecords, params, "delete records");
+    KSDB_RETURN_IF_ERROR((*lease_)->Run(sql::kDeleteRecords, params, "delete records"));
+    pending_deletes_.push_back(
+        {collection_id, std::vector<std::string>(record_ids.begin(), record_ids.end())});
+    return Status::Ok();
   });
 }
 
@@ -222,8 +232,72 @@ Status PostgresWriteTransaction::SetLastSequence(uint64_t seq) {
     KSDB_ASSIGN_OR_RETURN(int64_t value, ToStoredInt(seq, "last sequence number"));
     Params params;
     params.AddInt64(value);
-    return (*lease_)->Run(sql::kSetLastSequence, params, "set last sequence");
+    KSDB_RETURN_IF_ERROR((*lease_)->Run(sql::kSetLastSequence, params, "set last sequence"));
+    last_seq_ = seq;
+    return Status::Ok();
   });
+}
+
+Result<std::optional<uint64_t>> PostgresWriteTransaction::StoredLastSequence() {
+  std::optional<uint64_t> out;
+  Status status = Guarded([&]() -> Status {
+    KSDB_ASSIGN_OR_RETURN(
+        ResultHandle result,
+        (*lease_)->Query(sql::kReadLastSequenceForWrite, Params(), "read last sequence"));
+    if (PQntuples(result.get()) == 0) {
+      out = 0;
+      return Status::Ok();
+    }
+    KSDB_ASSIGN_OR_RETURN(int64_t value, GetInt64(result.get(), 0, 0));
+    out = static_cast<uint64_t>(value);
+    return Status::Ok();
+  });
+  if (!status.ok())
+    return status;
+  return out;
+}
+
+Result<std::vector<RecordRow>> PostgresWriteTransaction::LoadRecords(
+    const std::string& collection_id, std::span<const std::string> record_ids) {
+  std::vector<RecordRow> rows;
+  Status status = Guarded([&]() -> Status {
+    Params params;
+    params.AddText(collection_id);
+    params.AddTextArray(record_ids);
+    KSDB_ASSIGN_OR_RETURN(ResultHandle result,
+                          (*lease_)->Query(sql::kLoadRecordsById, params, "load records"));
+    const int count = PQntuples(result.get());
+    rows.reserve(static_cast<size_t>(count));
+    for (int i = 0; i < count; ++i) {
+      KSDB_ASSIGN_OR_RETURN(RecordRow row, ReadRecordColumns(result.get(), i, collection_id));
+      rows.push_back(std::move(row));
+    }
+    return Status::Ok();
+  });
+  if (!status.ok())
+    return status;
+  return rows;
+}
+
+Status PostgresWriteTransaction::WriteChangeLog() {
+  // Without a number there is nothing to order the change by; the engine
+  // (SequencedWriter) sets one in every transaction on a shared store.
+  if (!last_seq_.has_value() || (!catalog_changed_ && pending_deletes_.empty()))
+    return Status::Ok();
+  const int64_t seq = static_cast<int64_t>(*last_seq_);
+  if (catalog_changed_) {
+    Params params;
+    params.AddInt64(seq);
+    KSDB_RETURN_IF_ERROR((*lease_)->Run(sql::kLogCatalogChange, params, "log catalog change"));
+  }
+  for (const PendingDelete& deleted : pending_deletes_) {
+    Params params;
+    params.AddInt64(seq);
+    params.AddText(deleted.collection_id);
+    params.AddTextArray(deleted.record_ids);
+    KSDB_RETURN_IF_ERROR((*lease_)->Run(sql::kLogRecordDeletes, params, "log record deletes"));
+  }
+  return Status::Ok();
 }
 
 Status PostgresWriteTransaction::Commit() {
@@ -236,7 +310,12 @@ Status PostgresWriteTransaction::Commit() {
   Status status =
       (*lease_)->TransactionFailed()
           ? Status::Internal((*lease_)->store_name() + ": commit of a failed transaction")
-          : (*lease_)->Exec("COMMIT", "commit");
+          : WriteChangeLog();
+  // Listeners on other servers wake at commit instead of at their next poll.
+  if (status.ok() && last_seq_.has_value())
+    status = (*lease_)->Exec(sql::kNotifyChange, "notify change");
+  if (status.ok())
+    status = (*lease_)->Exec("COMMIT", "commit");
   if (!status.ok())
     (*lease_)->RollbackQuietly();
   Finish();

@@ -15,6 +15,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "storage/postgres/pool.h"
 #include "storage/record_store.h"
@@ -39,6 +40,11 @@ class PostgresWriteTransaction final : public WriteTransaction {
   Status DeleteRecords(const std::string& collection_id,
                        std::span<const std::string> record_ids) override;
   Status SetLastSequence(uint64_t seq) override;
+  Result<std::optional<uint64_t>> StoredLastSequence() override;
+  Result<std::vector<RecordRow>> LoadRecords(const std::string& collection_id,
+                                             std::span<const std::string> record_ids) override;
+  // Writes the change log rows under the last SetLastSequence number (nothing
+  // is logged in a transaction that set none), notifies listeners, and commits.
   Status Commit() override;
 
  private:
@@ -56,8 +62,18 @@ class PostgresWriteTransaction final : public WriteTransaction {
   // One multi-row upsert of `rows` (at most kRowsPerStatement).
   Status PutChunk(const std::string& collection_id, std::span<const RecordRow* const> rows);
 
+  // Record deletes to log at commit.
+  struct PendingDelete {
+    std::string collection_id;
+    std::vector<std::string> record_ids;
+  };
+  Status WriteChangeLog();
+
   std::unique_lock<std::mutex> lock_;
   std::optional<ConnectionPool::Lease> lease_;  // empty once finished
+  bool catalog_changed_ = false;
+  std::vector<PendingDelete> pending_deletes_;
+  std::optional<uint64_t> last_seq_;  // from SetLastSequence
 };
 
 }  // namespace ksdb::storage::postgres
