@@ -73,11 +73,18 @@ export class ServerProcess {
   }
 }
 
-// Starts `bin run --path dir --host 127.0.0.1 --port P [extra]` and waits
-// until it answers. Returns {proc, url, port}.
+// Extra `ksdb run` arguments for every server the tests start, from
+// $KSDB_EXTRA_ARGS (space-separated; e.g. "--store postgresql://...").
+export function extraKsdbArgs() {
+  return (process.env.KSDB_EXTRA_ARGS || '').split(/\s+/).filter((a) => a.length > 0);
+}
+
+// Starts `bin run --path dir --host 127.0.0.1 --port P [$KSDB_EXTRA_ARGS] [extra]`
+// and waits until it answers. Returns {proc, url, port}.
 export async function startKsdb(bin, dir, extra = []) {
   const port = await freePort();
-  const proc = new ServerProcess(bin, ['run', '--path', dir, '--host', '127.0.0.1', '--port', String(port), ...extra]);
+  const proc = new ServerProcess(bin, ['run', '--path', dir, '--host', '127.0.0.1', '--port', String(port),
+    ...extraKsdbArgs(), ...extra]);
   const url = `http://127.0.0.1:${port}`;
   try {
     await proc.waitReady(url);

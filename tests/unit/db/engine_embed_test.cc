@@ -50,6 +50,7 @@ class EngineEmbedTest : public ::testing::Test {
     registry->Add(std::move(second));
     EngineOptions options;
     options.path = dir_.path();
+    options.store = testing::TestStoreFor(dir_.path());
     options.embedders = registry;
     auto engine = Engine::Open(options);
     ASSERT_TRUE(engine.ok()) << engine.status().ToString();

@@ -25,6 +25,7 @@ TEST(EngineCatalogTest, SecondEngineOnSameDirectoryIsRefused) {
   ASSERT_TRUE(first);
   EngineOptions options;
   options.path = dir.path();
+  options.store = testing::TestStoreFor(dir.path());
   auto second = Engine::Open(options);
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), StatusCode::kUnavailable);

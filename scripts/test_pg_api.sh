@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# scripts/test_pg_api.sh [BUILD_DIR]: ksdb on PostgreSQL, end to end.
+#
+# Starts a throwaway PostgreSQL cluster (scripts/pg_test_cluster.sh), then:
+#   1. the engine unit tests (db_test, db_index_test, db_embed_test) with
+#      KSDB_TEST_PG_URL set, so each runs on SQLite and on PostgreSQL;
+#   2. a ksdb server with --store on its own database, and the JS API suite
+#      (tests/api) against it; servers the suite starts itself get the same
+#      kind of store through KSDB_EXTRA_ARGS;
+#   3. the two-server test (multi_server.test.mjs) and the fault tests
+#      (pg_fault.test.mjs: database restarted during an ingest, unreachable
+#      at start), each on a database of its own.
+# Always stops the servers and removes the cluster on exit.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build_dir="${1:-$root/build}"
+ksdb_bin="$build_dir/src/cli/ksdb"
+api_dir="$root/tests/api"
+for bin in "$ksdb_bin" "$build_dir/tests/unit/db/db_test"; do
+  if [[ ! -x "$bin" ]]; then
+    echo "test_pg_api: $bin not found; build ksdb and the db tests first" >&2
+    exit 1
+  fi
+done
+
+cluster_dir="$(mktemp -d /tmp/ksdb_pg_api.XXXXXX)"
+work_dir="$(mktemp -d /tmp/ksdb_pg_api_work.XXXXXX)"
+server_pid=""
+cleanup() {
+  if [[ -n "$server_pid" ]]; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  "$root/scripts/pg_test_cluster.sh" stop "$cluster_dir"
+  rm -rf "$work_dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+"$root/scripts/pg_test_cluster.sh" start "$cluster_dir"
+eval "$("$root/scripts/pg_test_cluster.sh" env "$cluster_dir")"
+export KSDB_TEST_PG_URL KSDB_TEST_PG_RESTART
+base_url="${KSDB_TEST_PG_URL%/*}"
+echo "test_pg_api: PostgreSQL test cluster at $KSDB_TEST_PG_URL"
+
+for db in ksdb_api ksdb_api_own ksdb_multi ksdb_fault; do
+  psql -q "$KSDB_TEST_PG_URL" -c "CREATE DATABASE $db"
+done
+
+status=0
+echo "test_pg_api: === engine tests on SQLite and PostgreSQL ==="
+for t in db_test db_index_test db_embed_test; do
+  bin="$build_dir/tests/unit/db/$t"
+  if [[ -x "$bin" ]]; then
+    timeout 600 "$bin" --gtest_brief=1 || status=1
+  else
+    echo "test_pg_api: $t not built, skipped"
+  fi
+done
+
+(cd "$api_dir" && if [[ ! -d node_modules ]]; then npm ci --no-audit --no-fund --loglevel=error; fi)
+port="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});')"
+"$ksdb_bin" run --path "$work_dir/server" --store "$base_url/ksdb_api" --host 127.0.0.1 \
+  --port "$port" --allow-reset >"$work_dir/server.log" 2>&1 &
+server_pid=$!
+url="http://127.0.0.1:$port"
+for ((i = 0; i < 300; i++)); do
+  if node -e 'fetch(process.argv[1]).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))' \
+      "$url/api/v2/heartbeat" 2>/dev/null; then break; fi
+  kill -0 "$server_pid" 2>/dev/null || { cat "$work_dir/server.log" >&2; exit 1; }
+  sleep 0.1
+done
+echo "test_pg_api: === JS API suite against ksdb on PostgreSQL ($url) ==="
+(cd "$api_dir" && CHROMA_URL="$url" KSDB_TARGET=ksdb KSDB_BIN="$ksdb_bin" \
+  KSDB_EXTRA_ARGS="--store $base_url/ksdb_api_own" KSDB_PG_MULTI_URL="$base_url/ksdb_multi" \
+  KSDB_PG_FAULT_URL="$base_url/ksdb_fault" \
+  timeout 900 node --test --test-concurrency=1 ./*.test.mjs) || status=1
+
+if ((status)); then
+  echo "test_pg_api: FAILED"
+else
+  echo "test_pg_api: all passed"
+fi
+exit "$status"
