@@ -90,6 +90,7 @@ Status HnswGraph::GrowTo(size_t num_nodes) {
     return Status::Internal("hnsw index: out of memory growing to " + std::to_string(num_nodes) +
                             " nodes");
   }
+  if (quantized_) KSDB_RETURN_IF_ERROR(floats_.Resize(num_nodes));
   levels_.resize(num_nodes, 0);
   states_.resize(num_nodes, kEmpty);
   upper_.resize(num_nodes);
@@ -116,6 +117,8 @@ void HnswGraph::StoreVector(InternalId id, const float* vector) {
     if (level > 0)
       upper_[id] = std::make_unique<uint32_t[]>(size_t(level) * (1 + params_.m));
   }
+  if (trained_)
+    Encode(id);
   if (states_[id] == kDeleted)
     --deleted_;
   if (states_[id] != kLive) {
@@ -137,6 +140,8 @@ Status HnswGraph::Upsert(std::span<const InternalId> ids, std::span<const float>
     StoreVector(id, vectors.data() + row * dim_);
     nodes.push_back(id);
   }
+  if (quantized_ && !trained_ && size_ >= kTrainMin)
+    TrainQuantizer();
   LinkAll(nodes);
   return Status::Ok();
 }
@@ -193,30 +198,6 @@ void HnswGraph::CopyLinks(InternalId id, int level, std::vector<InternalId>* out
     lock = std::unique_lock<std::mutex>(*mu);
   const uint32_t* row = Links(id, level);
   out->assign(row + 1, row + 1 + row[0]);
-}
-
-InternalId HnswGraph::GreedyDescend(const PreparedQuery& q, InternalId ep, int from, int to,
-                                    InternalId self) const {
-  std::vector<InternalId> links;
-  float best = QueryDistance(q, ep);
-  for (int level = from; level > to; --level) {
-    bool improved = true;
-    while (improved) {
-      improved = false;
-      CopyLinks(ep, level, &links);
-      for (InternalId n : links) {
-        if (n == self)
-          continue;
-        const float d = QueryDistance(q, n);
-        if (d < best) {
-          best = d;
-          ep = n;
-          improved = true;
-        }
-      }
-    }
-  }
-  return ep;
 }
 
 HnswGraph::NeighborHeap HnswGraph::SearchLayerForInsert(const PreparedQuery& q, InternalId ep,
@@ -349,7 +330,7 @@ void HnswGraph::LinkNode(InternalId id, VisitedList* visited) {
   }
 
   if (level < start_level)
-    ep = GreedyDescend(q, ep, start_level, level, id);
+    ep = GreedyDescend(FloatDistance{this, q}, ep, start_level, level, id);
   for (int l = std::min(level, start_level); l >= 0; --l) {
     NeighborHeap found = SearchLayerForInsert(q, ep, l, id, visited);
     std::sort(found.begin(), found.end(), Closer);

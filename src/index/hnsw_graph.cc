@@ -19,15 +19,24 @@ constexpr size_t kBufferAlignment = 64;
 
 }  // namespace
 
-HnswGraph::HnswGraph(size_t dim, DistanceSpace space, const HnswParams& params)
+HnswGraph::HnswGraph(size_t dim, DistanceSpace space, const HnswParams& params, FloatRows floats)
     : dim_(dim),
       space_(space),
       kernels_(&simd::ActiveKernels()),
       params_(params),
       level_multiplier_(1.0 / std::log(static_cast<double>(params.m))),
-      level_rng_(params.seed) {
+      level_rng_(params.seed),
+      quantized_(params.quantize_int8),
+      floats_(std::move(floats)) {
   const size_t vector_floats = dim + (space == DistanceSpace::kCosine ? 1 : 0);
-  links_offset_ = vector_floats * sizeof(float);
+  if (quantized_) {
+    codes_bytes_ = (dim + 3) / 4 * 4;
+    links_offset_ = codes_bytes_ + sizeof(float);
+    traverse_bytes_ = links_offset_;
+  } else {
+    links_offset_ = vector_floats * sizeof(float);
+    traverse_bytes_ = dim * sizeof(float);
+  }
   const size_t unpadded = links_offset_ + (1 + 2 * params.m) * sizeof(uint32_t);
   block_bytes_ = (unpadded + kBlockAlignment - 1) / kBlockAlignment * kBlockAlignment;
 }
@@ -70,6 +79,12 @@ float HnswGraph::QueryDistance(const PreparedQuery& q, InternalId id) const {
   return 0.0f;
 }
 
+float HnswGraph::CodeQueryDistance(const CodeQuery& q, InternalId id) const {
+  const float dot = q.offset + kernels_->dot_u8(q.scaled.data(), Codes(id), dim_);
+  if (space_ == DistanceSpace::kL2) return q.norm_squared - 2.0f * dot + CodeNormSquared(id);
+  return 1.0f - dot;
+}
+
 float HnswGraph::NodeDistance(InternalId a, InternalId b) const {
   return QueryDistance({Vector(a), space_ == DistanceSpace::kCosine ? InvNorm(a) : 0.0f}, b);
 }
@@ -97,6 +112,7 @@ size_t HnswGraph::MemoryBytes() const {
     if (upper_[id])
       bytes += size_t{levels_[id]} * (1 + params_.m) * sizeof(uint32_t);
   }
+  bytes += floats_.HeapBytes() + (code_min_.capacity() + code_scale_.capacity()) * sizeof(float);
   return bytes + visited_pool_.MemoryBytes();
 }
 
@@ -115,9 +131,12 @@ Result<std::unique_ptr<HnswIndex>> NewHnswIndex(size_t dim, DistanceSpace space,
     return Status::InvalidArgument("hnsw index: m must be between 2 and 2048");
   if (params.ef_construction == 0)
     return Status::InvalidArgument("hnsw index: ef_construction must be positive");
-  if (params.quantize_int8)
-    return Status::Unimplemented("hnsw index: int8 quantisation is not implemented yet");
-  return std::unique_ptr<HnswIndex>(std::make_unique<HnswGraph>(dim, space, params));
+  const size_t row_floats = dim + (space == DistanceSpace::kCosine ? 1 : 0);
+  KSDB_ASSIGN_OR_RETURN(FloatRows floats,
+                        FloatRows::Create(row_floats, params.quantize_int8 ? params.vectors_file
+                                                                           : std::string()));
+  return std::unique_ptr<HnswIndex>(
+      std::make_unique<HnswGraph>(dim, space, params, std::move(floats)));
 }
 
 }  // namespace ksdb::index

@@ -13,6 +13,13 @@
 // layer a count then the neighbours). Traversal prefetches the next
 // neighbour's block while computing the current distance.
 //
+// With int8 quantisation the block holds one byte code per dimension (an
+// affine code per dimension, trained on the first kTrainMin vectors) and, for
+// l2, |decoded vector|^2, instead of the float vector; the float vectors (and
+// 1/|v|) move to floats_, which may be a memory-mapped file. Graph
+// construction uses the float vectors; queries traverse on the codes
+// (asymmetric: the query stays float) and rerank the ef candidates exactly.
+//
 // Deletion is a tombstone: the node stays in the graph (so paths through it
 // survive) but is never returned; reusing its id re-links it with the new
 // vector, so a workload that deletes and re-adds keeps memory flat.
@@ -31,6 +38,7 @@
 #include <string_view>
 #include <vector>
 
+#include "index/float_rows.h"
 #include "index/hnsw_index.h"
 #include "index/visited_pool.h"
 #include "simd/distance.h"
@@ -39,7 +47,8 @@ namespace ksdb::index {
 
 class HnswGraph final : public HnswIndex {
  public:
-  HnswGraph(size_t dim, DistanceSpace space, const HnswParams& params);
+  // `floats` holds the float vectors when params.quantize_int8 (else unused).
+  HnswGraph(size_t dim, DistanceSpace space, const HnswParams& params, FloatRows floats);
 
   size_t dim() const override { return dim_; }
   DistanceSpace space() const override { return space_; }
@@ -79,6 +88,10 @@ class HnswGraph final : public HnswIndex {
   static constexpr uint8_t kDeleted = 2;
   static constexpr InternalId kNoNode = ~InternalId{0};
   static constexpr int kMaxLevel = 31;
+  // Vectors needed before codes are trained (queries use floats until then),
+  // and the most vectors the code ranges are computed from.
+  static constexpr size_t kTrainMin = 1024;
+  static constexpr size_t kTrainSample = 65536;
 
   // The query as traversal uses it: the raw vector and 1/|q| (cosine).
   struct PreparedQuery {
@@ -90,8 +103,17 @@ class HnswGraph final : public HnswIndex {
   size_t num_nodes() const { return states_.size(); }
   size_t MaxLinks(int level) const { return level == 0 ? 2 * params_.m : params_.m; }
   std::byte* Block(InternalId id) const { return blocks_.get() + size_t{id} * block_bytes_; }
-  const float* Vector(InternalId id) const { return reinterpret_cast<const float*>(Block(id)); }
-  float* MutableVector(InternalId id) { return reinterpret_cast<float*>(Block(id)); }
+  const float* Vector(InternalId id) const {
+    return quantized_ ? floats_.Row(id) : reinterpret_cast<const float*>(Block(id));
+  }
+  float* MutableVector(InternalId id) {
+    return quantized_ ? floats_.Row(id) : reinterpret_cast<float*>(Block(id));
+  }
+  const uint8_t* Codes(InternalId id) const { return reinterpret_cast<const uint8_t*>(Block(id)); }
+  // |decoded vector|^2 (l2 only), stored after the codes.
+  float CodeNormSquared(InternalId id) const {
+    return *reinterpret_cast<const float*>(Block(id) + codes_bytes_);
+  }
   float InvNorm(InternalId id) const { return Vector(id)[dim_]; }
   // The link row of `id` at `level`: [count, neighbour...].
   uint32_t* Links(InternalId id, int level) {
@@ -102,7 +124,28 @@ class HnswGraph final : public HnswIndex {
     return const_cast<HnswGraph*>(this)->Links(id, level);
   }
 
+  // A query prepared for code distances: dot(q, decoded v) =
+  // offset + sum scaled_i * code_i (cosine queries are normalised first).
+  struct CodeQuery {
+    std::vector<float> scaled;
+    float offset = 0.0f;
+    float norm_squared = 0.0f;  // |q|^2, l2 only
+  };
+  // Distance functors for the generic traversal.
+  struct FloatDistance {
+    const HnswGraph* graph;
+    PreparedQuery q;
+    float operator()(InternalId id) const { return graph->QueryDistance(q, id); }
+  };
+  struct CodeDistance {
+    const HnswGraph* graph;
+    const CodeQuery* q;
+    float operator()(InternalId id) const { return graph->CodeQueryDistance(*q, id); }
+  };
+
   PreparedQuery Prepare(const float* query) const;
+  CodeQuery PrepareCodes(const float* query) const;
+  float CodeQueryDistance(const CodeQuery& q, InternalId id) const;
   float QueryDistance(const PreparedQuery& q, InternalId id) const;
   float NodeDistance(InternalId a, InternalId b) const;
   // The exact distance Chroma reports (same formula as the flat index).
@@ -116,9 +159,31 @@ class HnswGraph final : public HnswIndex {
   int DrawLevel();
   void LinkAll(std::span<const InternalId> nodes);
   void LinkNode(InternalId id, VisitedList* visited);
-  // Greedy descent from `ep` through layers (from, to], returning the nearest node found.
-  InternalId GreedyDescend(const PreparedQuery& q, InternalId ep, int from, int to,
-                           InternalId self) const;
+  // Greedy descent from `ep` through layers (from, to], returning the nearest
+  // node found (never `self`).
+  template <typename Dist>
+  InternalId GreedyDescend(const Dist& dist, InternalId ep, int from, int to,
+                           InternalId self) const {
+    std::vector<InternalId> links;
+    float best = dist(ep);
+    for (int level = from; level > to; --level) {
+      bool improved = true;
+      while (improved) {
+        improved = false;
+        CopyLinks(ep, level, &links);
+        for (InternalId n : links) {
+          if (n == self) continue;
+          const float d = dist(n);
+          if (d < best) {
+            best = d;
+            ep = n;
+            improved = true;
+          }
+        }
+      }
+    }
+    return ep;
+  }
   NeighborHeap SearchLayerForInsert(const PreparedQuery& q, InternalId ep, int level,
                                     InternalId self, VisitedList* visited) const;
   // Keeps at most `max` of `candidates` (sorted nearest first) by the HNSW
@@ -130,6 +195,11 @@ class HnswGraph final : public HnswIndex {
   // Copies the link row of `id` at `level` (under its lock while building in parallel).
   void CopyLinks(InternalId id, int level, std::vector<InternalId>* out) const;
   std::mutex* NodeLock(InternalId id) const;
+  // --- int8 quantisation (hnsw_quantize.cc) ---
+  // Trains the per-dimension code ranges on the live vectors (up to a sample)
+  // and encodes every live node.
+  void TrainQuantizer();
+  void Encode(InternalId id);
 
   // --- snapshots (hnsw_snapshot.cc) ---
   // Corruption naming `path` unless every link, state, level and the entry
@@ -137,8 +207,11 @@ class HnswGraph final : public HnswIndex {
   Status CheckStructure(const std::string& path) const;
 
   // --- search (hnsw_search.cc) ---
-  NeighborHeap SearchBaseLayer(const PreparedQuery& q, InternalId ep, size_t ef,
+  template <typename Dist>
+  NeighborHeap SearchBaseLayer(const Dist& dist, InternalId ep, size_t ef,
                                const IdFilter* filter) const;
+  // Replaces the (code) distances of `candidates` by exact ones.
+  void Rerank(const PreparedQuery& q, NeighborHeap* candidates) const;
   // Marks the neighbours in link `row` visited, writes the ones not visited
   // before to `out` (sized for a full row) and prefetches their vectors.
   // Returns how many it wrote.
@@ -160,7 +233,10 @@ class HnswGraph final : public HnswIndex {
   };
   // A zeroed, cache-line-aligned buffer of `bytes`; throws std::bad_alloc.
   static std::unique_ptr<std::byte[], AlignedFree> AllocateBlocks(size_t bytes);
-  size_t links_offset_;  // bytes from a block's start to its layer-0 links
+  const bool quantized_;
+  size_t codes_bytes_ = 0;  // quantised: the codes' bytes (padded to 4)
+  size_t links_offset_;     // bytes from a block's start to its layer-0 links
+  size_t traverse_bytes_;   // bytes of a block a distance reads (vector or codes)
   size_t block_bytes_;
   size_t capacity_ = 0;  // nodes the block buffer holds
   std::unique_ptr<std::byte[], AlignedFree> blocks_;
@@ -177,6 +253,12 @@ class HnswGraph final : public HnswIndex {
   std::unique_ptr<std::mutex[]> node_locks_;
   mutable std::mutex entry_mu_;
   mutable VisitedPool visited_pool_;
+
+  // int8 quantisation state (quantized_ only).
+  FloatRows floats_;              // float vectors (+ 1/|v| for cosine)
+  bool trained_ = false;          // codes valid; queries traverse on them
+  std::vector<float> code_min_;   // per dimension: decoded = min + scale * code
+  std::vector<float> code_scale_;
 };
 
 }  // namespace ksdb::index

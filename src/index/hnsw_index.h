@@ -33,6 +33,9 @@ struct HnswParams {
   size_t ef_search = 100;        // default candidate list size while searching (>= k is used)
   size_t num_threads = 1;        // threads for batch Upsert; 0 = hardware concurrency
   bool quantize_int8 = false;    // traverse on int8 codes, rerank in float32
+  // With quantize_int8: the float32 vectors live in a memory-mapped scratch
+  // file created at this path (unlinked at once) instead of on the heap.
+  std::string vectors_file;
   uint64_t seed = 0x6b736462;    // level generator seed ("ksdb"): builds are reproducible
 };
 

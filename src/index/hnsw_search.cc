@@ -21,12 +21,14 @@ namespace {
 // Cache lines of a vector fetched ahead of its distance computation.
 constexpr size_t kPrefetchLines = 8;
 
-void PrefetchVector(const float* v, size_t dim) {
-  const char* p = reinterpret_cast<const char*>(v);
-  const size_t lines = std::min(kPrefetchLines, (dim * sizeof(float) + 63) / 64);
+void PrefetchBytes(const void* data, size_t bytes) {
+  const char* p = static_cast<const char*>(data);
+  const size_t lines = std::min(kPrefetchLines, (bytes + 63) / 64);
   for (size_t i = 0; i < lines; ++i)
     __builtin_prefetch(p + 64 * i);
 }
+
+void PrefetchVector(const float* v, size_t dim) { PrefetchBytes(v, dim * sizeof(float)); }
 
 void PrefetchLinks(const uint32_t* row, size_t max_links) {
   const char* p = reinterpret_cast<const char*>(row);
@@ -52,7 +54,7 @@ size_t HnswGraph::CollectUnvisited(const uint32_t* row, VisitedList* visited,
       out[fresh++] = row[i];
   }
   for (size_t i = 0; i < fresh; ++i)
-    PrefetchVector(Vector(out[i]), dim_);
+    PrefetchBytes(Block(out[i]), traverse_bytes_);
   return fresh;
 }
 
@@ -61,19 +63,37 @@ std::vector<Neighbor> HnswGraph::SearchWithEf(std::span<const float> query, size
   if (k == 0 || query.size() != dim_ || size_ == 0 || entry_point_ == kNoNode)
     return {};
   const PreparedQuery q = Prepare(query.data());
-  const InternalId ep = GreedyDescend(q, entry_point_, max_level_, 0, kNoNode);
-  NeighborHeap results = SearchBaseLayer(q, ep, std::max(ef, k), filter);
+  NeighborHeap results;
+  if (quantized_ && trained_) {
+    const CodeQuery codes = PrepareCodes(query.data());
+    const CodeDistance dist{this, &codes};
+    const InternalId ep = GreedyDescend(dist, entry_point_, max_level_, 0, kNoNode);
+    results = SearchBaseLayer(dist, ep, std::max(ef, k), filter);
+    Rerank(q, &results);
+  } else {
+    const FloatDistance dist{this, q};
+    const InternalId ep = GreedyDescend(dist, entry_point_, max_level_, 0, kNoNode);
+    results = SearchBaseLayer(dist, ep, std::max(ef, k), filter);
+  }
   std::sort(results.begin(), results.end(), NearerThan);
   if (results.size() > k)
     results.resize(k);
   return results;
 }
 
-HnswGraph::NeighborHeap HnswGraph::SearchBaseLayer(const PreparedQuery& q, InternalId ep,
-                                                   size_t ef, const IdFilter* filter) const {
+void HnswGraph::Rerank(const PreparedQuery& q, NeighborHeap* candidates) const {
+  for (Neighbor& n : *candidates) {
+    __builtin_prefetch(Vector(n.internal_id));
+  }
+  for (Neighbor& n : *candidates) n.distance = ExactDistance(q, n.internal_id);
+}
+
+template <typename Dist>
+HnswGraph::NeighborHeap HnswGraph::SearchBaseLayer(const Dist& dist, InternalId ep, size_t ef,
+                                                   const IdFilter* filter) const {
   VisitedPool::Handle visited = visited_pool_.Acquire(num_nodes());
   visited->TestAndSet(ep);
-  const float ep_distance = QueryDistance(q, ep);
+  const float ep_distance = dist(ep);
   NeighborHeap candidates{{ep_distance, ep}};  // min-heap (Farther)
   NeighborHeap results;                        // max-heap (Closer), accepted nodes only
   results.reserve(ef + 1);
@@ -94,7 +114,7 @@ HnswGraph::NeighborHeap HnswGraph::SearchBaseLayer(const PreparedQuery& q, Inter
     const size_t fresh = CollectUnvisited(Links(current.internal_id, 0), visited.get(), pending);
     for (size_t i = 0; i < fresh; ++i) {
       const InternalId n = pending[i];
-      const float d = QueryDistance(q, n);
+      const float d = dist(n);
       if (results.size() >= ef && d >= worst)
         continue;
       candidates.push_back({d, n});

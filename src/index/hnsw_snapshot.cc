@@ -91,6 +91,8 @@ Status Damaged(const std::string& path, const std::string& problem) {
 
 Status HnswGraph::SaveSnapshot(const std::string& path, uint64_t watermark,
                                std::string_view user_data) const {
+  if (quantized_)
+    return Status::Unimplemented("snapshots of int8-quantised indexes are not implemented yet");
   KSDB_ASSIGN_OR_RETURN(AtomicFileWriter file, AtomicFileWriter::Create(path));
   SnapshotHeader header{};
   std::memcpy(header.magic, kMagic, sizeof(kMagic));
@@ -160,6 +162,8 @@ Status CheckHeader(const std::string& path, const SnapshotHeader& header, uint64
 
 Result<LoadedHnswSnapshot> LoadHnswSnapshot(const std::string& path, size_t dim,
                                             DistanceSpace space, const HnswParams& params) {
+  if (params.quantize_int8)
+    return Status::Unimplemented("snapshots of int8-quantised indexes are not implemented yet");
   KSDB_ASSIGN_OR_RETURN(FileReader file, FileReader::Open(path));
   SnapshotHeader header{};
   if (file.size() < sizeof(header))

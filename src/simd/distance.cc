@@ -15,15 +15,21 @@ namespace {
 constexpr char kLevelEnvVar[] = "KSDB_SIMD_LEVEL";
 
 constexpr Kernels kScalarKernels = {SimdLevel::kScalar, &internal::L2SquaredScalar,
-                                    &internal::DotScalar, &internal::NormSquaredScalar};
+                                    &internal::DotScalar, &internal::NormSquaredScalar,
+                                    &internal::DotU8Scalar};
 constexpr Kernels kAvx2Kernels = {SimdLevel::kAvx2, &internal::L2SquaredAvx2, &internal::DotAvx2,
-                                  &internal::NormSquaredAvx2};
+                                  &internal::NormSquaredAvx2, &internal::DotU8Avx2};
+constexpr Kernels kAvx512Kernels = {SimdLevel::kAvx512, &internal::L2SquaredAvx512,
+                                    &internal::DotAvx512, &internal::NormSquaredAvx512,
+                                    &internal::DotU8Avx512};
 
 std::optional<SimdLevel> ParseLevelName(std::string_view name) {
   if (name == "scalar")
     return SimdLevel::kScalar;
   if (name == "avx2")
     return SimdLevel::kAvx2;
+  if (name == "avx512")
+    return SimdLevel::kAvx512;
   return std::nullopt;
 }
 
@@ -37,7 +43,7 @@ SimdLevel ComputeActiveLevel() {
   const char* env_value = std::getenv(kLevelEnvVar);
   if (env_value != nullptr && !ParseLevelName(env_value).has_value()) {
     Log(LogLevel::kWarning, std::string("ignoring unknown ") + kLevelEnvVar + "=\"" + env_value +
-                                "\" (expected \"scalar\" or \"avx2\")");
+                                "\" (expected \"scalar\", \"avx2\" or \"avx512\")");
   }
   return internal::ResolveLevel(CpuLevel(), env_value);
 }
@@ -49,8 +55,11 @@ namespace internal {
 SimdLevel DetectCpuLevel() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    return SimdLevel::kAvx2;
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+    return SimdLevel::kScalar;
+  if (__builtin_cpu_supports("avx512f"))
+    return SimdLevel::kAvx512;
+  return SimdLevel::kAvx2;
 #endif
   return SimdLevel::kScalar;
 }
@@ -74,6 +83,8 @@ const char* SimdLevelName(SimdLevel level) {
       return "scalar";
     case SimdLevel::kAvx2:
       return "avx2";
+    case SimdLevel::kAvx512:
+      return "avx512";
   }
   return "unknown";
 }
@@ -90,7 +101,15 @@ bool LevelSupported(SimdLevel level) {
 
 const Kernels& KernelsFor(SimdLevel level) {
   KSDB_CHECK(LevelSupported(level));
-  return level == SimdLevel::kAvx2 ? kAvx2Kernels : kScalarKernels;
+  switch (level) {
+    case SimdLevel::kAvx512:
+      return kAvx512Kernels;
+    case SimdLevel::kAvx2:
+      return kAvx2Kernels;
+    case SimdLevel::kScalar:
+      break;
+  }
+  return kScalarKernels;
 }
 
 const Kernels& ActiveKernels() {

@@ -1,21 +1,23 @@
 // Distance kernels, chosen once per CPU.
 //
 // Every kernel has a scalar reference (distance_scalar.cc); the AVX2+FMA versions
-// (distance_avx2.cc, compiled with -mavx2 -mfma) are used only when the CPU has
-// them. KSDB_SIMD_LEVEL=scalar in the environment forces the scalar kernels.
+// (distance_avx2.cc, compiled with -mavx2 -mfma) and the AVX-512F versions
+// (distance_avx512.cc) are used only when the CPU has them.
+// KSDB_SIMD_LEVEL=scalar|avx2 in the environment caps the level.
 // All arithmetic is float32, as in Chroma.
 #ifndef KSDB_SIMD_DISTANCE_H_
 #define KSDB_SIMD_DISTANCE_H_
 
 #include <cstddef>
+#include <cstdint>
 
 #include "core/collection_config.h"
 
 namespace ksdb::simd {
 
-enum class SimdLevel { kScalar = 0, kAvx2 = 1 };
+enum class SimdLevel { kScalar = 0, kAvx2 = 1, kAvx512 = 2 };
 
-// "scalar" | "avx2".
+// "scalar" | "avx2" | "avx512".
 const char* SimdLevelName(SimdLevel level);
 // Best level this CPU supports, lowered by KSDB_SIMD_LEVEL if set. Computed once.
 SimdLevel ActiveLevel();
@@ -24,12 +26,14 @@ bool LevelSupported(SimdLevel level);
 
 using PairFn = float (*)(const float* a, const float* b, size_t dim);
 using NormFn = float (*)(const float* a, size_t dim);
+using DotU8Fn = float (*)(const float* a, const uint8_t* codes, size_t dim);
 
 struct Kernels {
   SimdLevel level;
   PairFn l2_squared;  // sum (a_i - b_i)^2
   PairFn dot;         // sum a_i * b_i
   NormFn norm_squared;  // sum a_i^2
+  DotU8Fn dot_u8;       // sum a_i * codes_i (int8 scalar quantisation)
 };
 
 // Kernels of `level`; precondition LevelSupported(level).

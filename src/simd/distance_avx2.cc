@@ -88,4 +88,22 @@ float NormSquaredAvx2(const float* a, size_t dim) {
                    [](__m256 acc, __m256 x, __m256 /*y*/) { return _mm256_fmadd_ps(x, x, acc); });
 }
 
+float DotU8Avx2(const float* a, const uint8_t* codes, size_t dim) {
+  // Codes widen 8 at a time (u8 -> i32 -> f32) into two accumulators.
+  __m256 acc0 = _mm256_setzero_ps();
+  __m256 acc1 = _mm256_setzero_ps();
+  size_t i = 0;
+  for (; i + 2 * kLanes <= dim; i += 2 * kLanes) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(codes + i));
+    const __m256 c0 = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
+    const __m256 c1 = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(bytes, 8)));
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), c0, acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), c1, acc1);
+  }
+  float sum = HorizontalSum(_mm256_add_ps(acc0, acc1));
+  for (; i < dim; ++i)
+    sum += a[i] * static_cast<float>(codes[i]);
+  return sum;
+}
+
 }  // namespace ksdb::simd::internal

@@ -22,6 +22,13 @@ float DotScalar(const float* a, const float* b, size_t dim) {
   return sum;
 }
 
+float DotU8Scalar(const float* a, const uint8_t* codes, size_t dim) {
+  float sum = 0.0f;
+  for (size_t i = 0; i < dim; ++i)
+    sum += a[i] * static_cast<float>(codes[i]);
+  return sum;
+}
+
 float NormSquaredScalar(const float* a, size_t dim) {
   float sum = 0.0f;
   for (size_t i = 0; i < dim; ++i)

@@ -97,6 +97,75 @@ INSTANTIATE_TEST_SUITE_P(AllSpaces, HnswSpaceTest,
                          ::testing::Values(DistanceSpace::kL2, DistanceSpace::kIp,
                                            DistanceSpace::kCosine));
 
+// --- int8 quantisation ---
+
+class HnswInt8Test : public ::testing::TestWithParam<DistanceSpace> {};
+
+HnswParams Int8Params(const std::string& vectors_file = "") {
+  HnswParams params;
+  params.quantize_int8 = true;
+  params.vectors_file = vectors_file;
+  return params;
+}
+
+TEST_P(HnswInt8Test, HighRecallAfterRerankAndExactStoredVectors) {
+  auto index = MakeIndex(GetParam(), Int8Params());
+  const std::vector<float> data = RandomVectors(3000, kDim, 31);
+  ASSERT_TRUE(index->Upsert(Iota(3000), data).ok());
+  EXPECT_GE(MeanRecall(*index, RandomVectors(100, kDim, 32), 10), 0.95);
+  const std::span<const float> stored = index->GetVector(123);
+  EXPECT_TRUE(std::equal(stored.begin(), stored.end(), data.begin() + 123 * kDim));
+  // Reported distances are exact (reranked), equal to the exact scan's.
+  const std::vector<float> query = RandomVectors(1, kDim, 33);
+  const auto approx = index->Search(query, 1, nullptr);
+  const auto exact = index->ExactSearch(query, 1, nullptr);
+  ASSERT_EQ(approx.size(), 1u);
+  if (approx[0].internal_id == exact[0].internal_id) {
+    EXPECT_EQ(approx[0].distance, exact[0].distance);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllSpaces, HnswInt8Test,
+                         ::testing::Values(DistanceSpace::kL2, DistanceSpace::kIp,
+                                           DistanceSpace::kCosine));
+
+TEST(HnswIndexTest, Int8BelowTrainingSizeSearchesFloats) {
+  auto index = MakeIndex(DistanceSpace::kL2, Int8Params());
+  const std::vector<float> data = RandomVectors(200, kDim, 34);
+  ASSERT_TRUE(index->Upsert(Iota(200), data).ok());
+  const auto hit = index->Search({data.data() + 17 * kDim, kDim}, 1, nullptr);
+  ASSERT_EQ(hit.size(), 1u);
+  EXPECT_EQ(hit[0].internal_id, 17u);
+  EXPECT_EQ(hit[0].distance, 0.0f);
+}
+
+TEST(HnswIndexTest, Int8WithMappedVectorsUsesLessHeapAndKeepsRecall) {
+  const std::string file =
+      (std::filesystem::temp_directory_path() / ("ksdb_int8_" + std::to_string(::getpid()))).string();
+  auto mapped = MakeIndex(DistanceSpace::kCosine, Int8Params(file));
+  auto plain = MakeIndex(DistanceSpace::kCosine);
+  const std::vector<float> data = RandomVectors(3000, kDim, 35);
+  ASSERT_TRUE(mapped->Upsert(Iota(3000), data).ok());
+  ASSERT_TRUE(plain->Upsert(Iota(3000), data).ok());
+  EXPECT_FALSE(std::filesystem::exists(file));  // scratch file unlinked at once
+  EXPECT_LT(mapped->MemoryBytes(), plain->MemoryBytes());
+  EXPECT_GE(MeanRecall(*mapped, RandomVectors(100, kDim, 36), 10), 0.95);
+  // Updates and deletes after training keep working.
+  HnswIndex& m = *mapped;
+  m.Remove(std::vector<InternalId>{0, 1, 2});
+  const std::vector<float> moved = RandomVectors(1, kDim, 37);
+  ASSERT_TRUE(m.Upsert(std::vector<InternalId>{5}, moved).ok());
+  const auto hit = m.Search(moved, 1, nullptr);
+  ASSERT_EQ(hit.size(), 1u);
+  EXPECT_EQ(hit[0].internal_id, 5u);
+  EXPECT_EQ(m.SaveSnapshot(file + ".hnsw", 1).code(), StatusCode::kUnimplemented);
+}
+
+TEST(HnswIndexTest, Int8VectorFileInMissingDirectoryIsIoError) {
+  EXPECT_EQ(NewHnswIndex(kDim, DistanceSpace::kL2, Int8Params("/nonexistent-dir/x")).status().code(),
+            StatusCode::kIoError);
+}
+
 TEST(HnswIndexTest, RejectsBadParameters) {
   EXPECT_FALSE(NewHnswIndex(0, DistanceSpace::kL2, {}).ok());
   HnswParams params;

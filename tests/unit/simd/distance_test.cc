@@ -20,7 +20,7 @@ constexpr size_t kMaxSmallDim = 65;
 
 std::vector<SimdLevel> SupportedLevels() {
   std::vector<SimdLevel> levels;
-  for (SimdLevel level : {SimdLevel::kScalar, SimdLevel::kAvx2}) {
+  for (SimdLevel level : {SimdLevel::kScalar, SimdLevel::kAvx2, SimdLevel::kAvx512}) {
     if (LevelSupported(level))
       levels.push_back(level);
   }
@@ -122,6 +122,25 @@ TEST_P(KernelLevelTest, RandomFloatsMatchScalarWithinTolerance) {
   }
 }
 
+TEST_P(KernelLevelTest, DotWithByteCodesIsExactOnSmallIntegers) {
+  // Integer-valued floats times byte codes sum exactly in float32 at these
+  // sizes, so every level must give the exact value for every dim (all tails).
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> value(-8, 8);
+  std::uniform_int_distribution<int> code(0, 255);
+  for (size_t dim = 0; dim <= 70; ++dim) {
+    std::vector<float> a(dim);
+    std::vector<uint8_t> c(dim);
+    double exact = 0;
+    for (size_t i = 0; i < dim; ++i) {
+      a[i] = static_cast<float>(value(rng));
+      c[i] = static_cast<uint8_t>(code(rng));
+      exact += static_cast<double>(a[i]) * c[i];
+    }
+    EXPECT_EQ(kernels().dot_u8(a.data(), c.data(), dim), static_cast<float>(exact)) << dim;
+  }
+}
+
 TEST_P(KernelLevelTest, UnalignedInputsAndZeroDim) {
   // Rows inside a flat buffer start at arbitrary float offsets.
   std::mt19937 rng(9);
@@ -202,11 +221,14 @@ INSTANTIATE_TEST_SUITE_P(AllSupportedLevels, KernelLevelTest,
 TEST(SimdLevelTest, Names) {
   EXPECT_STREQ(SimdLevelName(SimdLevel::kScalar), "scalar");
   EXPECT_STREQ(SimdLevelName(SimdLevel::kAvx2), "avx2");
+  EXPECT_STREQ(SimdLevelName(SimdLevel::kAvx512), "avx512");
 }
 
 TEST(SimdLevelTest, SupportFollowsCpuDetection) {
   EXPECT_TRUE(LevelSupported(SimdLevel::kScalar));
-  EXPECT_EQ(LevelSupported(SimdLevel::kAvx2), internal::DetectCpuLevel() == SimdLevel::kAvx2);
+  const SimdLevel cpu = internal::DetectCpuLevel();
+  EXPECT_EQ(LevelSupported(SimdLevel::kAvx2), cpu == SimdLevel::kAvx2 || cpu == SimdLevel::kAvx512);
+  EXPECT_EQ(LevelSupported(SimdLevel::kAvx512), cpu == SimdLevel::kAvx512);
   EXPECT_TRUE(LevelSupported(ActiveLevel()));
   EXPECT_EQ(ActiveKernels().level, ActiveLevel());
 }
@@ -219,6 +241,10 @@ TEST(SimdLevelTest, ResolveLevelOnlyLowers) {
   EXPECT_EQ(ResolveLevel(SimdLevel::kScalar, "avx2"), SimdLevel::kScalar);
   EXPECT_EQ(ResolveLevel(SimdLevel::kScalar, nullptr), SimdLevel::kScalar);
   EXPECT_EQ(ResolveLevel(SimdLevel::kAvx2, "AVX512"), SimdLevel::kAvx2);
+  EXPECT_EQ(ResolveLevel(SimdLevel::kAvx2, "avx512"), SimdLevel::kAvx2);
+  EXPECT_EQ(ResolveLevel(SimdLevel::kAvx512, "avx2"), SimdLevel::kAvx2);
+  EXPECT_EQ(ResolveLevel(SimdLevel::kAvx512, "scalar"), SimdLevel::kScalar);
+  EXPECT_EQ(ResolveLevel(SimdLevel::kAvx512, nullptr), SimdLevel::kAvx512);
   EXPECT_EQ(ResolveLevel(SimdLevel::kAvx2, ""), SimdLevel::kAvx2);
 }
 
@@ -247,8 +273,9 @@ TEST(SimdLevelEnvDeathTest, UnsetUsesBestCpuLevel) {
   ExpectActiveLevelWithEnv(nullptr, internal::DetectCpuLevel());
 }
 
-TEST(SimdLevelEnvDeathTest, Avx2CannotRaiseAboveCpu) {
-  ExpectActiveLevelWithEnv("avx2", internal::DetectCpuLevel());
+TEST(SimdLevelEnvDeathTest, Avx2CapsButCannotRaiseAboveCpu) {
+  const SimdLevel cpu = internal::DetectCpuLevel();
+  ExpectActiveLevelWithEnv("avx2", cpu == SimdLevel::kScalar ? cpu : SimdLevel::kAvx2);
 }
 
 TEST(SimdLevelEnvDeathTest, UnknownValueIsIgnored) {

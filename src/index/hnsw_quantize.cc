@@ -1,0 +1,95 @@
+// int8 scalar quantisation of the HNSW index: per-dimension affine codes.
+//
+// Each dimension d maps [min_d, max_d] (taken from the training vectors) onto
+// the byte codes 0..255: decoded_d = min_d + scale_d * code_d. Cosine indexes
+// quantise the normalised vectors, so the code distance is 1 - dot(q/|q|, v/|v|).
+// A query is not quantised (asymmetric distance): dot(q, decoded) =
+// sum q_d * min_d + sum (q_d * scale_d) * code_d, one float-times-byte kernel.
+// Vectors added after training that fall outside a range are clamped; the
+// exact rerank of the final candidates corrects what that costs.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "index/hnsw_graph.h"
+
+namespace ksdb::index {
+namespace {
+
+// The vector to quantise: normalised for cosine (into `scratch`), else as is.
+const float* QuantisationInput(const float* v, float inv_norm, DistanceSpace space, size_t dim,
+                               std::vector<float>* scratch) {
+  if (space != DistanceSpace::kCosine) return v;
+  scratch->resize(dim);
+  for (size_t i = 0; i < dim; ++i) (*scratch)[i] = v[i] * inv_norm;
+  return scratch->data();
+}
+
+}  // namespace
+
+void HnswGraph::TrainQuantizer() {
+  std::vector<float> lo(dim_, std::numeric_limits<float>::infinity());
+  std::vector<float> hi(dim_, -std::numeric_limits<float>::infinity());
+  std::vector<float> scratch;
+  // An evenly spaced sample of the live nodes.
+  const size_t stride = std::max<size_t>(1, size_ / kTrainSample);
+  size_t seen = 0;
+  for (size_t id = 0; id < num_nodes(); ++id) {
+    if (states_[id] != kLive || seen++ % stride != 0) continue;
+    const InternalId node = static_cast<InternalId>(id);
+    const float* v = QuantisationInput(Vector(node), space_ == DistanceSpace::kCosine ? InvNorm(node) : 0.0f,
+                                       space_, dim_, &scratch);
+    for (size_t d = 0; d < dim_; ++d) {
+      lo[d] = std::min(lo[d], v[d]);
+      hi[d] = std::max(hi[d], v[d]);
+    }
+  }
+  code_min_.assign(dim_, 0.0f);
+  code_scale_.assign(dim_, 1.0f);
+  for (size_t d = 0; d < dim_; ++d) {
+    if (!(lo[d] <= hi[d])) continue;  // no sample (cannot happen with size_ >= kTrainMin)
+    code_min_[d] = lo[d];
+    // A constant dimension keeps scale 1: every code decodes to min.
+    if (hi[d] > lo[d]) code_scale_[d] = (hi[d] - lo[d]) / 255.0f;
+  }
+  trained_ = true;
+  for (size_t id = 0; id < num_nodes(); ++id) {
+    if (states_[id] != kEmpty) Encode(static_cast<InternalId>(id));
+  }
+}
+
+void HnswGraph::Encode(InternalId id) {
+  std::vector<float> scratch;
+  const float* v = QuantisationInput(Vector(id), space_ == DistanceSpace::kCosine ? InvNorm(id) : 0.0f,
+                                     space_, dim_, &scratch);
+  uint8_t* codes = reinterpret_cast<uint8_t*>(Block(id));
+  float decoded_norm = 0.0f;
+  for (size_t d = 0; d < dim_; ++d) {
+    const float q = std::round((v[d] - code_min_[d]) / code_scale_[d]);
+    const float clamped = std::clamp(q, 0.0f, 255.0f);
+    codes[d] = static_cast<uint8_t>(clamped);
+    const float decoded = code_min_[d] + code_scale_[d] * clamped;
+    decoded_norm += decoded * decoded;
+  }
+  *reinterpret_cast<float*>(Block(id) + codes_bytes_) = decoded_norm;
+}
+
+HnswGraph::CodeQuery HnswGraph::PrepareCodes(const float* query) const {
+  CodeQuery q;
+  std::vector<float> normalised;
+  const float* v = query;
+  if (space_ == DistanceSpace::kCosine) {
+    const PreparedQuery prepared = Prepare(query);
+    v = QuantisationInput(query, prepared.inv_norm, space_, dim_, &normalised);
+  }
+  q.scaled.resize(dim_);
+  for (size_t d = 0; d < dim_; ++d) {
+    q.scaled[d] = v[d] * code_scale_[d];
+    q.offset += v[d] * code_min_[d];
+    q.norm_squared += v[d] * v[d];
+  }
+  return q;
+}
+
+}  // namespace ksdb::index
