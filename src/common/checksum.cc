@@ -30,6 +30,8 @@ void Checksum64::Block(const unsigned char* block) {
 }
 
 void Checksum64::Update(const void* data, size_t size) {
+  // memcpy needs a valid pointer even for 0 bytes, and empty arrays may hand us null.
+  if (size == 0) return;
   const unsigned char* p = static_cast<const unsigned char*>(data);
   total_ += size;
   if (pending_size_ > 0) {
