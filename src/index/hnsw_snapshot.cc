@@ -12,6 +12,7 @@
 // invariant (link counts and targets, states, levels, entry point), so a
 // damaged or foreign file is reported as Corruption and never used.
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -223,8 +224,19 @@ Status HnswGraph::CheckStructure(const std::string& path) const {
     if (states_[id] == kLive)
       ++live;
 
-    if (states_[id] == kEmpty)
+    // An empty slot is written zeroed and never linked; when it becomes the
+    // first node its layer-0 row is used as it is, so it must be empty.
+    if (states_[id] == kEmpty) {
+      if (Links(static_cast<InternalId>(id), 0)[0] != 0)
+        return Damaged(path, "links on an empty node");
       continue;
+    }
+    // Upsert only stores finite vectors; NaN distances would break every
+    // heap and sort order of the search.
+    const float* v = Vector(static_cast<InternalId>(id));
+    const size_t row_floats = dim_ + (space_ == DistanceSpace::kCosine ? 1 : 0);
+    if (!std::all_of(v, v + row_floats, [](float x) { return std::isfinite(x); }))
+      return Damaged(path, "non-finite vector");
     for (int level = 0; level <= levels_[id]; ++level) {
       const uint32_t* row = Links(static_cast<InternalId>(id), level);
       if (row[0] > MaxLinks(level))
