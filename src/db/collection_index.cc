@@ -169,6 +169,12 @@ Status Collection::LoadFromSnapshot(storage::RecordStore* store,
                                 " does not match its own slot map");
     }
   }
+  // The converse: a live node the slot map does not name has no record (or,
+  // past the map's end, no slot at all) and would be returned by searches.
+  if (index_->size() != snapshot_slot.size()) {
+    return Status::Corruption("index snapshot " + snapshot_path_ +
+                              " holds nodes its slot map does not name");
+  }
   slots_.resize(node_records.size());
   std::vector<uint8_t> claimed(node_records.size(), 0);
   index_->SetNumThreads(0);
