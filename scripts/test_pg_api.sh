@@ -2,8 +2,8 @@
 # scripts/test_pg_api.sh [BUILD_DIR]: ksdb on PostgreSQL, end to end.
 #
 # Starts a throwaway PostgreSQL cluster (scripts/pg_test_cluster.sh), then:
-#   1. the engine unit tests (db_test, db_index_test, db_embed_test) with
-#      KSDB_TEST_PG_URL set, so each runs on SQLite and on PostgreSQL;
+#   1. the engine unit tests (db_test, db_index_test, db_embed_test) on
+#      PostgreSQL (KSDB_TEST_ENGINE_STORE=postgresql; ctest runs them on SQLite);
 #   2. a ksdb server with --store on its own database, and the JS API suite
 #      (tests/api) against it; servers the suite starts itself get the same
 #      kind of store through KSDB_EXTRA_ARGS;
@@ -13,7 +13,7 @@
 # Always stops the servers and removes the cluster on exit.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-build_dir="${1:-$root/build}"
+build_dir="$(cd "${1:-$root/build}" && pwd)"
 ksdb_bin="$build_dir/src/cli/ksdb"
 api_dir="$root/tests/api"
 for bin in "$ksdb_bin" "$build_dir/tests/unit/db/db_test"; do
@@ -43,16 +43,18 @@ export KSDB_TEST_PG_URL KSDB_TEST_PG_RESTART
 base_url="${KSDB_TEST_PG_URL%/*}"
 echo "test_pg_api: PostgreSQL test cluster at $KSDB_TEST_PG_URL"
 
-for db in ksdb_api ksdb_api_own ksdb_multi ksdb_fault; do
+for db in ksdb_api ksdb_restart ksdb_embed ksdb_multi ksdb_fault; do
   psql -q "$KSDB_TEST_PG_URL" -c "CREATE DATABASE $db"
 done
 
 status=0
-echo "test_pg_api: === engine tests on SQLite and PostgreSQL ==="
+echo "test_pg_api: === engine tests on PostgreSQL (ctest runs them on SQLite) ==="
 for t in db_test db_index_test db_embed_test; do
   bin="$build_dir/tests/unit/db/$t"
-  if [[ -x "$bin" ]]; then
-    timeout 600 "$bin" --gtest_brief=1 || status=1
+  if [[ -n "${KSDB_PG_API_SKIP_ENGINE:-}" ]]; then
+    echo "test_pg_api: KSDB_PG_API_SKIP_ENGINE set, $t skipped"
+  elif [[ -x "$bin" ]]; then
+    KSDB_TEST_ENGINE_STORE=postgresql timeout 600 "$bin" --gtest_brief=1 || status=1
   else
     echo "test_pg_api: $t not built, skipped"
   fi
@@ -71,10 +73,23 @@ for ((i = 0; i < 300; i++)); do
   sleep 0.1
 done
 echo "test_pg_api: === JS API suite against ksdb on PostgreSQL ($url) ==="
-(cd "$api_dir" && CHROMA_URL="$url" KSDB_TARGET=ksdb KSDB_BIN="$ksdb_bin" \
-  KSDB_EXTRA_ARGS="--store $base_url/ksdb_api_own" KSDB_PG_MULTI_URL="$base_url/ksdb_multi" \
-  KSDB_PG_FAULT_URL="$base_url/ksdb_fault" \
-  timeout 900 node --test --test-concurrency=1 ./*.test.mjs) || status=1
+# Suites that start servers of their own get a database each (through
+# KSDB_EXTRA_ARGS): they expect to see only their own collections.
+suite() {
+  local extra="$1"
+  shift
+  (cd "$api_dir" && CHROMA_URL="$url" KSDB_TARGET=ksdb KSDB_BIN="$ksdb_bin" \
+    KSDB_EXTRA_ARGS="$extra" KSDB_PG_MULTI_URL="$base_url/ksdb_multi" \
+    KSDB_PG_FAULT_URL="$base_url/ksdb_fault" \
+    timeout 900 node --test --test-concurrency=1 "$@") || status=1
+}
+others=()
+for f in "$api_dir"/*.test.mjs; do
+  case "$(basename "$f")" in restart.test.mjs|embed.test.mjs) ;; *) others+=("./$(basename "$f")") ;; esac
+done
+suite "" "${others[@]}"
+suite "--store $base_url/ksdb_restart" ./restart.test.mjs
+suite "--store $base_url/ksdb_embed" ./embed.test.mjs
 
 if ((status)); then
   echo "test_pg_api: FAILED"

@@ -80,11 +80,13 @@ export function extraKsdbArgs() {
 }
 
 // Starts `bin run --path dir --host 127.0.0.1 --port P [$KSDB_EXTRA_ARGS] [extra]`
-// and waits until it answers. Returns {proc, url, port}.
+// and waits until it answers (an explicit --store in `extra` replaces
+// $KSDB_EXTRA_ARGS). Returns {proc, url, port}.
 export async function startKsdb(bin, dir, extra = []) {
   const port = await freePort();
+  const env = extra.includes('--store') ? [] : extraKsdbArgs();
   const proc = new ServerProcess(bin, ['run', '--path', dir, '--host', '127.0.0.1', '--port', String(port),
-    ...extraKsdbArgs(), ...extra]);
+    ...env, ...extra]);
   const url = `http://127.0.0.1:${port}`;
   try {
     await proc.waitReady(url);
