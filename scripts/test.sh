@@ -55,6 +55,9 @@ scripts/test_python.sh "$root/build"
 step "API tests: ksdb and the reference Chroma server"
 scripts/run_api_tests.sh --target both --ksdb-bin "$root/build/src/cli/ksdb"
 
+step "engine and API suites on PostgreSQL, two servers on one database, database faults"
+scripts/test_pg_api.sh "$root/build"
+
 if [[ "${KSDB_TEST_QUICK:-0}" != 1 ]]; then
   step "raw HTTP bad-input tests against the ASan server"
   KSDB_API_TESTS="raw.test.mjs" ASAN_OPTIONS=detect_leaks=0 \

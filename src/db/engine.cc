@@ -615,6 +615,11 @@ Status EngineImpl::WriteRecords(const std::string& collection_id, const WriteBat
   // blocks readers or other writers of the collection.
   CollectionInfo info = collection->Info();
   KSDB_ASSIGN_OR_RETURN(const embed::Embedder* embedder, EmbedderFor(info.config));
+  // Without an embedder an update of documents only changes the documents and
+  // keeps the stored embeddings, as Chroma does; with one, they are re-embedded.
+  if (embedder == nullptr && kind == WriteKind::kUpdate) {
+    return collection->Write(batch, kind, &writer_);
+  }
   WriteBatch embedded = batch;
   KSDB_RETURN_IF_ERROR(EmbedDocuments(embedder, info.name, kind, &embedded));
   return collection->Write(embedded, kind, &writer_);

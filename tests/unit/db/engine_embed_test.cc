@@ -200,5 +200,28 @@ TEST(EngineEmbedNoEmbedderTest, DocumentsWithoutEmbedderAreA400) {
   EXPECT_EQ(engine->Query(info->id, query).status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST(EngineEmbedNoEmbedderTest, UpdateOfDocumentsWithoutEmbedderKeepsEmbeddings) {
+  TempDir dir;
+  auto engine = testing::OpenEngine(dir.path());
+  ASSERT_NE(engine, nullptr);
+  CreateCollectionRequest request;
+  request.name = "plain";
+  auto info = engine->CreateCollection(kDefaultTenant, kDefaultDatabase, request);
+  ASSERT_TRUE(info.ok());
+  ASSERT_TRUE(engine->Add(info->id, testing::Batch({"x"}, {{1.0f, 2.0f}})).ok());
+  // Chroma: an update carrying documents only changes the documents.
+  WriteBatch update;
+  update.ids = {"x"};
+  update.documents = std::vector<std::optional<std::string>>{"new text"};
+  ASSERT_TRUE(engine->Update(info->id, update).ok());
+  GetRequest get;
+  get.include.embeddings = true;
+  auto got = engine->Get(info->id, get);
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->ids.size(), 1u);
+  EXPECT_EQ(got->documents[0], std::optional<std::string>("new text"));
+  EXPECT_EQ(got->embeddings[0], (std::vector<float>{1.0f, 2.0f}));
+}
+
 }  // namespace
 }  // namespace ksdb::db
