@@ -193,6 +193,9 @@ class Collection {
   std::unique_ptr<index::HnswIndex> index_;                // guarded by mu_
   const std::string snapshot_path_;
   std::atomic<uint64_t> changes_since_checkpoint_{0};      // written under mu_
+  // Serialises checkpoints of this collection (the periodic one and an
+  // explicit Engine::Checkpoint), which would otherwise share one temp file.
+  std::mutex checkpoint_mu_;
   // Shared stores: record id -> sequence number of its deletion, until every
   // read of the store is known to reflect it (ForgetDeletionsUpTo).
   std::unordered_map<std::string, uint64_t> tombstones_;   // guarded by mu_

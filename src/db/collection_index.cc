@@ -254,6 +254,7 @@ Result<std::vector<std::optional<std::string>>> Collection::DecodeSlotMap(
 }
 
 Status Collection::Checkpoint(const SequencedWriter& writer, size_t min_changes) {
+  std::lock_guard<std::mutex> checkpoint_lock(checkpoint_mu_);
   std::shared_lock<std::shared_mutex> lock(mu_);
   if (deleted_ || !index_ || snapshot_path_.empty()) return Status::Ok();
   const uint64_t changes = changes_since_checkpoint_.load();

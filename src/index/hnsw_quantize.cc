@@ -51,7 +51,9 @@ void HnswGraph::TrainQuantizer() {
     if (!(lo[d] <= hi[d])) continue;  // no sample (cannot happen with size_ >= kTrainMin)
     code_min_[d] = lo[d];
     // A constant dimension keeps scale 1: every code decodes to min.
-    if (hi[d] > lo[d]) code_scale_[d] = (hi[d] - lo[d]) / 255.0f;
+    // In double: hi - lo of two huge finite floats can overflow float.
+    if (hi[d] > lo[d])
+      code_scale_[d] = static_cast<float>((static_cast<double>(hi[d]) - lo[d]) / 255.0);
   }
   trained_ = true;
   for (size_t id = 0; id < num_nodes(); ++id) {
@@ -66,8 +68,10 @@ void HnswGraph::Encode(InternalId id) {
   uint8_t* codes = reinterpret_cast<uint8_t*>(Block(id));
   float decoded_norm = 0.0f;
   for (size_t d = 0; d < dim_; ++d) {
-    const float q = std::round((v[d] - code_min_[d]) / code_scale_[d]);
-    const float clamped = std::clamp(q, 0.0f, 255.0f);
+    // In double and clamped before the cast, so no input can make the code NaN
+    // or out of range (a float-to-integer conversion out of range is UB).
+    const double q = std::round((static_cast<double>(v[d]) - code_min_[d]) / code_scale_[d]);
+    const float clamped = static_cast<float>(std::clamp(std::isnan(q) ? 0.0 : q, 0.0, 255.0));
     codes[d] = static_cast<uint8_t>(clamped);
     const float decoded = code_min_[d] + code_scale_[d] * clamped;
     decoded_norm += decoded * decoded;

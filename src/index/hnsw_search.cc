@@ -119,8 +119,6 @@ HnswGraph::NeighborHeap HnswGraph::SearchBaseLayer(const Dist& dist, InternalId 
         continue;
       candidates.push_back({d, n});
       std::push_heap(candidates.begin(), candidates.end(), Farther);
-      // The nearest candidate is expanded next: fetch its links meanwhile.
-      PrefetchLinks(Links(candidates.front().internal_id, 0), 2 * params_.m);
       if (check_states && !Accepts(n, filter))
         continue;
       results.push_back({d, n});
@@ -132,6 +130,9 @@ HnswGraph::NeighborHeap HnswGraph::SearchBaseLayer(const Dist& dist, InternalId 
       if (results.size() >= ef)
         worst = results.front().distance;
     }
+    // The nearest candidate is expanded next: fetch its links meanwhile.
+    if (!candidates.empty())
+      PrefetchLinks(Links(candidates.front().internal_id, 0), 2 * params_.m);
   }
   return results;
 }
