@@ -83,9 +83,27 @@ CREATE TABLE ksdb.changes (
 CREATE INDEX changes_by_seq ON ksdb.changes (seq);
 )sql";
 
+// Version 3: record ids of any length and any bytes.
+// - record_id becomes bytea: text refuses NUL. Existing ids are valid UTF-8
+//   (the connections' client_encoding), so convert_to gives their exact bytes.
+// - Records are keyed by (collection_id, record_key), record_key being the
+//   SHA-256 of the id: a btree key holds at most ~2.7 KB, and the API accepts
+//   ids of megabytes. A generated column, so the key can never disagree with
+//   the id it is computed from.
+// - The change log's record ids become bytea for the same reason.
+constexpr char kSchemaV3[] = R"sql(
+ALTER TABLE ksdb.records DROP CONSTRAINT records_pkey;
+ALTER TABLE ksdb.records ALTER COLUMN record_id TYPE bytea USING convert_to(record_id, 'UTF8');
+ALTER TABLE ksdb.records
+  ADD COLUMN record_key bytea NOT NULL GENERATED ALWAYS AS (sha256(record_id)) STORED;
+ALTER TABLE ksdb.records ADD PRIMARY KEY (collection_id, record_key);
+ALTER TABLE ksdb.changes ALTER COLUMN record_id TYPE bytea USING convert_to(record_id, 'UTF8');
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema", kSchemaV1},
     {2, "change log and records by sequence number", kSchemaV2},
+    {3, "record ids as bytea, keyed by their sha256", kSchemaV3},
 };
 
 // Reads pg_class with the statement's snapshot, not the session's catalog

@@ -110,20 +110,20 @@ void Params::AddOptionalInt64(std::optional<int64_t> value) {
   }
 }
 
-void Params::AddTextArray(std::span<const std::string> items) {
+void Params::AddBytesArray(std::span<const std::string> items) {
   // Binary array: ndim, has-nulls flag, element type, then per dimension its
   // size and lower bound, then each element as length + bytes.
   std::string& out = owned_.emplace_back();
   AppendBigEndian32(1, &out);
   AppendBigEndian32(0, &out);
-  AppendBigEndian32(kTextOid, &out);
+  AppendBigEndian32(kByteaOid, &out);
   AppendBigEndian32(static_cast<uint32_t>(items.size()), &out);
   AppendBigEndian32(1, &out);
   for (const std::string& item : items) {
     AppendBigEndian32(static_cast<uint32_t>(item.size()), &out);
     out.append(item);
   }
-  Add(kTextArrayOid, out.data(), out.size());
+  Add(kByteaArrayOid, out.data(), out.size());
 }
 
 void Params::AddNull(Oid type) {

@@ -44,7 +44,7 @@ using ConnHandle = std::unique_ptr<PGconn, PgConnDeleter>;
 inline constexpr Oid kByteaOid = 17;
 inline constexpr Oid kInt8Oid = 20;
 inline constexpr Oid kTextOid = 25;
-inline constexpr Oid kTextArrayOid = 1009;
+inline constexpr Oid kByteaArrayOid = 1001;
 
 // The parameters of one statement, all in binary format. Added text and bytes
 // are referenced, not copied: they must outlive the statement's execution.
@@ -59,8 +59,8 @@ class Params {
   void AddBytesOrNull(std::string_view bytes);
   void AddInt64(int64_t value);
   void AddOptionalInt64(std::optional<int64_t> value);
-  // A text[] value (binary array format), built and owned here.
-  void AddTextArray(std::span<const std::string> items);
+  // A bytea[] value (binary array format), built and owned here.
+  void AddBytesArray(std::span<const std::string> items);
   void AddNull(Oid type);
 
   int size() const { return static_cast<int>(values_.size()); }

@@ -62,9 +62,24 @@ void ConnectionPool::Unreserve() {
 
 Result<std::unique_ptr<Connection>> ConnectionPool::Connect() {
   Result<std::unique_ptr<Connection>> conn = connect_();
-  if (!conn.ok())
+  if (!conn.ok()) {
     Unreserve();
+    return conn;
+  }
+  // A new connection while one the database dropped is still unreplaced is a
+  // reconnect, whether it replaces a pre-ping casualty at once or, after
+  // failed attempts while the database was down, a later checkout opens it.
+  std::lock_guard<std::mutex> lock(mu_);
+  if (lost_ > 0) {
+    --lost_;
+    ++reconnects_;
+  }
   return conn;
+}
+
+void ConnectionPool::MarkLost() {
+  ++discarded_;
+  lost_ = std::min(lost_ + 1, Capacity());
 }
 
 Result<ConnectionPool::Lease> ConnectionPool::Checkout() {
@@ -73,9 +88,11 @@ Result<ConnectionPool::Lease> ConnectionPool::Checkout() {
   std::unique_ptr<Connection> conn = std::move(slot.idle);
   if (conn != nullptr && options_.pre_ping && !conn->Ping()) {
     conn.reset();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      MarkLost();
+    }
     KSDB_ASSIGN_OR_RETURN(conn, Connect());
-    std::lock_guard<std::mutex> lock(mu_);
-    ++reconnects_;
   } else if (conn == nullptr) {
     KSDB_ASSIGN_OR_RETURN(conn, Connect());
   }
@@ -98,7 +115,8 @@ void ConnectionPool::Release(std::unique_ptr<Connection> conn) {
     if (broken || open_ > options_.pool_size) {
       // Overflow connections are closed on return, as are broken ones.
       --open_;
-      discarded_ += broken ? 1 : 0;
+      if (broken)
+        MarkLost();
       closing = std::move(conn);
     } else {
       idle_.push_back(std::move(conn));

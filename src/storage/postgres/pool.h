@@ -9,7 +9,10 @@
 // round trip before it is handed out and replaced by a new one if the server
 // side is gone (a restart, pg_terminate_backend, an idle timeout). Connections
 // that come back broken, or still inside a transaction that cannot be rolled
-// back, are closed instead of reused.
+// back, are closed instead of reused. Counters after a database restart:
+// every connection found broken is `discarded`, every failed attempt to open
+// one while the database is down a `connect_error`, and every connection
+// opened in place of a broken one a `reconnect`.
 //
 // Thread safety: Checkout and Stats may be called from any thread; a Lease is
 // used by one thread at a time and must not outlive the pool.
@@ -76,7 +79,10 @@ class ConnectionPool {
   Result<Slot> Reserve();
   // Gives back a reserved slot whose connection could not be opened.
   void Unreserve();
+  // Opens a connection for a reserved slot; Unreserve()s it on failure.
   Result<std::unique_ptr<Connection>> Connect();
+  // Counts a connection closed because it was found broken. Requires mu_.
+  void MarkLost();
   void Release(std::unique_ptr<Connection> conn);
   size_t Capacity() const { return options_.pool_size + options_.max_overflow; }
 
@@ -97,6 +103,8 @@ class ConnectionPool {
   uint64_t reconnects_ = 0;
   uint64_t discarded_ = 0;
   uint64_t connect_errors_ = 0;
+  // Broken connections not yet replaced by a new one (at most Capacity()).
+  size_t lost_ = 0;
 };
 
 }  // namespace ksdb::storage::postgres

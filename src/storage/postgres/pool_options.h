@@ -27,8 +27,8 @@ struct PoolStats {
   uint64_t checkouts = 0;       // successful checkouts
   uint64_t waits = 0;           // checkouts that had to wait
   uint64_t timeouts = 0;        // checkouts that gave up
-  uint64_t reconnects = 0;      // idle connections found dead by pre-ping and replaced
-  uint64_t discarded = 0;       // connections closed because they came back broken
+  uint64_t reconnects = 0;      // connections opened in place of discarded ones
+  uint64_t discarded = 0;       // connections closed as broken (on return or by pre-ping)
   uint64_t connect_errors = 0;  // failed attempts to open a connection
 };
 

@@ -28,39 +28,44 @@ inline constexpr char kDeleteCollection[] = "DELETE FROM ksdb.collections WHERE 
 inline constexpr char kDeleteAll[] =
     "DELETE FROM ksdb.records; DELETE FROM ksdb.collections; DELETE FROM ksdb.databases; "
     "DELETE FROM ksdb.tenants";
+// Record ids are bytea and records are keyed by (collection_id, record_key),
+// record_key being the generated sha256(record_id) (migrations.cc, version 3).
 // The head of the multi-row record upsert; "($1, $2, ..., $10)" groups
 // follow (collection_id is $1 in every group), then kPutRecordsTail.
 inline constexpr char kPutRecordsHead[] =
     "INSERT INTO ksdb.records (collection_id, record_id, position, seq, embedding, document, "
     "uri, metadata, created_at_us, updated_at_us) VALUES ";
 inline constexpr char kPutRecordsTail[] =
-    " ON CONFLICT (collection_id, record_id) DO UPDATE SET position = excluded.position, "
+    " ON CONFLICT (collection_id, record_key) DO UPDATE SET position = excluded.position, "
     "seq = excluded.seq, embedding = excluded.embedding, document = excluded.document, "
     "uri = excluded.uri, metadata = excluded.metadata, created_at_us = excluded.created_at_us, "
     "updated_at_us = excluded.updated_at_us";
+// $2 is a bytea[] of ids. ARRAY(...) is computed once, so the lookup is an
+// index scan on the (collection_id, record_key) key.
 inline constexpr char kDeleteRecords[] =
-    "DELETE FROM ksdb.records WHERE collection_id = $1 AND record_id = ANY ($2)";
+    "DELETE FROM ksdb.records WHERE collection_id = $1 AND record_key = ANY "
+    "(ARRAY(SELECT sha256(id) FROM unnest($2::bytea[]) AS ids (id)))";
 inline constexpr char kSetLastSequence[] =
     "INSERT INTO ksdb.meta (key, value) VALUES ('last_sequence', $1) "
     "ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 
 // The change log (migrations.cc, version 2) and the notification other
 // servers listen for; NOTIFY is delivered at commit.
-inline constexpr char kLogCatalogChange[] =
-    "INSERT INTO ksdb.changes (seq, kind) VALUES ($1, 0)";
+inline constexpr char kLogCatalogChange[] = "INSERT INTO ksdb.changes (seq, kind) VALUES ($1, 0)";
 inline constexpr char kLogRecordDeletes[] =
     "INSERT INTO ksdb.changes (seq, kind, collection_id, record_id) "
-    "SELECT $1, 1, $2, unnest($3::text[])";
+    "SELECT $1, 1, $2, unnest($3::bytea[])";
 inline constexpr char kNotifyChange[] = "NOTIFY ksdb_changes";
 inline constexpr char kListenChanges[] = "LISTEN ksdb_changes";
 inline constexpr char kReadLastSequenceForWrite[] =
     "SELECT value FROM ksdb.meta WHERE key = 'last_sequence'";
 inline constexpr char kLoadRecordsById[] =
     "SELECT record_id, position, seq, embedding, document, uri, metadata, created_at_us, "
-    "updated_at_us FROM ksdb.records WHERE collection_id = $1 AND record_id = ANY ($2)";
+    "updated_at_us FROM ksdb.records WHERE collection_id = $1 AND record_key = ANY "
+    "(ARRAY(SELECT sha256(id) FROM unnest($2::bytea[]) AS ids (id)))";
 inline constexpr char kChangesSince[] =
-    "SELECT seq, kind::bigint, coalesce(collection_id, ''), coalesce(record_id, '') FROM ksdb.changes "
-    "WHERE seq > $1 AND seq <= $2 ORDER BY seq, collection_id";
+    "SELECT seq, kind::bigint, coalesce(collection_id, ''), coalesce(record_id, ''::bytea) "
+    "FROM ksdb.changes WHERE seq > $1 AND seq <= $2 ORDER BY seq, collection_id";
 // Column order as kDeclareScan plus the collection id last.
 inline constexpr char kDeclareSinceScan[] =
     "DECLARE ksdb_since NO SCROLL CURSOR FOR SELECT record_id, position, seq, embedding, "

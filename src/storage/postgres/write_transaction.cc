@@ -119,7 +119,9 @@ Status PostgresWriteTransaction::PutDatabase(const DatabaseRow& row) {
 
 Status PostgresWriteTransaction::PutCollection(const CollectionRow& row) {
   return Guarded([&] {
-    catalog_changed_ = true; return DoPutCollection(row); });
+    catalog_changed_ = true;
+    return DoPutCollection(row);
+  });
 }
 
 Status PostgresWriteTransaction::DoPutCollection(const CollectionRow& row) {
@@ -152,13 +154,15 @@ Status PostgresWriteTransaction::DeleteDatabase(const std::string& tenant,
 
 Status PostgresWriteTransaction::DeleteCollection(const std::string& collection_id) {
   return Guarded([&] {
-    catalog_changed_ = true; return DoDeleteCollection(collection_id); });
+    catalog_changed_ = true;
+    return DoDeleteCollection(collection_id);
+  });
 }
 
 Status PostgresWriteTransaction::DoDeleteCollection(const std::string& collection_id) {
   Params params;
   params.AddText(collection_id);
-  // Explicitly, through the (collection_id, record_id) key prefix, rather
+  // Explicitly, through the (collection_id, record_key) key prefix, rather
   // than relying on the foreign-key cascade.
   KSDB_RETURN_IF_ERROR(
       (*lease_)->Run(sql::kDeleteCollectionRecords, params, "delete collection records"));
@@ -167,7 +171,9 @@ Status PostgresWriteTransaction::DoDeleteCollection(const std::string& collectio
 
 Status PostgresWriteTransaction::DeleteAll() {
   return Guarded([&] {
-    catalog_changed_ = true; return (*lease_)->Exec(sql::kDeleteAll, "delete all"); });
+    catalog_changed_ = true;
+    return (*lease_)->Exec(sql::kDeleteAll, "delete all");
+  });
 }
 
 Status PostgresWriteTransaction::PutRecords(const std::string& collection_id,
@@ -200,7 +206,7 @@ Status PostgresWriteTransaction::PutChunk(const std::string& collection_id,
   params.Reserve(1 + rows.size() * kParamsPerRow);
   params.AddText(collection_id);
   for (const RecordRow* row : rows) {
-    params.AddText(row->record_id);
+    params.AddBytes(row->record_id);
     params.AddInt64(static_cast<int64_t>(row->position));
     params.AddInt64(static_cast<int64_t>(row->seq));
     params.AddBytes(EmbeddingBytes(*row, &embeddings));
@@ -219,7 +225,7 @@ Status PostgresWriteTransaction::DeleteRecords(const std::string& collection_id,
   return Guarded([&] {
     Params params;
     params.AddText(collection_id);
-    params.AddTextArray(record_ids);
+    params.AddBytesArray(record_ids);
     KSDB_RETURN_IF_ERROR((*lease_)->Run(sql::kDeleteRecords, params, "delete records"));
     pending_deletes_.push_back(
         {collection_id, std::vector<std::string>(record_ids.begin(), record_ids.end())});
@@ -241,9 +247,8 @@ Status PostgresWriteTransaction::SetLastSequence(uint64_t seq) {
 Result<std::optional<uint64_t>> PostgresWriteTransaction::StoredLastSequence() {
   std::optional<uint64_t> out;
   Status status = Guarded([&]() -> Status {
-    KSDB_ASSIGN_OR_RETURN(
-        ResultHandle result,
-        (*lease_)->Query(sql::kReadLastSequenceForWrite, Params(), "read last sequence"));
+    KSDB_ASSIGN_OR_RETURN(ResultHandle result, (*lease_)->Query(sql::kReadLastSequenceForWrite,
+                                                                Params(), "read last sequence"));
     if (PQntuples(result.get()) == 0) {
       out = 0;
       return Status::Ok();
@@ -263,7 +268,7 @@ Result<std::vector<RecordRow>> PostgresWriteTransaction::LoadRecords(
   Status status = Guarded([&]() -> Status {
     Params params;
     params.AddText(collection_id);
-    params.AddTextArray(record_ids);
+    params.AddBytesArray(record_ids);
     KSDB_ASSIGN_OR_RETURN(ResultHandle result,
                           (*lease_)->Query(sql::kLoadRecordsById, params, "load records"));
     const int count = PQntuples(result.get());
@@ -294,7 +299,7 @@ Status PostgresWriteTransaction::WriteChangeLog() {
     Params params;
     params.AddInt64(seq);
     params.AddText(deleted.collection_id);
-    params.AddTextArray(deleted.record_ids);
+    params.AddBytesArray(deleted.record_ids);
     KSDB_RETURN_IF_ERROR((*lease_)->Run(sql::kLogRecordDeletes, params, "log record deletes"));
   }
   return Status::Ok();

@@ -2,6 +2,7 @@
 // counters. Skipped without $KSDB_TEST_PG_URL.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -143,6 +144,8 @@ TEST_F(PostgresPoolTest, PrePingReplacesAKilledConnection) {
   EXPECT_TRUE(lease->Exec("SELECT 1", "probe").ok());
   PoolStats stats = pool->Stats();
   EXPECT_EQ(stats.reconnects, 1u);
+  EXPECT_EQ(stats.discarded, 1u);
+  EXPECT_EQ(stats.connect_errors, 0u);
   EXPECT_EQ(stats.in_use, 1u);
   EXPECT_EQ(stats.overflow, 0u);
 }
@@ -165,9 +168,62 @@ TEST_F(PostgresPoolTest, WithoutPrePingADeadConnectionFailsCleanlyAndIsDiscarded
   PoolStats stats = pool->Stats();
   EXPECT_EQ(stats.discarded, 1u);
   EXPECT_EQ(stats.idle, 0u);
+  EXPECT_EQ(stats.reconnects, 0u);
   Lease fresh = CheckoutOk(*pool);
   EXPECT_NE(fresh->BackendPid(), old_pid);
   EXPECT_TRUE(fresh->Exec("SELECT 1", "probe").ok());
+  // The new connection replaces the discarded one.
+  EXPECT_EQ(pool->Stats().reconnects, 1u);
+}
+
+// A database restart as the pool sees it: the pooled connection dies, the
+// database refuses connections for a while, then accepts them again. Every
+// failed attempt is a connect error; the connection finally opened is the
+// reconnect, though it is not made by the checkout that found the old one dead.
+TEST_F(PostgresPoolTest, ReconnectAfterTheDatabaseWasDownIsCounted) {
+  std::atomic<bool> down{false};
+  PoolOptions options;
+  options.pool_size = 1;
+  options.max_overflow = 0;
+  const ConnectParams params = params_;
+  ConnectionPool pool(
+      [params, &down]() -> Result<std::unique_ptr<Connection>> {
+        if (down)
+          return Status::Unavailable("cannot connect to the database: down for the test");
+        return Connection::Open(params);
+      },
+      options, StoreName(params));
+  int old_pid = 0;
+  {
+    Lease lease = CheckoutOk(pool);
+    old_pid = lease->BackendPid();
+  }
+  KillBackend(old_pid);
+  down = true;
+  for (int i = 0; i < 2; ++i) {
+    auto lease = pool.Checkout();
+    ASSERT_FALSE(lease.ok());
+    EXPECT_EQ(lease.status().code(), StatusCode::kUnavailable);
+  }
+  PoolStats stats = pool.Stats();
+  EXPECT_EQ(stats.discarded, 1u);
+  EXPECT_EQ(stats.connect_errors, 2u);
+  EXPECT_EQ(stats.reconnects, 0u);
+  EXPECT_EQ(stats.idle, 0u);
+  EXPECT_EQ(stats.in_use, 0u);
+
+  down = false;
+  {
+    Lease lease = CheckoutOk(pool);
+    EXPECT_NE(lease->BackendPid(), old_pid);
+    EXPECT_TRUE(lease->Exec("SELECT 1", "probe").ok());
+  }
+  stats = pool.Stats();
+  EXPECT_EQ(stats.reconnects, 1u);
+  EXPECT_EQ(stats.connect_errors, 2u);
+  // Reusing the healthy replacement is no reconnect.
+  Lease again = CheckoutOk(pool);
+  EXPECT_EQ(pool.Stats().reconnects, 1u);
 }
 
 TEST_F(PostgresPoolTest, ConnectFailureIsUnavailableAndFreesTheSlot) {

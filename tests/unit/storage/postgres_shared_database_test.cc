@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -72,6 +73,87 @@ TEST_F(PostgresSharedDatabaseTest, WriterOfTheOtherStoreWaitsForTheFirst) {
   EXPECT_TRUE(second_started.load());
   EXPECT_TRUE(second_status.ok()) << second_status.ToString();
   EXPECT_EQ(*first_->LastSequence(), 2u);
+}
+
+// The change log carries deleted ids of any bytes and length to the other
+// store, as the records read alongside it carry written ones.
+TEST_F(PostgresSharedDatabaseTest, ChangesCarryLongAndNulRecordIds) {
+  const std::string long_id(1 << 20, 'x');
+  const std::string nul_id("\0nul", 4);
+  {
+    auto txn = first_->BeginWrite();
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE((*txn)->PutCollection(testing::MakeCollection("c1", "one")).ok());
+    ASSERT_TRUE((*txn)
+                    ->PutRecords(
+                        "c1", std::vector<RecordRow>{MakeRecord(long_id, 1), MakeRecord(nul_id, 2)})
+                    .ok());
+    ASSERT_TRUE((*txn)->SetLastSequence(2).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  {
+    auto txn = first_->BeginWrite();
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE((*txn)->DeleteRecords("c1", std::vector<std::string>{long_id, nul_id}).ok());
+    ASSERT_TRUE((*txn)->SetLastSequence(3).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+
+  std::vector<ChangeLogEntry> log;
+  std::set<std::string> written;
+  ChangeVisitor visitor;
+  visitor.log = [&](std::vector<ChangeLogEntry>&& entries) {
+    log = std::move(entries);
+    return Status::Ok();
+  };
+  visitor.records = [&](std::vector<CollectionRecordRow>&& rows) {
+    for (CollectionRecordRow& row : rows)
+      written.insert(row.row.record_id);
+    return Status::Ok();
+  };
+  // Nothing is left of the records; only the log names what was deleted.
+  auto last = second_->ReadChangesSince(0, visitor);
+  ASSERT_TRUE(last.ok()) << last.status().ToString();
+  EXPECT_EQ(*last, 3u);
+  EXPECT_TRUE(written.empty());
+  std::vector<std::string> deleted;
+  for (const ChangeLogEntry& entry : log) {
+    if (entry.kind == ChangeKind::kDeleteRecords) {
+      EXPECT_EQ(entry.seq, 3u);
+      EXPECT_EQ(entry.collection_id, "c1");
+      deleted.insert(deleted.end(), entry.record_ids.begin(), entry.record_ids.end());
+    }
+  }
+  EXPECT_EQ(std::set<std::string>(deleted.begin(), deleted.end()),
+            (std::set<std::string>{long_id, nul_id}));
+  EXPECT_EQ(deleted.size(), 2u);
+}
+
+// Records written in the range come back with their ids intact.
+TEST_F(PostgresSharedDatabaseTest, ChangedRecordsCarryLongAndNulRecordIds) {
+  const std::string long_id(1 << 20, 'y');
+  const std::string nul_id("a\0b", 3);
+  auto txn = first_->BeginWrite();
+  ASSERT_TRUE(txn.ok());
+  ASSERT_TRUE((*txn)->PutCollection(testing::MakeCollection("c1", "one")).ok());
+  ASSERT_TRUE(
+      (*txn)
+          ->PutRecords("c1", std::vector<RecordRow>{MakeRecord(long_id, 1), MakeRecord(nul_id, 2)})
+          .ok());
+  ASSERT_TRUE((*txn)->SetLastSequence(2).ok());
+  ASSERT_TRUE((*txn)->Commit().ok());
+
+  std::set<std::string> written;
+  ChangeVisitor visitor;
+  visitor.log = [](std::vector<ChangeLogEntry>&&) { return Status::Ok(); };
+  visitor.records = [&](std::vector<CollectionRecordRow>&& rows) {
+    for (CollectionRecordRow& row : rows)
+      written.insert(row.row.record_id);
+    return Status::Ok();
+  };
+  auto last = second_->ReadChangesSince(0, visitor);
+  ASSERT_TRUE(last.ok()) << last.status().ToString();
+  EXPECT_EQ(written, (std::set<std::string>{long_id, nul_id}));
 }
 
 }  // namespace

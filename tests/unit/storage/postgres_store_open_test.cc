@@ -2,17 +2,23 @@
 // several openers at once. Skipped without $KSDB_TEST_PG_URL.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "core/collection_config.h"
+#include "storage/postgres/migrations.h"
 #include "storage/postgres/postgres_store.h"
+#include "storage/stored_values.h"
 #include "store_backend.h"
 
 namespace ksdb::storage {
 namespace {
 
+using testing::MakeRecord;
 using testing::PostgresBackend;
+using testing::ScanAll;
 
 class PostgresStoreOpenTest : public ::testing::Test {
  protected:
@@ -33,12 +39,12 @@ void ExpectNoSql(const std::string& message) {
 
 TEST_F(PostgresStoreOpenTest, NewStoreRecordsItsSchemaVersion) {
   ASSERT_NE(backend_->Open(), nullptr);
-  EXPECT_EQ(backend_->RawQuery("SELECT max(version) FROM schema_migrations"), "2");
+  EXPECT_EQ(backend_->RawQuery("SELECT max(version) FROM schema_migrations"), "3");
   EXPECT_EQ(backend_->RawQuery("SELECT name FROM schema_migrations ORDER BY version"),
             "initial schema");
   // Reopening applies nothing twice.
   ASSERT_NE(backend_->Open(), nullptr);
-  EXPECT_EQ(backend_->RawQuery("SELECT count(*) FROM schema_migrations"), "2");
+  EXPECT_EQ(backend_->RawQuery("SELECT count(*) FROM schema_migrations"), "3");
 }
 
 TEST_F(PostgresStoreOpenTest, ConcurrentOpenersMigrateOnce) {
@@ -55,7 +61,7 @@ TEST_F(PostgresStoreOpenTest, ConcurrentOpenersMigrateOnce) {
     t.join();
   for (const Status& status : results)
     EXPECT_TRUE(status.ok()) << status.ToString();
-  EXPECT_EQ(backend_->RawQuery("SELECT count(*) FROM schema_migrations"), "2");
+  EXPECT_EQ(backend_->RawQuery("SELECT count(*) FROM schema_migrations"), "3");
 }
 
 TEST_F(PostgresStoreOpenTest, ForeignKsdbSchemaIsRefused) {
@@ -112,6 +118,91 @@ TEST_F(PostgresStoreOpenTest, PoolStatsAreReported) {
   EXPECT_EQ(stats.in_use, 0u);
   EXPECT_EQ(stats.idle, 1u);  // the migration's connection, reused by the load
   EXPECT_EQ(stats.checkouts, 2u);
+}
+
+std::string Hex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
+}
+
+// A database as a ksdb of schema v2 left it (text record ids, keyed by them),
+// with records and a logged delete, is migrated with every id intact.
+TEST_F(PostgresStoreOpenTest, VersionTwoRecordIdsAreMigratedToBytes) {
+  const std::span<const Migration> migrations = postgres::Migrations();
+  ASSERT_GE(migrations.size(), 3u);
+  for (size_t i = 0; i < 2; ++i) {
+    backend_->RawExec(migrations[i].sql);
+    backend_->RawExec("INSERT INTO schema_migrations (version, name, applied_at_us) VALUES (" +
+                      std::to_string(migrations[i].version) + ", 'v', 0)");
+  }
+  std::string embedding;
+  AppendEmbeddingBytes(std::vector<float>{1.0f, 2.0f, 3.0f}, &embedding);
+  const std::string config = EncodeCollectionConfig(CollectionConfig{});
+  const std::string unicode_id = "h\xC3\xA9llo \xF0\x9F\x98\x80";
+  backend_->RawExec(
+      "INSERT INTO collections (id, name, tenant, \"database\", config) VALUES "
+      "('c1', 'one', 'default_tenant', 'default_database', '\\x" +
+      Hex(config) + "')");
+  for (const auto& [id, position] :
+       std::vector<std::pair<std::string, int>>{{"a", 1}, {unicode_id, 2}, {"b", 3}}) {
+    backend_->RawExec(
+        "INSERT INTO records (collection_id, record_id, position, seq, embedding, "
+        "created_at_us, updated_at_us) VALUES ('c1', convert_from('\\x" +
+        Hex(id) + "', 'UTF8'), " + std::to_string(position) + ", " + std::to_string(position) +
+        ", '\\x" + Hex(embedding) + "', 7, 7)");
+  }
+  backend_->RawExec(
+      "INSERT INTO meta (key, value) VALUES ('last_sequence', 4); "
+      "INSERT INTO changes (seq, kind) VALUES (4, 0); "
+      "INSERT INTO changes (seq, kind, collection_id, record_id) VALUES (4, 1, 'c1', 'gone')");
+
+  std::unique_ptr<RecordStore> store = backend_->Open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(backend_->RawQuery("SELECT max(version) FROM schema_migrations"), "3");
+  std::vector<RecordRow> got = ScanAll(*store, "c1");
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].record_id, "a");
+  EXPECT_EQ(got[1].record_id, unicode_id);
+  EXPECT_EQ(got[2].record_id, "b");
+  EXPECT_EQ(got[1].embedding, (std::vector<float>{1.0f, 2.0f, 3.0f}));
+
+  // Migrated rows are found by their new key: an upsert replaces, a delete
+  // and a load by id find them.
+  auto txn = store->BeginWrite();
+  ASSERT_TRUE(txn.ok());
+  ASSERT_TRUE((*txn)->PutRecords("c1", std::vector<RecordRow>{MakeRecord("a", 9, {5.0f})}).ok());
+  ASSERT_TRUE((*txn)->DeleteRecords("c1", std::vector<std::string>{"b"}).ok());
+  auto loaded = (*txn)->LoadRecords("c1", std::vector<std::string>{unicode_id});
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  ASSERT_EQ(loaded->size(), 1u);
+  EXPECT_EQ((*loaded)[0].record_id, unicode_id);
+  ASSERT_TRUE((*txn)->Commit().ok());
+  got = ScanAll(*store, "c1");
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].record_id, unicode_id);
+  EXPECT_EQ(got[1].record_id, "a");
+  EXPECT_EQ(got[1].embedding, std::vector<float>{5.0f});
+
+  std::vector<ChangeLogEntry> log;
+  ChangeVisitor visitor;
+  visitor.log = [&](std::vector<ChangeLogEntry>&& entries) {
+    log = std::move(entries);
+    return Status::Ok();
+  };
+  visitor.records = [](std::vector<CollectionRecordRow>&&) { return Status::Ok(); };
+  auto last = store->ReadChangesSince(3, visitor);
+  ASSERT_TRUE(last.ok()) << last.status().ToString();
+  ASSERT_EQ(log.size(), 2u);
+  const auto deleted = std::find_if(log.begin(), log.end(), [](const ChangeLogEntry& entry) {
+    return entry.kind == ChangeKind::kDeleteRecords;
+  });
+  ASSERT_NE(deleted, log.end());
+  EXPECT_EQ(deleted->record_ids, std::vector<std::string>{"gone"});
 }
 
 }  // namespace

@@ -387,6 +387,69 @@ TEST_P(RecordStoreTest, QuotesAndSqlInValuesAreData) {
   EXPECT_TRUE(ScanAll(*store_, "c'1").empty());
 }
 
+// Ids the API accepts that a text column or a btree key cannot hold as they
+// are: one of 1 MB, a second 1 MB id equal to it but for its last byte, one
+// with a NUL, and the same without the NUL (which must stay a different id).
+std::vector<std::string> UnusualIds() {
+  std::string long_a(1 << 20, 'x');
+  std::string long_b = long_a;
+  long_a.back() = 'a';
+  long_b.back() = 'b';
+  return {long_a, std::string("\0nul", 4), long_b, "nul"};
+}
+
+std::vector<std::string> SortedIds(const std::vector<RecordRow>& rows) {
+  std::vector<std::string> ids;
+  for (const RecordRow& row : rows)
+    ids.push_back(row.record_id);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+TEST_P(RecordStoreTest, LongAndNulRecordIdsRoundTripByteForByte) {
+  const std::vector<std::string> ids = UnusualIds();
+  std::vector<RecordRow> rows;
+  for (size_t i = 0; i < ids.size(); ++i)
+    rows.push_back(MakeRecord(ids[i], i + 1, {static_cast<float>(i)}));
+  PutCollectionWithRecords(*store_, "c1", rows);
+
+  std::vector<RecordRow> got = ScanAll(*store_, "c1");
+  ASSERT_EQ(got.size(), rows.size());
+  for (size_t i = 0; i < rows.size(); ++i)
+    ExpectRecordEq(got[i], rows[i]);
+
+  if (!store_->shared())
+    return;  // LoadRecords is offered by shared stores only
+  auto txn = Begin();
+  auto loaded = txn->LoadRecords("c1", std::vector<std::string>{ids[1], ids[2], "missing"});
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  std::vector<std::string> expected = {ids[1], ids[2]};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(SortedIds(*loaded), expected);
+  ASSERT_TRUE(txn->Commit().ok());
+}
+
+TEST_P(RecordStoreTest, LongAndNulRecordIdsAreReplacedAndDeletedById) {
+  const std::vector<std::string> ids = UnusualIds();
+  std::vector<RecordRow> rows;
+  for (size_t i = 0; i < ids.size(); ++i)
+    rows.push_back(MakeRecord(ids[i], i + 1));
+  PutCollectionWithRecords(*store_, "c1", rows);
+
+  RecordRow replaced = MakeRecord(ids[0], 5, {9.0f});
+  replaced.document = "replaced";
+  auto txn = Begin();
+  ASSERT_TRUE(txn->PutRecords("c1", std::vector<RecordRow>{replaced}).ok());
+  ASSERT_TRUE(txn->DeleteRecords("c1", std::vector<std::string>{ids[1], ids[2]}).ok());
+  ASSERT_TRUE(txn->Commit().ok());
+
+  Reopen();
+  std::vector<RecordRow> got = ScanAll(*store_, "c1");
+  ASSERT_EQ(got.size(), 2u);
+  ExpectRecordEq(got[0], rows[3]);
+  ExpectRecordEq(got[1], replaced);
+}
+
 TEST_P(RecordStoreTest, SameRecordIdInTwoCollectionsIsIndependent) {
   PutCollectionWithRecords(*store_, "c1", {MakeRecord("a", 1, {1.0f})});
   PutCollectionWithRecords(*store_, "c2", {MakeRecord("a", 2, {2.0f})});
