@@ -59,6 +59,11 @@ void EmbedderRegistry::Add(std::unique_ptr<embed::Embedder> embedder) {
   embedders_.push_back(std::move(embedder));
 }
 
+bool EmbedderRegistry::NamesKsdbEmbedder(std::string_view function_json) {
+  Result<Selection> selection = ParseSelection(function_json);
+  return selection.ok() && !selection->name.empty();
+}
+
 Result<const embed::Embedder*> EmbedderRegistry::Select(std::string_view function_json) const {
   KSDB_ASSIGN_OR_RETURN(Selection selection, ParseSelection(function_json));
   if (selection.name.empty()) {

@@ -35,6 +35,9 @@ class EmbedderRegistry {
   // JSON, empty = null). nullptr when the collection selects nothing and there is no
   // default. InvalidArgument when it names a ksdb-* function this server lacks.
   Result<const embed::Embedder*> Select(std::string_view function_json) const;
+  // Whether `function_json` explicitly names one of ksdb's embedders (the
+  // collection asked for server-side embeddings, not just a default).
+  static bool NamesKsdbEmbedder(std::string_view function_json);
 
  private:
   std::vector<std::unique_ptr<embed::Embedder>> embedders_;

@@ -615,9 +615,13 @@ Status EngineImpl::WriteRecords(const std::string& collection_id, const WriteBat
   // blocks readers or other writers of the collection.
   CollectionInfo info = collection->Info();
   KSDB_ASSIGN_OR_RETURN(const embed::Embedder* embedder, EmbedderFor(info.config));
-  // Without an embedder an update of documents only changes the documents and
-  // keeps the stored embeddings, as Chroma does; with one, they are re-embedded.
-  if (embedder == nullptr && kind == WriteKind::kUpdate) {
+  // An update of documents only changes the documents and keeps the stored
+  // embeddings, as Chroma does, unless the collection chose one of ksdb's
+  // embedders (then they are re-embedded). A server default embedder only
+  // fills in embeddings add/upsert would otherwise lack.
+  if (kind == WriteKind::kUpdate &&
+      (embedder == nullptr ||
+       !EmbedderRegistry::NamesKsdbEmbedder(info.config.embedding_function_json))) {
     return collection->Write(batch, kind, &writer_);
   }
   WriteBatch embedded = batch;

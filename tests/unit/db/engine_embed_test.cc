@@ -108,7 +108,7 @@ TEST_F(EngineEmbedTest, GivenEmbeddingsAreNotReembedded) {
 }
 
 TEST_F(EngineEmbedTest, UpsertAndUpdateReembedChangedDocuments) {
-  std::string id = Create("changes");
+  std::string id = Create("changes", R"({"type":"known","name":"ksdb-static"})");
   ASSERT_TRUE(engine_->Add(id, Documents({"x", "y"}, {"a", "bb"})).ok());
   // update: y's document changes (re-embedded), x has no new document (kept).
   ASSERT_TRUE(engine_->Update(id, Documents({"x", "y"}, {std::nullopt, "aaaa"})).ok());
@@ -121,6 +121,16 @@ TEST_F(EngineEmbedTest, UpsertAndUpdateReembedChangedDocuments) {
   metadata_only.ids = {"x"};
   ASSERT_TRUE(engine_->Update(id, metadata_only).ok());
   EXPECT_EQ(default_embedder_->calls.load(), 3);
+}
+
+TEST_F(EngineEmbedTest, DefaultEmbedderFillsAddsButUpdateKeepsEmbeddings) {
+  // No embedding function chosen: the server's default embeds what add needs,
+  // and an update of documents keeps the stored embeddings (Chroma semantics).
+  std::string id = Create("implicit");
+  ASSERT_TRUE(engine_->Add(id, Documents({"x"}, {"a"})).ok());
+  ASSERT_TRUE(engine_->Update(id, Documents({"x"}, {"bbbb"})).ok());
+  EXPECT_EQ(Embeddings(id), (std::vector<std::vector<float>>{{1, 1, 1}}));
+  EXPECT_EQ(default_embedder_->calls.load(), 1);
 }
 
 TEST_F(EngineEmbedTest, QueryTexts) {
