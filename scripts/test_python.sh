@@ -27,7 +27,17 @@ cmake --build "$build" -j"$(nproc)" --target ksdb ksdb_native
 port="$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 data="$(mktemp -d -t ksdb-python-test.XXXXXX)"
 log="$data.log"
-"$build/src/cli/ksdb" run --path "$data" --host 127.0.0.1 --port "$port" >"$log" 2>&1 &
+# Server-side embeddings with the default GloVe model when it is installed
+# (scripts/install_glove.sh; scripts/test.sh installs it), for the
+# documents-only tests; both clients get the same embedder.
+embedder_args=()
+model="$root/models/glove-6B-100d-static"
+if [[ -f "$model/model.safetensors" ]]; then
+  export KSDB_TEST_EMBEDDER="static:$model"
+  embedder_args=(--embedder "$KSDB_TEST_EMBEDDER")
+fi
+"$build/src/cli/ksdb" run --path "$data" --host 127.0.0.1 --port "$port" \
+  "${embedder_args[@]}" >"$log" 2>&1 &
 server_pid=$!
 cleanup() {
   kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true

@@ -10,7 +10,7 @@ import json
 import os
 import socket
 import threading
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 from urllib.parse import quote, urlencode
 
 from . import errors
@@ -168,14 +168,16 @@ class _SharedEngine:
     _open: Dict[str, Tuple[Any, int]] = {}
 
     @classmethod
-    def acquire(cls, path: str, allow_reset: bool, synchronous: str) -> Any:
+    def acquire(
+        cls, path: str, allow_reset: bool, synchronous: str, embedders: Sequence[str] = ()
+    ) -> Any:
         native = _load_native()
         key = os.path.realpath(path)
         with cls._lock:
             engine, refs = cls._open.get(key, (None, 0))
             if engine is None:
                 try:
-                    engine = native.Engine(key, allow_reset, synchronous)
+                    engine = native.Engine(key, allow_reset, synchronous, list(embedders))
                 except native.NativeError as e:
                     code, message = e.args[0] if len(e.args) == 1 else e.args
                     raise errors.error_for_status_code(code, message) from None
@@ -199,9 +201,15 @@ class _SharedEngine:
 class NativeTransport:
     """Requests served by the engine in this process (no server, no sockets)."""
 
-    def __init__(self, path: str, allow_reset: bool = False, synchronous: str = "FULL") -> None:
+    def __init__(
+        self,
+        path: str,
+        allow_reset: bool = False,
+        synchronous: str = "FULL",
+        embedders: Sequence[str] = (),
+    ) -> None:
         self.path = path
-        self._engine = _SharedEngine.acquire(path, allow_reset, synchronous)
+        self._engine = _SharedEngine.acquire(path, allow_reset, synchronous, embedders)
         self._closed = False
         self.request_count = 0
 

@@ -3,7 +3,7 @@
 import shutil
 import tempfile
 import weakref
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from ._records import DEFAULT_MAX_REQUEST_BYTES
 from ._transport import HttpTransport, NativeTransport, encode_json, quote_segment
@@ -240,12 +240,17 @@ def PersistentClient(
     tenant: str = DEFAULT_TENANT,
     database: str = DEFAULT_DATABASE,
     batch_size: Optional[int] = None,
+    embedders: Sequence[str] = (),
 ) -> ClientAPI:
     """The ksdb engine in this process on the data directory `path` (created
-    if missing); no server needed. Clients on the same path share one engine.
+    if missing); no server needed. Clients on the same path share one engine
+    (the first one's `embedders` apply). `embedders` are `ksdb run --embedder`
+    values ("static:DIR", "openai:URL#MODEL"), for server-side embeddings.
     Needs the ksdb._native extension (NativeModuleMissingError otherwise)."""
     settings = settings or Settings()
-    transport = NativeTransport(str(path), allow_reset=settings.allow_reset)
+    transport = NativeTransport(
+        str(path), allow_reset=settings.allow_reset, embedders=list(embedders)
+    )
     try:
         return ClientAPI(transport, tenant, database, settings, batch_size)
     except BaseException:

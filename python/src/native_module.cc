@@ -19,9 +19,11 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "common/status.h"
 #include "db/engine.h"
+#include "embed/embedder_spec.h"
 #include "server/handler_util.h"
 #include "server/handlers.h"
 #include "server/http_server.h"
@@ -42,15 +44,35 @@ py::handle g_native_error;
   throw py::error_already_set();
 }
 
+// The embedders named by `specs`, in order (the first is the default).
+Result<std::shared_ptr<db::EmbedderRegistry>> LoadEmbedders(const std::vector<std::string>& specs) {
+  auto registry = std::make_shared<db::EmbedderRegistry>();
+  for (const std::string& text : specs) {
+    KSDB_ASSIGN_OR_RETURN(embed::EmbedderSpec spec, embed::ParseEmbedderSpec(text));
+    KSDB_ASSIGN_OR_RETURN(std::unique_ptr<embed::Embedder> embedder, embed::CreateEmbedder(spec));
+    registry->Add(std::move(embedder));
+  }
+  return registry;
+}
+
 // An open engine plus the router that serves API requests against it.
 class NativeEngine {
  public:
   // Opens the data directory (taking its lock). Raises NativeError on failure.
-  NativeEngine(const std::string& path, bool allow_reset, const std::string& synchronous) {
+  // `embedders` are `ksdb run --embedder` values (static:DIR, openai:URL#MODEL);
+  // the first is the default.
+  NativeEngine(const std::string& path, bool allow_reset, const std::string& synchronous,
+               const std::vector<std::string>& embedders) {
     db::EngineOptions options;
     options.path = path;
     options.allow_reset = allow_reset;
     options.sqlite_synchronous = synchronous;
+    if (!embedders.empty()) {
+      Result<std::shared_ptr<db::EmbedderRegistry>> registry = LoadEmbedders(embedders);
+      if (!registry.ok())
+        ThrowNativeError(registry.status());
+      options.embedders = std::move(registry).value();
+    }
     Result<std::unique_ptr<db::Engine>> engine = [&] {
       py::gil_scoped_release release;
       return db::Engine::Open(options);
@@ -125,8 +147,9 @@ PYBIND11_MODULE(_native, m) {
   ksdb::python::g_native_error = native_error;
   m.attr("VERSION") = KSDB_VERSION;
   py::class_<NativeEngine>(m, "Engine")
-      .def(py::init<const std::string&, bool, const std::string&>(), py::arg("path"),
-           py::arg("allow_reset") = false, py::arg("synchronous") = "FULL")
+      .def(py::init<const std::string&, bool, const std::string&, const std::vector<std::string>&>(),
+           py::arg("path"), py::arg("allow_reset") = false, py::arg("synchronous") = "FULL",
+           py::arg("embedders") = std::vector<std::string>{})
       .def("request", &NativeEngine::Request, py::arg("method"), py::arg("path"), py::arg("query"),
            py::arg("body"))
       .def("close", &NativeEngine::Close)

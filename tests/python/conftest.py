@@ -95,7 +95,11 @@ def client(client_kind: str, request: pytest.FixtureRequest) -> Iterator[ksdb.Cl
         c = ksdb.HttpClient(host=host, port=port)
     else:
         _require_native()
-        c = ksdb.PersistentClient(path=request.getfixturevalue("persistent_path"))
+        embedder = os.environ.get("KSDB_TEST_EMBEDDER")
+        c = ksdb.PersistentClient(
+            path=request.getfixturevalue("persistent_path"),
+            embedders=[embedder] if embedder else [],
+        )
     yield c
     c.close()
 
