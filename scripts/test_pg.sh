@@ -27,6 +27,11 @@ trap 'exit 130' INT TERM
 "$root/scripts/pg_test_cluster.sh" start "$cluster_dir"
 eval "$("$root/scripts/pg_test_cluster.sh" env "$cluster_dir")"
 export KSDB_TEST_PG_URL KSDB_TEST_PG_RESTART
+# The tests drop their databases WITH (FORCE), which must also end an
+# autovacuum worker busy in them: PostgreSQL 15 lets a non-superuser do that
+# only with pg_signal_backend (else "must be a member of the role whose process
+# is being terminated"). The throwaway cluster trusts local logins.
+psql -q "${KSDB_TEST_PG_URL/\/\/ksdb@/\/\/postgres@}" -c "GRANT pg_signal_backend TO ksdb"
 echo "test_pg: PostgreSQL test cluster at $KSDB_TEST_PG_URL"
 # A bounded run: a hung test must not hold CI forever.
 timeout 600 "$bin" --gtest_brief=1 "${@:2}"
