@@ -1,6 +1,9 @@
 // The ksdb runner: HnswIndex through its public interface, raw vectors in
 // (cosine indexes normalise internally), ids = base rows.
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <memory>
 #include <numeric>
 #include <span>
@@ -92,6 +95,13 @@ class KsdbRunner final : public AnnRunner {
     params.ef_construction = options_.ef_construction;
     params.num_threads = options_.num_threads;
     params.quantize_int8 = options_.quantize_int8;
+    // The int8 configuration keeps its float32 vectors in a memory-mapped
+    // scratch file (unlinked at once), so MemoryBytes counts codes and graph.
+    if (params.quantize_int8) {
+      params.vectors_file = (std::filesystem::temp_directory_path() /
+                             ("ksdb-ann-vectors-" + std::to_string(::getpid())))
+                                .string();
+    }
     KSDB_ASSIGN_OR_RETURN(std::unique_ptr<index::HnswIndex> hnsw,
                           index::NewHnswIndex(dim, space, params));
     hnsw_ = hnsw.get();
