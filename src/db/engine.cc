@@ -507,8 +507,13 @@ Result<CollectionInfo> EngineImpl::CreateCollection(const std::string& tenant,
   CollectionInfo info{NewUuidV4(), request.name, tenant, database, request.metadata,
                       CollectionConfig{hnsw, request.embedding_function_json}, std::nullopt};
   KSDB_ASSIGN_OR_RETURN(WriteScope scope, writer_.Begin());
-  KSDB_RETURN_IF_ERROR(scope.txn().PutCollection(ToCollectionRow(info)));
-  KSDB_RETURN_IF_ERROR(scope.Commit());
+  Status put = scope.txn().PutCollection(ToCollectionRow(info));
+  if (put.ok()) put = scope.Commit();
+  // On a shared store another server may have created the name meanwhile.
+  if (put.code() == StatusCode::kAlreadyExists) {
+    return Status::AlreadyExists("Collection [" + request.name + "] already exists");
+  }
+  KSDB_RETURN_IF_ERROR(put);
   collection_names_[{tenant, database, info.name}] = info.id;
   collections_[info.id] = std::make_shared<Collection>(info, SnapshotPath(info.id));
   return info;

@@ -226,6 +226,10 @@ Status Connection::Error(const PGresult* result, std::string_view what) const {
     message += std::string(" (SQLSTATE ") + sqlstate + ")";
   if (sqlstate != nullptr && IsTransient(sqlstate))
     return Status::Unavailable(std::move(message));
+  // unique_violation: another server created the same name first (each
+  // server checks names in its own catalog, which can lag by one follow pass).
+  if (sqlstate != nullptr && std::string_view(sqlstate) == "23505")
+    return Status::AlreadyExists(std::move(message));
   return Status::IoError(std::move(message));
 }
 

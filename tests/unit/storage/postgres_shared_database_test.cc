@@ -77,6 +77,22 @@ TEST_F(PostgresSharedDatabaseTest, WriterOfTheOtherStoreWaitsForTheFirst) {
 
 // The change log carries deleted ids of any bytes and length to the other
 // store, as the records read alongside it carry written ones.
+TEST_F(PostgresSharedDatabaseTest, SameCollectionNameFromTheOtherStoreIsAlreadyExists) {
+  // Two servers creating one name at once: the second commit must be a clean
+  // AlreadyExists (HTTP 409), not an I/O error.
+  {
+    auto txn = first_->BeginWrite();
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE((*txn)->PutCollection(testing::MakeCollection("c1", "same")).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  auto txn = second_->BeginWrite();
+  ASSERT_TRUE(txn.ok());
+  Status put = (*txn)->PutCollection(testing::MakeCollection("c2", "same"));
+  if (put.ok()) put = (*txn)->Commit();
+  EXPECT_EQ(put.code(), StatusCode::kAlreadyExists) << put.ToString();
+}
+
 TEST_F(PostgresSharedDatabaseTest, ChangesCarryLongAndNulRecordIds) {
   const std::string long_id(1 << 20, 'x');
   const std::string nul_id("\0nul", 4);
