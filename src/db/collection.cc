@@ -76,6 +76,21 @@ InternalId Collection::AllocateSlot() {
   return static_cast<InternalId>(slots_.size() - 1);
 }
 
+void Collection::RemoveSlots(const std::vector<InternalId>& victims) {
+  index_->Remove(victims);
+  changes_since_checkpoint_ += victims.size();
+  for (InternalId slot : victims) {
+    id_to_slot_.erase(slots_[slot].record_id);
+    order_.erase(slots_[slot].position);
+    FreeSlot(slot);
+  }
+}
+
+Status Collection::WrongDimension(const std::string& record_id) const {
+  return Status::Corruption("record " + record_id + " of collection " + id_ +
+                            " has an embedding of the wrong dimension");
+}
+
 void Collection::FreeSlot(InternalId slot) {
   slots_[slot] = Slot{};
   free_slots_.push_back(slot);
@@ -243,13 +258,7 @@ Result<uint64_t> Collection::Delete(const DeleteRequest& request, SequencedWrite
     for (const std::string& record_id : record_ids) AddTombstone(record_id, scope->last_seq());
   }
 
-  index_->Remove(victims);
-  changes_since_checkpoint_ += victims.size();
-  for (InternalId slot : victims) {
-    id_to_slot_.erase(slots_[slot].record_id);
-    order_.erase(slots_[slot].position);
-    FreeSlot(slot);
-  }
+  RemoveSlots(victims);
   return static_cast<uint64_t>(victims.size());
 }
 
@@ -456,8 +465,7 @@ Status Collection::ApplyFollowedRowsLocked(std::vector<storage::RecordRow>&& row
     }
     EnsureIndex(*Info().dimension);
     if (row.embedding.size() != index_->dim()) {
-      return Status::Corruption("record " + row.record_id + " of collection " + id_ +
-                                " has an embedding of the wrong dimension");
+      return WrongDimension(row.record_id);
     }
     InternalId slot;
     auto existing = id_to_slot_.find(row.record_id);
@@ -496,14 +504,7 @@ void Collection::ApplyFollowedDeletesLocked(std::span<const std::string> record_
     auto it = id_to_slot_.find(record_id);
     if (it != id_to_slot_.end() && slots_[it->second].seq < seq) victims.push_back(it->second);
   }
-  if (victims.empty()) return;
-  index_->Remove(victims);
-  changes_since_checkpoint_ += victims.size();
-  for (InternalId slot : victims) {
-    id_to_slot_.erase(slots_[slot].record_id);
-    order_.erase(slots_[slot].position);
-    FreeSlot(slot);
-  }
+  if (!victims.empty()) RemoveSlots(victims);
 }
 
 void Collection::AddTombstone(const std::string& record_id, uint64_t seq) {

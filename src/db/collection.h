@@ -163,6 +163,10 @@ class Collection {
                                          const BitmapIdFilter* allowed_bitmap) const;
   InternalId AllocateSlot();
   void FreeSlot(InternalId slot);
+  // Removes `victims` (live slots) from the index and the maps, frees them.
+  void RemoveSlots(const std::vector<InternalId>& victims);
+  // Corruption for a stored record whose embedding has another dimension.
+  Status WrongDimension(const std::string& record_id) const;
 
   // Calls `visit(slot)` for each slot passing ids/where/where_document, in
   // storage order, until it returns false. Without ids it walks the storage

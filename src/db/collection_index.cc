@@ -131,8 +131,7 @@ Status Collection::LoadFromStore(storage::RecordStore* store) {
   if (index_) batch.emplace(index_.get());
   Status scan = store->ScanRecords(id_, [&](storage::RecordRow&& row) -> Status {
     if (!index_ || row.embedding.size() != index_->dim()) {
-      return Status::Corruption("record " + row.record_id + " of collection " + id_ +
-                                " has an embedding of the wrong dimension");
+      return WrongDimension(row.record_id);
     }
     const InternalId slot = AllocateSlot();
     KSDB_RETURN_IF_ERROR(batch->Add(slot, row.embedding));
@@ -181,8 +180,7 @@ Status Collection::LoadFromSnapshot(storage::RecordStore* store,
   IndexBatch replay(index_.get());
   Status scan = store->ScanRecords(id_, [&](storage::RecordRow&& row) -> Status {
     if (row.embedding.size() != index_->dim()) {
-      return Status::Corruption("record " + row.record_id + " of collection " + id_ +
-                                " has an embedding of the wrong dimension");
+      return WrongDimension(row.record_id);
     }
     InternalId slot;
     auto it = snapshot_slot.find(row.record_id);
