@@ -104,7 +104,7 @@ int HnswGraph::DrawLevel() {
   return static_cast<int>(std::min(level, static_cast<double>(kMaxLevel)));
 }
 
-void HnswGraph::StoreVector(InternalId id, const float* vector) {
+void HnswGraph::StoreVector(InternalId id, const float* vector, uint8_t state) {
   float* stored = MutableVector(id);
   std::copy(vector, vector + dim_, stored);
   if (space_ == DistanceSpace::kCosine) {
@@ -119,31 +119,96 @@ void HnswGraph::StoreVector(InternalId id, const float* vector) {
   }
   if (trained_)
     Encode(id);
-  if (states_[id] == kDeleted)
+  const uint8_t before = states_[id];
+  if (before == kDeleted)
     --deleted_;
-  if (states_[id] != kLive) {
-    states_[id] = kLive;
+  if (before != kLive && before != kPending)
     ++size_;
+  if (before == kPending && state != kPending)
+    DropPending(id);
+  if (before != kPending && state == kPending)
+    AddPending(id);
+  states_[id] = state;
+}
+
+void HnswGraph::AddPending(InternalId id) {
+  pending_pos_.emplace(id, pending_list_.size());
+  pending_list_.push_back(id);
+}
+
+void HnswGraph::DropPending(InternalId id) {
+  auto it = pending_pos_.find(id);
+  if (it == pending_pos_.end())
+    return;
+  const size_t pos = it->second;
+  pending_pos_.erase(it);
+  const InternalId last = pending_list_.back();
+  pending_list_.pop_back();
+  if (last != id) {
+    pending_list_[pos] = last;
+    pending_pos_[last] = pos;
   }
 }
 
-Status HnswGraph::Upsert(std::span<const InternalId> ids, std::span<const float> vectors) {
-  KSDB_RETURN_IF_ERROR(ValidateUpsert(ids, vectors));
+Status HnswGraph::PrepareBatch(std::span<const InternalId> ids,
+                               std::vector<std::pair<InternalId, size_t>>* rows) {
   if (ids.empty())
     return Status::Ok();
   const InternalId max_id = *std::max_element(ids.begin(), ids.end());
   KSDB_RETURN_IF_ERROR(GrowTo(size_t{max_id} + 1));
-  const std::vector<std::pair<InternalId, size_t>> rows = LastRowPerId(ids);
+  *rows = LastRowPerId(ids);
+  try {
+    pending_list_.reserve(pending_list_.size() + rows->size());
+    pending_pos_.reserve(pending_pos_.size() + rows->size());
+  } catch (const std::exception&) {
+    return Status::Internal("hnsw index: out of memory staging " + std::to_string(rows->size()) +
+                            " vectors");
+  }
+  return Status::Ok();
+}
+
+Status HnswGraph::Upsert(std::span<const InternalId> ids, std::span<const float> vectors) {
+  KSDB_RETURN_IF_ERROR(ValidateUpsert(ids, vectors));
+  std::vector<std::pair<InternalId, size_t>> rows;
+  KSDB_RETURN_IF_ERROR(PrepareBatch(ids, &rows));
   std::vector<InternalId> nodes;
   nodes.reserve(rows.size());
   for (const auto& [id, row] : rows) {
-    StoreVector(id, vectors.data() + row * dim_);
+    StoreVector(id, vectors.data() + row * dim_, kLive);
     nodes.push_back(id);
   }
   if (quantized_ && !trained_ && size_ >= kTrainMin)
     TrainQuantizer();
   LinkAll(nodes);
   return Status::Ok();
+}
+
+Status HnswGraph::Stage(std::span<const InternalId> ids, std::span<const float> vectors) {
+  KSDB_RETURN_IF_ERROR(ValidateUpsert(ids, vectors));
+  std::vector<std::pair<InternalId, size_t>> rows;
+  KSDB_RETURN_IF_ERROR(PrepareBatch(ids, &rows));
+  for (const auto& [id, row] : rows)
+    StoreVector(id, vectors.data() + row * dim_, kPending);
+  if (quantized_ && !trained_ && size_ >= kTrainMin)
+    TrainQuantizer();
+  return Status::Ok();
+}
+
+size_t HnswGraph::LinkPending(size_t max_nodes) {
+  const size_t n = std::min(max_nodes, pending_list_.size());
+  if (n == 0)
+    return 0;
+  // The most recently staged first: taking from the back keeps the list's
+  // other positions valid.
+  std::vector<InternalId> nodes(pending_list_.end() - static_cast<std::ptrdiff_t>(n),
+                                pending_list_.end());
+  for (InternalId id : nodes) {
+    pending_pos_.erase(id);
+    states_[id] = kLive;
+  }
+  pending_list_.resize(pending_list_.size() - n);
+  LinkAll(nodes);
+  return n;
 }
 
 void HnswGraph::LinkAll(std::span<const InternalId> nodes) {

@@ -93,6 +93,8 @@ void HnswGraph::Remove(std::span<const InternalId> ids) {
   for (InternalId id : ids) {
     if (!Contains(id))
       continue;
+    if (states_[id] == kPending)
+      DropPending(id);
     states_[id] = kDeleted;
     --size_;
     ++deleted_;

@@ -20,6 +20,11 @@
 // construction uses the float vectors; queries traverse on the codes
 // (asymmetric: the query stays float) and rerank the ef candidates exactly.
 //
+// Staged nodes (state kPending, see HnswIndex::Stage) hold their vector but
+// are not (re)linked yet: a new one has no links and no node links to it, an
+// updated one keeps its old links. Graph results never include them; every
+// search scans the pending list exactly and merges, so they are found anyway.
+//
 // Deletion is a tombstone: the node stays in the graph (so paths through it
 // survive) but is never returned; reusing its id re-links it with the new
 // vector, so a workload that deletes and re-adds keeps memory flat.
@@ -28,7 +33,6 @@
 
 #include <atomic>
 #include <cstddef>
-#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -36,6 +40,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "index/float_rows.h"
@@ -56,7 +62,7 @@ class HnswGraph final : public HnswIndex {
   Status Upsert(std::span<const InternalId> ids, std::span<const float> vectors) override;
   void Remove(std::span<const InternalId> ids) override;
   bool Contains(InternalId id) const override {
-    return id < states_.size() && states_[id] == kLive;
+    return id < states_.size() && (states_[id] == kLive || states_[id] == kPending);
   }
   std::span<const float> GetVector(InternalId id) const override;
   std::vector<Neighbor> Search(std::span<const float> query, size_t k,
@@ -74,6 +80,9 @@ class HnswGraph final : public HnswIndex {
   void SetEfSearch(size_t ef_search) override { params_.ef_search = ef_search; }
   void SetNumThreads(size_t num_threads) override { params_.num_threads = num_threads; }
   const HnswParams& params() const override { return params_; }
+  Status Stage(std::span<const InternalId> ids, std::span<const float> vectors) override;
+  size_t LinkPending(size_t max_nodes) override;
+  size_t pending() const override { return pending_list_.size(); }
   Status SaveSnapshot(const std::string& path, uint64_t watermark,
                       std::string_view user_data) const override;
 
@@ -86,6 +95,7 @@ class HnswGraph final : public HnswIndex {
   static constexpr uint8_t kEmpty = 0;
   static constexpr uint8_t kLive = 1;
   static constexpr uint8_t kDeleted = 2;
+  static constexpr uint8_t kPending = 3;  // stored and searchable, not linked
   static constexpr InternalId kNoNode = ~InternalId{0};
   static constexpr int kMaxLevel = 31;
   // Vectors needed before codes are trained (queries use floats until then),
@@ -154,8 +164,18 @@ class HnswGraph final : public HnswIndex {
   // --- insertion (hnsw_build.cc) ---
   Status ValidateUpsert(std::span<const InternalId> ids, std::span<const float> vectors) const;
   Status GrowTo(size_t num_nodes);
-  // Writes the vector (and norm) of `id`, creating the node when it is new.
-  void StoreVector(InternalId id, const float* vector);
+  // The rows of a validated batch to store: for each distinct id its last
+  // vector. Grows the arrays; on error nothing changed.
+  Status PrepareBatch(std::span<const InternalId> ids,
+                      std::vector<std::pair<InternalId, size_t>>* rows);
+  // Writes the vector (and norm) of `id`, creating the node when it is new,
+  // and moves it to `state` (kLive or kPending).
+  void StoreVector(InternalId id, const float* vector, uint8_t state);
+  void AddPending(InternalId id);
+  void DropPending(InternalId id);
+  // The exact top-k among the pending nodes `filter` accepts.
+  std::vector<Neighbor> SearchPending(const PreparedQuery& q, size_t k,
+                                      const IdFilter* filter) const;
   int DrawLevel();
   void LinkAll(std::span<const InternalId> nodes);
   void LinkNode(InternalId id, VisitedList* visited);
@@ -217,6 +237,7 @@ class HnswGraph final : public HnswIndex {
   // Returns how many it wrote.
   size_t CollectUnvisited(const uint32_t* row, VisitedList* visited,
                           std::vector<InternalId>& out) const;
+  // Whether a graph search may return `id` (linked, live, allowed).
   bool Accepts(InternalId id, const IdFilter* filter) const {
     return states_[id] == kLive && (filter == nullptr || filter->IsMember(id));
   }
@@ -245,6 +266,10 @@ class HnswGraph final : public HnswIndex {
   std::vector<std::unique_ptr<uint32_t[]>> upper_;
   size_t size_ = 0;
   size_t deleted_ = 0;  // tombstones; while 0, unfiltered search skips state checks
+  // The kPending nodes, in no particular order, and each one's position in
+  // the list (so a removal or re-link of one is O(1)).
+  std::vector<InternalId> pending_list_;
+  std::unordered_map<InternalId, size_t> pending_pos_;
   InternalId entry_point_ = kNoNode;
   int max_level_ = -1;
 

@@ -48,6 +48,18 @@ class HnswIndex : public VectorIndex {
   // collections, and the oracle for tests).
   virtual std::vector<Neighbor> ExactSearch(std::span<const float> query, size_t k,
                                             const IdFilter* filter) const = 0;
+  // Stores the vectors of `ids` like Upsert but does not link them into the
+  // graph yet: they are searchable at once (every search scans the staged
+  // vectors exactly and merges them with the graph's results), and
+  // LinkPending moves them into the graph later. This is how writes return
+  // without paying for graph construction. Same errors as Upsert; on error
+  // nothing changed.
+  virtual Status Stage(std::span<const InternalId> ids, std::span<const float> vectors) = 0;
+  // Links up to `max_nodes` staged vectors into the graph (on params.num_threads
+  // threads) and returns how many it linked. Needs exclusive access.
+  virtual size_t LinkPending(size_t max_nodes) = 0;
+  // Staged vectors not linked yet.
+  virtual size_t pending() const = 0;
   // Changes the defaults used by Search / batch Upsert. Needs exclusive access.
   virtual void SetEfSearch(size_t ef_search) = 0;
   virtual void SetNumThreads(size_t num_threads) = 0;

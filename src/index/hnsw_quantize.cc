@@ -36,7 +36,7 @@ void HnswGraph::TrainQuantizer() {
   const size_t stride = std::max<size_t>(1, size_ / kTrainSample);
   size_t seen = 0;
   for (size_t id = 0; id < num_nodes(); ++id) {
-    if (states_[id] != kLive || seen++ % stride != 0) continue;
+    if (!Contains(static_cast<InternalId>(id)) || seen++ % stride != 0) continue;
     const InternalId node = static_cast<InternalId>(id);
     const float* v = QuantisationInput(Vector(node), space_ == DistanceSpace::kCosine ? InvNorm(node) : 0.0f,
                                        space_, dim_, &scratch);

@@ -60,11 +60,13 @@ size_t HnswGraph::CollectUnvisited(const uint32_t* row, VisitedList* visited,
 
 std::vector<Neighbor> HnswGraph::SearchWithEf(std::span<const float> query, size_t k, size_t ef,
                                               const IdFilter* filter) const {
-  if (k == 0 || query.size() != dim_ || size_ == 0 || entry_point_ == kNoNode)
+  if (k == 0 || query.size() != dim_ || size_ == 0)
     return {};
   const PreparedQuery q = Prepare(query.data());
   NeighborHeap results;
-  if (quantized_ && trained_) {
+  if (entry_point_ == kNoNode) {
+    // Nothing linked yet: every stored vector is pending.
+  } else if (quantized_ && trained_) {
     const CodeQuery codes = PrepareCodes(query.data());
     const CodeDistance dist{this, &codes};
     const InternalId ep = GreedyDescend(dist, entry_point_, max_level_, 0, kNoNode);
@@ -75,10 +77,29 @@ std::vector<Neighbor> HnswGraph::SearchWithEf(std::span<const float> query, size
     const InternalId ep = GreedyDescend(dist, entry_point_, max_level_, 0, kNoNode);
     results = SearchBaseLayer(dist, ep, std::max(ef, k), filter);
   }
+  if (!pending_list_.empty()) {
+    // Graph results never hold pending nodes, so the two lists are disjoint.
+    std::vector<Neighbor> staged = SearchPending(q, k, filter);
+    results.insert(results.end(), staged.begin(), staged.end());
+  }
   std::sort(results.begin(), results.end(), NearerThan);
   if (results.size() > k)
     results.resize(k);
   return results;
+}
+
+std::vector<Neighbor> HnswGraph::SearchPending(const PreparedQuery& q, size_t k,
+                                               const IdFilter* filter) const {
+  TopK top(std::min(k, pending_list_.size()));
+  const size_t n = pending_list_.size();
+  for (size_t i = 0; i < n; ++i) {
+    const InternalId id = pending_list_[i];
+    if (i + 1 < n)
+      PrefetchVector(Vector(pending_list_[i + 1]), dim_);
+    if (filter == nullptr || filter->IsMember(id))
+      top.Offer({ExactDistance(q, id), id});
+  }
+  return top.TakeSorted();
 }
 
 void HnswGraph::Rerank(const PreparedQuery& q, NeighborHeap* candidates) const {
@@ -98,7 +119,7 @@ HnswGraph::NeighborHeap HnswGraph::SearchBaseLayer(const Dist& dist, InternalId 
   NeighborHeap results;                        // max-heap (Closer), accepted nodes only
   results.reserve(ef + 1);
   float worst = std::numeric_limits<float>::infinity();
-  const bool check_states = filter != nullptr || deleted_ > 0;
+  const bool check_states = filter != nullptr || deleted_ > 0 || !pending_list_.empty();
   if (Accepts(ep, filter)) {
     results.push_back({ep_distance, ep});
     worst = ep_distance;
@@ -145,7 +166,7 @@ std::vector<Neighbor> HnswGraph::ExactSearch(std::span<const float> query, size_
   TopK top(std::min(k, size_));
   for (size_t id = 0; id < num_nodes(); ++id) {
     const InternalId node = static_cast<InternalId>(id);
-    if (Accepts(node, filter))
+    if (Contains(node) && (filter == nullptr || filter->IsMember(node)))
       top.Offer({ExactDistance(q, node), node});
   }
   return top.TakeSorted();

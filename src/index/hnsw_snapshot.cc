@@ -207,6 +207,10 @@ Result<LoadedHnswSnapshot> LoadHnswSnapshot(const std::string& path, size_t dim,
   graph->entry_point_ = header.entry_point;
   graph->max_level_ = header.max_level;
   KSDB_RETURN_IF_ERROR(graph->CheckStructure(path));
+  for (size_t id = 0; id < header.num_nodes; ++id) {
+    if (graph->states_[id] == HnswGraph::kPending)
+      graph->AddPending(static_cast<InternalId>(id));
+  }
   LoadedHnswSnapshot loaded;
   loaded.watermark = header.watermark;
   loaded.user_data = std::move(user_data);
@@ -218,10 +222,13 @@ Result<LoadedHnswSnapshot> LoadHnswSnapshot(const std::string& path, size_t dim,
 // valid checksum but inconsistent content cannot send them out of bounds.
 Status HnswGraph::CheckStructure(const std::string& path) const {
   size_t live = 0;
+  size_t linked = 0;
   for (size_t id = 0; id < num_nodes(); ++id) {
-    if (states_[id] > kDeleted)
+    if (states_[id] > kPending)
       return Damaged(path, "bad node state");
     if (states_[id] == kLive)
+      ++linked;
+    if (states_[id] == kLive || states_[id] == kPending)
       ++live;
 
     // An empty slot is written zeroed and never linked; when it becomes the
@@ -251,7 +258,7 @@ Status HnswGraph::CheckStructure(const std::string& path) const {
     return Damaged(path, "live node count mismatch");
 
   if (entry_point_ == kNoNode) {
-    if (max_level_ != -1 || live != 0)
+    if (max_level_ != -1 || linked != 0)
       return Damaged(path, "missing entry point");
     return Status::Ok();
   }
