@@ -18,12 +18,37 @@ class RE2;
 
 namespace ksdb::filter {
 
+class AndNode;
+class OrNode;
+class MembershipNode;
+class RangeNode;
+class ArrayContainsNode;
+class DocumentContainsNode;
+class DocumentRegexNode;
+
+// Read-only double dispatch over a compiled tree, for components that plan from
+// a filter's structure (e.g. MetadataIndex) rather than evaluate it per record.
+class NodeVisitor {
+ public:
+  virtual ~NodeVisitor() = default;
+  virtual void Visit(const AndNode& node) = 0;
+  virtual void Visit(const OrNode& node) = 0;
+  virtual void Visit(const MembershipNode& node) = 0;
+  virtual void Visit(const RangeNode& node) = 0;
+  virtual void Visit(const ArrayContainsNode& node) = 0;
+  virtual void Visit(const DocumentContainsNode& node) = 0;
+  virtual void Visit(const DocumentRegexNode& node) = 0;
+};
+
 // One predicate or boolean operator. `metadata` is null for records without
 // metadata and `document` is null for records without a document.
 class Node {
  public:
   virtual ~Node() = default;
   virtual bool Matches(const Metadata* metadata, const std::string* document) const = 0;
+  // Calls the `visitor` overload for this node's concrete type (children are
+  // not visited; the visitor recurses through children() if it wants to).
+  virtual void Accept(NodeVisitor& visitor) const = 0;
 };
 
 using NodePtr = std::unique_ptr<const Node>;
@@ -34,6 +59,9 @@ class AndNode final : public Node {
   explicit AndNode(std::vector<NodePtr> children) : children_(std::move(children)) {}
   bool Matches(const Metadata* metadata, const std::string* document) const override;
 
+  void Accept(NodeVisitor& visitor) const override { visitor.Visit(*this); }
+  const std::vector<NodePtr>& children() const { return children_; }
+
  private:
   std::vector<NodePtr> children_;
 };
@@ -43,6 +71,9 @@ class OrNode final : public Node {
  public:
   explicit OrNode(std::vector<NodePtr> children) : children_(std::move(children)) {}
   bool Matches(const Metadata* metadata, const std::string* document) const override;
+
+  void Accept(NodeVisitor& visitor) const override { visitor.Visit(*this); }
+  const std::vector<NodePtr>& children() const { return children_; }
 
  private:
   std::vector<NodePtr> children_;
@@ -57,6 +88,11 @@ class MembershipNode final : public Node {
   MembershipNode(std::string key, ValueSet values, bool negate)
       : key_(std::move(key)), values_(std::move(values)), negate_(negate) {}
   bool Matches(const Metadata* metadata, const std::string* document) const override;
+
+  void Accept(NodeVisitor& visitor) const override { visitor.Visit(*this); }
+  const std::string& key() const { return key_; }
+  const ValueSet& values() const { return values_; }
+  bool negate() const { return negate_; }
 
  private:
   std::string key_;
@@ -74,6 +110,11 @@ class RangeNode final : public Node {
       : key_(std::move(key)), op_(op), operand_(operand) {}
   bool Matches(const Metadata* metadata, const std::string* document) const override;
 
+  void Accept(NodeVisitor& visitor) const override { visitor.Visit(*this); }
+  const std::string& key() const { return key_; }
+  RangeOp op() const { return op_; }
+  const Number& operand() const { return operand_; }
+
  private:
   std::string key_;
   RangeOp op_;
@@ -89,6 +130,11 @@ class ArrayContainsNode final : public Node {
       : key_(std::move(key)), operand_(std::move(operand)), negate_(negate) {}
   bool Matches(const Metadata* metadata, const std::string* document) const override;
 
+  void Accept(NodeVisitor& visitor) const override { visitor.Visit(*this); }
+  const std::string& key() const { return key_; }
+  const ValueSet& operand() const { return operand_; }
+  bool negate() const { return negate_; }
+
  private:
   std::string key_;
   ValueSet operand_;
@@ -103,6 +149,8 @@ class DocumentContainsNode final : public Node {
       : needle_(std::move(needle)), negate_(negate) {}
   bool Matches(const Metadata* metadata, const std::string* document) const override;
 
+  void Accept(NodeVisitor& visitor) const override { visitor.Visit(*this); }
+
  private:
   std::string needle_;
   bool negate_;
@@ -115,6 +163,8 @@ class DocumentRegexNode final : public Node {
   DocumentRegexNode(std::unique_ptr<const re2::RE2> regex, bool negate);
   ~DocumentRegexNode() override;
   bool Matches(const Metadata* metadata, const std::string* document) const override;
+
+  void Accept(NodeVisitor& visitor) const override { visitor.Visit(*this); }
 
  private:
   std::unique_ptr<const re2::RE2> regex_;

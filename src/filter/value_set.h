@@ -37,6 +37,15 @@ class ValueSet {
   // Whether some element of the array `value` is a member; false for scalars.
   bool ContainsAnyElement(const MetadataValue& value) const;
 
+  // The members, for planners that enumerate them (after Finalize(): sorted,
+  // unique). An integral double in int64 range is listed in ints(), never in
+  // doubles().
+  bool has_true() const { return has_true_; }
+  bool has_false() const { return has_false_; }
+  const std::vector<int64_t>& ints() const { return ints_; }
+  const std::vector<double>& doubles() const { return doubles_; }
+  const std::vector<std::string>& strings() const { return strings_; }
+
  private:
   bool has_true_ = false;
   bool has_false_ = false;

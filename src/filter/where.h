@@ -41,6 +41,9 @@ class WhereFilter {
   // `document` may be null; it is consulted only by `#document` predicates.
   bool Matches(const Metadata* metadata, const std::string* document) const;
 
+  // The compiled tree (filter/node.h), for planners such as MetadataIndex.
+  const Node& root() const { return *root_; }
+
  private:
   explicit WhereFilter(std::shared_ptr<const Node> root) : root_(std::move(root)) {}
   std::shared_ptr<const Node> root_;
