@@ -220,11 +220,22 @@ class HnswGraph final : public HnswIndex {
   // and encodes every live node.
   void TrainQuantizer();
   void Encode(InternalId id);
+  // Writes the codes of float row `vector` (1/|v| = `inv_norm`, cosine only)
+  // to `out` and |decoded vector|^2 at out + codes_bytes_.
+  void EncodeRow(const float* vector, float inv_norm, std::byte* out,
+                 std::vector<float>* scratch) const;
+  // Whether the block of `id` holds what Encode writes for its vector (zeros
+  // for an empty node or before training). `expected`, `scratch`: reused space.
+  bool CodesMatchVector(InternalId id, std::vector<std::byte>* expected,
+                        std::vector<float>* scratch) const;
 
   // --- snapshots (hnsw_snapshot.cc) ---
   // Corruption naming `path` unless every link, state, level and the entry
   // point are consistent.
   Status CheckStructure(const std::string& path) const;
+  // Corruption naming `path` unless the int8 code ranges are finite and every
+  // node's codes match its float vector (always Ok without quantisation).
+  Status CheckQuantizer(const std::string& path) const;
 
   // --- search (hnsw_search.cc) ---
   template <typename Dist>

@@ -9,6 +9,8 @@
 // exact rerank of the final candidates corrects what that costs.
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -52,8 +54,11 @@ void HnswGraph::TrainQuantizer() {
     code_min_[d] = lo[d];
     // A constant dimension keeps scale 1: every code decodes to min.
     // In double: hi - lo of two huge finite floats can overflow float.
-    if (hi[d] > lo[d])
-      code_scale_[d] = static_cast<float>((static_cast<double>(hi[d]) - lo[d]) / 255.0);
+    // A range so narrow that its scale underflows to 0 counts as constant too
+    // (a zero scale would divide by zero in Encode).
+    const float scale = static_cast<float>((static_cast<double>(hi[d]) - lo[d]) / 255.0);
+    if (hi[d] > lo[d] && scale > 0.0f)
+      code_scale_[d] = scale;
   }
   trained_ = true;
   for (size_t id = 0; id < num_nodes(); ++id) {
@@ -61,11 +66,10 @@ void HnswGraph::TrainQuantizer() {
   }
 }
 
-void HnswGraph::Encode(InternalId id) {
-  std::vector<float> scratch;
-  const float* v = QuantisationInput(Vector(id), space_ == DistanceSpace::kCosine ? InvNorm(id) : 0.0f,
-                                     space_, dim_, &scratch);
-  uint8_t* codes = reinterpret_cast<uint8_t*>(Block(id));
+void HnswGraph::EncodeRow(const float* vector, float inv_norm, std::byte* out,
+                          std::vector<float>* scratch) const {
+  const float* v = QuantisationInput(vector, inv_norm, space_, dim_, scratch);
+  uint8_t* codes = reinterpret_cast<uint8_t*>(out);
   float decoded_norm = 0.0f;
   for (size_t d = 0; d < dim_; ++d) {
     // In double and clamped before the cast, so no input can make the code NaN
@@ -76,7 +80,24 @@ void HnswGraph::Encode(InternalId id) {
     const float decoded = code_min_[d] + code_scale_[d] * clamped;
     decoded_norm += decoded * decoded;
   }
-  *reinterpret_cast<float*>(Block(id) + codes_bytes_) = decoded_norm;
+  std::memcpy(out + codes_bytes_, &decoded_norm, sizeof(decoded_norm));
+}
+
+void HnswGraph::Encode(InternalId id) {
+  std::vector<float> scratch;
+  EncodeRow(Vector(id), space_ == DistanceSpace::kCosine ? InvNorm(id) : 0.0f, Block(id),
+            &scratch);
+}
+
+bool HnswGraph::CodesMatchVector(InternalId id, std::vector<std::byte>* expected,
+                                 std::vector<float>* scratch) const {
+  // The block prefix before the links: codes, their zero padding, |decoded|^2.
+  expected->assign(links_offset_, std::byte{0});
+  if (trained_ && states_[id] != kEmpty) {
+    EncodeRow(Vector(id), space_ == DistanceSpace::kCosine ? InvNorm(id) : 0.0f,
+              expected->data(), scratch);
+  }
+  return std::memcmp(Block(id), expected->data(), links_offset_) == 0;
 }
 
 HnswGraph::CodeQuery HnswGraph::PrepareCodes(const float* query) const {

@@ -1,16 +1,22 @@
 // HNSW snapshot files: the whole graph in one file, written atomically.
 //
-// Layout (little-endian, as the host writes it):
+// Layout (format version 2, little-endian, as the host writes it):
 //   SnapshotHeader (fixed size, its own checksum last)
 //   levels[num_nodes] u8, states[num_nodes] u8,
-//   node blocks[num_nodes] (vector, 1/|v| for cosine, layer-0 links, padding;
+//   node blocks[num_nodes] (float index: vector, 1/|v| for cosine, layer-0
+//   links, padding; int8 index: codes, |decoded|^2, layer-0 links, padding;
 //   see hnsw_graph.h),
 //   upper links: for each node with level > 0, in node order, level * (1 + m) u32
+//   int8 only: when trained, code_min[dim] f32 and code_scale[dim] f32; then
+//   the float rows[num_nodes] (dim f32, and 1/|v| for cosine)
 //   user data (user_data_bytes, the caller's opaque bytes)
 // The body checksum covers everything after the header. Loading checks the
 // header, the exact file size, the checksum and then every structural
-// invariant (link counts and targets, states, levels, entry point), so a
-// damaged or foreign file is reported as Corruption and never used.
+// invariant (link counts and targets, states, levels, entry point, and for
+// int8 the code ranges and that every node's codes encode its float vector),
+// so a damaged or foreign file is reported as Corruption and never used. A
+// snapshot is only loaded with the quantisation it was written with; the
+// engine rebuilds when a collection's configuration changed.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -26,7 +32,10 @@ namespace ksdb::index {
 namespace {
 
 constexpr char kMagic[8] = {'K', 'S', 'D', 'B', 'H', 'N', 'S', 'W'};
-constexpr uint32_t kFormatVersion = 1;
+// 2: the quantisation fields in the header and the int8 section.
+constexpr uint32_t kFormatVersion = 2;
+constexpr uint32_t kNoQuantization = 0;
+constexpr uint32_t kInt8Quantization = 1;
 
 struct SnapshotHeader {
   char magic[8];
@@ -41,10 +50,12 @@ struct SnapshotHeader {
   uint64_t user_data_bytes;
   uint32_t entry_point;
   int32_t max_level;
+  uint32_t quantization;  // kNoQuantization or kInt8Quantization
+  uint32_t trained;       // int8: 1 when the code ranges are trained, else 0
   uint64_t body_checksum;
   uint64_t header_checksum;  // of every byte above
 };
-static_assert(sizeof(SnapshotHeader) == 96, "snapshot header layout must not change silently");
+static_assert(sizeof(SnapshotHeader) == 104, "snapshot header layout must not change silently");
 
 uint64_t HeaderChecksum(const SnapshotHeader& header) {
   Checksum64 checksum;
@@ -88,12 +99,23 @@ Status Damaged(const std::string& path, const std::string& problem) {
   return Status::Corruption("index snapshot " + path + " is damaged: " + problem);
 }
 
+// The floats of one float row: the vector, and 1/|v| for cosine.
+uint64_t RowFloats(uint64_t dim, uint32_t space) {
+  return dim + (space == static_cast<uint32_t>(DistanceSpace::kCosine) ? 1 : 0);
+}
+
+// Bytes of the int8 section the header announces (0 for a float index).
+uint64_t QuantizerBytes(const SnapshotHeader& header) {
+  if (header.quantization != kInt8Quantization)
+    return 0;
+  const uint64_t ranges = header.trained != 0 ? 2 * header.dim * sizeof(float) : 0;
+  return ranges + header.num_nodes * RowFloats(header.dim, header.space) * sizeof(float);
+}
+
 }  // namespace
 
 Status HnswGraph::SaveSnapshot(const std::string& path, uint64_t watermark,
                                std::string_view user_data) const {
-  if (quantized_)
-    return Status::Unimplemented("snapshots of int8-quantised indexes are not implemented yet");
   KSDB_ASSIGN_OR_RETURN(AtomicFileWriter file, AtomicFileWriter::Create(path));
   SnapshotHeader header{};
   std::memcpy(header.magic, kMagic, sizeof(kMagic));
@@ -109,6 +131,8 @@ Status HnswGraph::SaveSnapshot(const std::string& path, uint64_t watermark,
   header.user_data_bytes = user_data.size();
   header.entry_point = entry_point_;
   header.max_level = max_level_;
+  header.quantization = quantized_ ? kInt8Quantization : kNoQuantization;
+  header.trained = trained_ ? 1 : 0;
   KSDB_RETURN_IF_ERROR(file.Write(&header, sizeof(header)));
 
   BodyWriter body(&file);
@@ -119,6 +143,15 @@ Status HnswGraph::SaveSnapshot(const std::string& path, uint64_t watermark,
     if (levels_[id] > 0)
       KSDB_RETURN_IF_ERROR(body.Put(upper_[id].get(), size_t{levels_[id]} * (1 + params_.m)));
   }
+  if (quantized_) {
+    if (trained_) {
+      KSDB_RETURN_IF_ERROR(body.Put(code_min_.data(), dim_));
+      KSDB_RETURN_IF_ERROR(body.Put(code_scale_.data(), dim_));
+    }
+    // The float rows are contiguous, on the heap or in the mapped file alike.
+    KSDB_RETURN_IF_ERROR(
+        body.Put(floats_.Row(0), num_nodes() * RowFloats(dim_, header.space)));
+  }
   KSDB_RETURN_IF_ERROR(body.Put(user_data.data(), user_data.size()));
   header.body_checksum = body.checksum();
   header.header_checksum = HeaderChecksum(header);
@@ -127,6 +160,21 @@ Status HnswGraph::SaveSnapshot(const std::string& path, uint64_t watermark,
 }
 
 namespace {
+
+// Corruption unless the header's quantisation fields are well formed and match
+// the configured one: a snapshot is only used with the quantisation it was
+// written with (the engine rebuilds from the store otherwise).
+Status CheckQuantization(const std::string& path, const SnapshotHeader& header,
+                         const HnswParams& params) {
+  if (header.quantization > kInt8Quantization || header.trained > 1 ||
+      (header.quantization == kNoQuantization && header.trained != 0))
+    return Damaged(path, "bad quantisation fields");
+  if (header.quantization == kInt8Quantization && !params.quantize_int8)
+    return Damaged(path, "written with int8 quantisation, the index is configured without it");
+  if (header.quantization == kNoQuantization && params.quantize_int8)
+    return Damaged(path, "written without int8 quantisation, the index is configured with it");
+  return Status::Ok();
+}
 
 // Checks the header against itself and against what the caller expects.
 Status CheckHeader(const std::string& path, const SnapshotHeader& header, uint64_t file_size,
@@ -139,12 +187,13 @@ Status CheckHeader(const std::string& path, const SnapshotHeader& header, uint64
     return Damaged(path, "unsupported format version " + std::to_string(header.version));
   if (header.dim != dim || header.space != static_cast<uint32_t>(space) || header.m != params.m)
     return Damaged(path, "written for a different dimension, space or m");
+  KSDB_RETURN_IF_ERROR(CheckQuantization(path, header, params));
   // Bound every count before multiplying, so a wild header cannot overflow.
   constexpr uint64_t kMaxNodes = uint64_t{1} << 32;
   if (header.num_nodes > kMaxNodes || header.size > header.num_nodes)
     return Damaged(path, "node counts out of range");
   const uint64_t n = header.num_nodes;
-  uint64_t expected = sizeof(SnapshotHeader) + n * (2 + block_bytes);
+  uint64_t expected = sizeof(SnapshotHeader) + n * (2 + block_bytes) + QuantizerBytes(header);
   if (header.upper_words > n * 32 * (1 + params.m))
     return Damaged(path, "upper layer size out of range");
   expected += 4 * header.upper_words;
@@ -159,12 +208,23 @@ Status CheckHeader(const std::string& path, const SnapshotHeader& header, uint64
   return Status::Ok();
 }
 
+// Reads the int8 section: the code ranges (when trained) and the float rows.
+Status ReadQuantizer(BodyReader* body, const SnapshotHeader& header,
+                     std::vector<float>* code_min, std::vector<float>* code_scale,
+                     FloatRows* floats) {
+  if (header.trained != 0) {
+    code_min->assign(header.dim, 0.0f);
+    code_scale->assign(header.dim, 0.0f);
+    KSDB_RETURN_IF_ERROR(body->Get(code_min->data(), code_min->size()));
+    KSDB_RETURN_IF_ERROR(body->Get(code_scale->data(), code_scale->size()));
+  }
+  return body->Get(floats->Row(0), header.num_nodes * RowFloats(header.dim, header.space));
+}
+
 }  // namespace
 
 Result<LoadedHnswSnapshot> LoadHnswSnapshot(const std::string& path, size_t dim,
                                             DistanceSpace space, const HnswParams& params) {
-  if (params.quantize_int8)
-    return Status::Unimplemented("snapshots of int8-quantised indexes are not implemented yet");
   KSDB_ASSIGN_OR_RETURN(FileReader file, FileReader::Open(path));
   SnapshotHeader header{};
   if (file.size() < sizeof(header))
@@ -196,6 +256,11 @@ Result<LoadedHnswSnapshot> LoadHnswSnapshot(const std::string& path, size_t dim,
   }
   if (upper_words != header.upper_words)
     return Damaged(path, "upper layer size does not match the node levels");
+  if (graph->quantized_) {
+    KSDB_RETURN_IF_ERROR(ReadQuantizer(&body, header, &graph->code_min_, &graph->code_scale_,
+                                       &graph->floats_));
+    graph->trained_ = header.trained != 0;
+  }
   std::string user_data(header.user_data_bytes, '\0');
   KSDB_RETURN_IF_ERROR(body.Get(user_data.data(), user_data.size()));
   if (body.checksum() != header.body_checksum)
@@ -207,6 +272,7 @@ Result<LoadedHnswSnapshot> LoadHnswSnapshot(const std::string& path, size_t dim,
   graph->entry_point_ = header.entry_point;
   graph->max_level_ = header.max_level;
   KSDB_RETURN_IF_ERROR(graph->CheckStructure(path));
+  KSDB_RETURN_IF_ERROR(graph->CheckQuantizer(path));
   for (size_t id = 0; id < header.num_nodes; ++id) {
     if (graph->states_[id] == HnswGraph::kPending)
       graph->AddPending(static_cast<InternalId>(id));
@@ -265,6 +331,29 @@ Status HnswGraph::CheckStructure(const std::string& path) const {
   if (entry_point_ >= num_nodes() || states_[entry_point_] == kEmpty ||
       levels_[entry_point_] != max_level_)
     return Damaged(path, "bad entry point");
+  return Status::Ok();
+}
+
+// The int8 state must be what Upsert/Stage leave behind: finite code ranges
+// with positive scales, and every node's codes exactly what Encode writes for
+// its float vector (all zero before training), so traversal distances cannot
+// be poisoned by a crafted file.
+Status HnswGraph::CheckQuantizer(const std::string& path) const {
+  if (!quantized_)
+    return Status::Ok();
+  if (trained_) {
+    for (size_t d = 0; d < dim_; ++d) {
+      if (!std::isfinite(code_min_[d]) || !std::isfinite(code_scale_[d]) ||
+          !(code_scale_[d] > 0.0f))
+        return Damaged(path, "bad int8 code range");
+    }
+  }
+  std::vector<std::byte> expected;
+  std::vector<float> scratch;
+  for (size_t id = 0; id < num_nodes(); ++id) {
+    if (!CodesMatchVector(static_cast<InternalId>(id), &expected, &scratch))
+      return Damaged(path, "int8 codes do not match the vectors");
+  }
   return Status::Ok();
 }
 

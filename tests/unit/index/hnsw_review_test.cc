@@ -20,7 +20,7 @@ namespace {
 constexpr size_t kDim = 8;
 constexpr size_t kM = 4;
 
-// The snapshot header as hnsw_snapshot.cc lays it out (format version 1).
+// The snapshot header as hnsw_snapshot.cc lays it out (format version 2).
 struct Header {
   char magic[8];
   uint32_t version;
@@ -34,10 +34,12 @@ struct Header {
   uint64_t user_data_bytes;
   uint32_t entry_point;
   int32_t max_level;
+  uint32_t quantization;  // 0: none
+  uint32_t trained;
   uint64_t body_checksum;
   uint64_t header_checksum;
 };
-static_assert(sizeof(Header) == 96);
+static_assert(sizeof(Header) == 104);
 
 // One l2 node block: dim floats, then the layer-0 row (count, 2m ids),
 // padded to 32 bytes.
@@ -67,7 +69,7 @@ void WriteSnapshot(const std::string& path, const std::vector<Node>& nodes, uint
   }
   Header h{};
   std::memcpy(h.magic, "KSDBHNSW", 8);
-  h.version = 1;
+  h.version = 2;
   h.space = static_cast<uint32_t>(DistanceSpace::kL2);
   h.dim = kDim;
   h.m = kM;
