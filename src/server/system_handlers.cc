@@ -82,6 +82,7 @@ Result<HttpResponse> Stats(ServerContext* context) {
   StatsField(&writer, "last_sequence", stats.last_sequence);
   StatsField(&writer, "vectors_indexed_on_open", stats.vectors_indexed_on_open);
   StatsField(&writer, "index_memory_bytes", stats.index_memory_bytes);
+  StatsField(&writer, "vectors_pending", stats.vectors_pending);
   writer.Key("follower");
   writer.BeginObject();
   StatsField(&writer, "passes", stats.follow_passes);
