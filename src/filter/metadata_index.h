@@ -55,7 +55,8 @@ class MetadataIndex {
   // branch, an empty $and, ...). For $and only the narrowable children are
   // intersected; $or unions its children. The caller must still evaluate
   // `where` on every candidate. For a filter made only of $eq/$in/$contains
-  // (and $and/$or of them) the candidates are exactly the matching slots.
+  // and ranges (and $and/$or of them) the candidates are exactly the matching
+  // slots. Cost: proportional to the postings touched, not to the record count.
   std::optional<std::vector<InternalId>> Candidates(const WhereFilter& where) const;
 
   // Approximate heap bytes held by the index. O(number of distinct keys).
