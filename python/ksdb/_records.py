@@ -4,7 +4,9 @@ write into request bodies no larger than the batch and byte limits."""
 
 import array
 import base64
+import struct
 import sys
+from binascii import b2a_base64 as _b64
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from . import errors
@@ -62,10 +64,27 @@ def normalize_embeddings(embeddings: Any) -> Optional[List[Any]]:
     return rows
 
 
-def _row_bytes(row: Any) -> bytes:
-    """Little-endian float32 bytes of one embedding."""
-    if is_ndarray(row):
-        return np.ascontiguousarray(row, dtype="<f4").tobytes()
+# struct formats by row length: packing a list of floats with a precompiled
+# Struct is about twice as fast as array.array("f", row).
+_ROW_STRUCTS: Dict[int, struct.Struct] = {}
+
+
+def _list_row_bytes(row: Any) -> bytes:
+    """Little-endian float32 bytes of one embedding given as a list/tuple.
+
+    Values struct refuses (non-numbers, floats beyond float32 range) go
+    through array.array, whose conversion (inf for out-of-range floats) and
+    errors the client has always had."""
+    packer = _ROW_STRUCTS.get(len(row))
+    if packer is None:
+        packer = _ROW_STRUCTS.setdefault(len(row), struct.Struct(f"<{len(row)}f"))
+    try:
+        return packer.pack(*row)
+    except (struct.error, OverflowError, TypeError):
+        return _array_row_bytes(row)
+
+
+def _array_row_bytes(row: Any) -> bytes:
     try:
         values = array.array("f", row)
     except TypeError:
@@ -77,38 +96,76 @@ def _row_bytes(row: Any) -> bytes:
     return values.tobytes()
 
 
-def _matrix_base64(matrix: Any) -> List[bytes]:
-    """Base64 rows of a 2-D array; one encode when rows are 3-byte aligned."""
+def _row_bytes(row: Any) -> bytes:
+    """Little-endian float32 bytes of one embedding."""
+    if isinstance(row, (list, tuple)):
+        return _list_row_bytes(row)
+    if is_ndarray(row):
+        return np.ascontiguousarray(row, dtype="<f4").tobytes()
+    return _array_row_bytes(row)
+
+
+def _framed_matrix_base64(matrix: Any, prefix: bytes, suffix: bytes) -> Any:
+    """prefix + the JSON array of base64 strings of a 2-D array's rows + suffix.
+
+    When a row is a multiple of 3 bytes its base64 has no padding, so the
+    whole block is encoded at once and laid out, with the quotes and commas
+    around each row, straight into the final buffer by numpy: one encode and
+    one copy, no per-row Python objects. Returns bytes or a bytearray."""
     data = np.ascontiguousarray(matrix, dtype="<f4")
     rows, dim = data.shape
     row_bytes = 4 * dim
-    if row_bytes % 3 == 0 and rows > 0:
-        text = base64.b64encode(data.tobytes())
-        width = row_bytes // 3 * 4
-        return [text[i * width : (i + 1) * width] for i in range(rows)]
-    view = memoryview(data.tobytes())
-    return [base64.b64encode(view[i * row_bytes : (i + 1) * row_bytes]) for i in range(rows)]
+    if rows == 0 or row_bytes % 3 != 0:
+        view = memoryview(data).cast("B")
+        encoded = [base64.b64encode(view[i * row_bytes : (i + 1) * row_bytes]) for i in range(rows)]
+        column = b'["' + b'","'.join(encoded) + b'"]' if encoded else b"[]"
+        return b"".join((prefix, column, suffix))
+    width = row_bytes // 3 * 4
+    text = np.frombuffer(base64.b64encode(data), dtype=np.uint8).reshape(rows, width)
+    # [ "row", "row", ... "row" ]: each row takes width + 3 bytes (quotes and
+    # a comma); the last comma becomes the closing bracket.
+    column_bytes = 1 + rows * (width + 3)
+    buffer = bytearray(len(prefix) + column_bytes + len(suffix))
+    buffer[: len(prefix)] = prefix
+    buffer[len(buffer) - len(suffix) :] = suffix
+    column = np.frombuffer(buffer, dtype=np.uint8, count=column_bytes, offset=len(prefix))
+    column[0] = ord("[")
+    cells = column[1:].reshape(rows, width + 3)
+    cells[:, 0] = ord('"')
+    cells[:, 1 : width + 1] = text
+    cells[:, width + 1] = ord('"')
+    cells[:, width + 2] = ord(",")
+    column[-1] = ord("]")
+    return buffer
 
 
-def encode_embeddings(embeddings: Any, use_base64: bool) -> List[Any]:
-    """The `embeddings` column: base64 bytes per row (spliced into the body
-    as JSON strings) or lists of floats; None stays null."""
-    if use_base64 and is_ndarray(embeddings) and embeddings.ndim == 2:
-        return _matrix_base64(embeddings)
-    rows = normalize_embeddings(embeddings) or []
-    if use_base64:
-        return [None if row is None else base64.b64encode(_row_bytes(row)) for row in rows]
-    return [None if row is None else embedding_as_list(row) for row in rows]
+def _rows_base64_json(rows: List[Any]) -> bytes:
+    """The JSON array of base64 strings (null for a None row) of a list of
+    rows. Base64 text needs no escaping, so it is joined directly instead of
+    going through json (several times faster)."""
+    encoded = [None if row is None else _b64(_row_bytes(row), newline=False) for row in rows]
+    if not encoded:
+        return b"[]"
+    if None not in encoded:
+        return b'["' + b'","'.join(encoded) + b'"]'
+    items = [b"null" if item is None else b'"' + item + b'"' for item in encoded]
+    return b"[" + b",".join(items) + b"]"
 
 
-def _embeddings_json(column: List[Any]) -> bytes:
-    """A JSON array of the column. Base64 text needs no escaping, so it is
-    joined directly instead of going through json (several times faster)."""
-    if column and all(isinstance(row, bytes) for row in column):
-        return b'["' + b'","'.join(column) + b'"]'
-    if any(isinstance(row, bytes) for row in column):
-        column = [row.decode("ascii") if isinstance(row, bytes) else row for row in column]
-    return encode_json(column)
+def embeddings_json(rows: Any, use_base64: bool, prefix: bytes = b"", suffix: bytes = b"") -> Any:
+    """prefix + the `embeddings` column of a request body + suffix (bytes or a
+    bytearray). rows: a 2-D numpy array or a list of rows (sequences, 1-D
+    arrays or None), sent as base64 float32 strings or as JSON lists of
+    floats; a None row is null."""
+    if is_ndarray(rows) and use_base64:
+        return _framed_matrix_base64(rows, prefix, suffix)
+    if is_ndarray(rows):
+        column = encode_json(rows.astype(np.float32).tolist())
+    elif use_base64:
+        column = _rows_base64_json(rows)
+    else:
+        column = encode_json([None if row is None else embedding_as_list(row) for row in rows])
+    return b"".join((prefix, column, suffix))
 
 
 def embedding_as_list(row: Any) -> List[float]:
@@ -150,7 +207,11 @@ def check_ids(ids: Any) -> List[str]:
 
 
 class WriteColumns:
-    """The columns of one add/upsert/update, validated for equal lengths."""
+    """The columns of one add/upsert/update, validated for equal lengths.
+
+    Embeddings are kept as given (a 2-D numpy array stays one array) and
+    encoded one request body at a time, so that encoding overlaps the
+    requests already in flight."""
 
     def __init__(
         self,
@@ -161,13 +222,12 @@ class WriteColumns:
         uris: Any = None,
     ) -> None:
         self.ids = check_ids(ids)
-        self.embeddings = embeddings
-        self.embedding_rows = normalize_embeddings(embeddings)
+        self.embeddings = _embedding_column(embeddings)
         self.metadatas = one_or_many(metadatas)
         self.documents = one_or_many(documents)
         self.uris = one_or_many(uris)
         n = len(self.ids)
-        for column in (self.embedding_rows, self.metadatas, self.documents, self.uris):
+        for column in (self.embeddings, self.metadatas, self.documents, self.uris):
             if column is not None and len(column) != n:
                 raise errors.InvalidArgumentError(
                     "Inconsistent number of IDs, embeddings, documents, URIs and metadatas"
@@ -176,26 +236,31 @@ class WriteColumns:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def encoded_embeddings(self, use_base64: bool) -> Optional[List[Any]]:
+    def body(self, lo: int, hi: int, use_base64: bool) -> Any:
+        """The JSON request body of records [lo, hi): bytes or a bytearray."""
+        payload: Dict[str, Any] = {"ids": self.ids[lo:hi]}
+        if self.documents is not None:
+            payload["documents"] = self.documents[lo:hi]
+        if self.metadatas is not None:
+            payload["metadatas"] = self.metadatas[lo:hi]
+        if self.uris is not None:
+            payload["uris"] = self.uris[lo:hi]
+        head = encode_json(payload)
         if self.embeddings is None:
-            return None
-        if is_ndarray(self.embeddings) and self.embeddings.ndim == 2:
-            return encode_embeddings(self.embeddings, use_base64)
-        return encode_embeddings(self.embedding_rows, use_base64)
+            return head
+        # The embeddings (most of the bytes) are spliced in rather than
+        # encoded by json.
+        prefix = head[:-1] + b',"embeddings":'
+        return embeddings_json(self.embeddings[lo:hi], use_base64, prefix, b"}")
 
 
-def _body(columns: WriteColumns, encoded: Optional[List[Any]], lo: int, hi: int) -> bytes:
-    payload: Dict[str, Any] = {"ids": columns.ids[lo:hi]}
-    if columns.documents is not None:
-        payload["documents"] = columns.documents[lo:hi]
-    if columns.metadatas is not None:
-        payload["metadatas"] = columns.metadatas[lo:hi]
-    if columns.uris is not None:
-        payload["uris"] = columns.uris[lo:hi]
-    body = encode_json(payload)
-    if encoded is None:
-        return body
-    return body[:-1] + b',"embeddings":' + _embeddings_json(encoded[lo:hi]) + b"}"
+def _embedding_column(embeddings: Any) -> Any:
+    """A 2-D numpy array (a 1-D one becomes one row), a list of rows, or None."""
+    if is_ndarray(embeddings) and embeddings.ndim == 1:
+        return embeddings.reshape(1, -1)
+    if is_ndarray(embeddings) and embeddings.ndim == 2:
+        return embeddings
+    return normalize_embeddings(embeddings)
 
 
 def batch_bodies(
@@ -203,18 +268,18 @@ def batch_bodies(
     use_base64: bool,
     max_batch_size: int,
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
-) -> Iterator[Tuple[int, bytes]]:
-    """(record count, JSON body) per request: at most max_batch_size records
-    and, when a row allows it, at most max_request_bytes bytes per body."""
-    encoded = columns.encoded_embeddings(use_base64)
+) -> Iterator[Tuple[int, Any, bool]]:
+    """(record count, JSON body, whether it is the last) per request, built
+    lazily: at most max_batch_size records and, when a row allows it, at most
+    max_request_bytes bytes per body."""
     n = len(columns)
     if n == 0:
-        yield 0, _body(columns, encoded, 0, 0)
+        yield 0, columns.body(0, 0, use_base64), True
         return
     # Size the batches from a sample, so that a large write is not encoded
     # twice; an oversized body is still halved below.
     sample = min(n, 32)
-    row_estimate = max(1, len(_body(columns, encoded, 0, sample)) // sample)
+    row_estimate = max(1, len(columns.body(0, sample, use_base64)) // sample)
     per_request = max(1, min(max_batch_size, int(max_request_bytes * 0.8) // row_estimate))
     pending: List[Tuple[int, int]] = [
         (lo, min(n, lo + per_request)) for lo in range(0, n, per_request)
@@ -222,13 +287,13 @@ def batch_bodies(
     pending.reverse()
     while pending:
         lo, hi = pending.pop()
-        body = _body(columns, encoded, lo, hi)
+        body = columns.body(lo, hi, use_base64)
         if len(body) > max_request_bytes and hi - lo > 1:
             mid = (lo + hi) // 2
             pending.append((mid, hi))
             pending.append((lo, mid))
             continue
-        yield hi - lo, body
+        yield hi - lo, body, not pending
 
 
 def to_matrix(rows: Optional[List[Any]]) -> Any:

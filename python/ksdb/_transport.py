@@ -130,8 +130,9 @@ class HttpTransport:
         method: str,
         path: str,
         query: Optional[Dict[str, Any]] = None,
-        body: Optional[bytes] = None,
+        body: Optional[Any] = None,
     ) -> Any:
+        """Sends one request; body: bytes or a bytearray of JSON."""
         url = _API + path
         if query:
             url += "?" + urlencode({k: v for k, v in query.items() if v is not None})
@@ -230,6 +231,9 @@ class NativeTransport:
         if query:
             pairs = [(k, str(v)) for k, v in query.items() if v is not None]
         self.request_count += 1
+        # The extension takes bytes; large write bodies are built as bytearrays.
+        if body is not None and not isinstance(body, bytes):
+            body = bytes(body)
         status, payload = self._engine.request(method, _API + path, pairs, body or b"")
         return _decode_answer(status, payload)
 

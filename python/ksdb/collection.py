@@ -2,8 +2,8 @@
 
 import itertools
 import uuid
-from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from . import errors
 from ._progress import progress_bar
@@ -137,26 +137,33 @@ class Collection:
         transport = self._client._transport
         bar = progress_bar(progress, len(columns), action)
         try:
-            first = next(bodies)
-            second = next(bodies, None)
-            if second is None:
-                transport.request("POST", path, body=first[1])
-                bar.update(first[0])
+            count, body, last = next(bodies)
+            if last:
+                transport.request("POST", path, body=body)
+                bar.update(count)
                 return
-            # Several requests: encode the next batch while the previous one is
-            # in flight (the transports release the GIL while waiting). One
-            # request at a time, in order; the first failure stops the write.
-            with ThreadPoolExecutor(max_workers=1) as sender:
-                in_flight = None
-                for count, body in itertools.chain([first, second], bodies):
-                    if in_flight is not None:
-                        in_flight[1].result()
-                        bar.update(in_flight[0])
-                    in_flight = (count, sender.submit(transport.request, "POST", path, None, body))
-                in_flight[1].result()
-                bar.update(in_flight[0])
+            self._pipeline(transport, path, itertools.chain([(count, body, last)], bodies), bar)
         finally:
             bar.close()
+
+    @staticmethod
+    def _pipeline(transport: Any, path: str, bodies: Iterator[Any], bar: Any) -> None:
+        """Sends the bodies in order, one request at a time, building the next
+        body while the previous request is in flight (the sender thread
+        releases the GIL while it waits on the socket or the engine). The first
+        failure stops the write."""
+        with ThreadPoolExecutor(max_workers=1) as sender:
+            in_flight: Optional[Tuple[int, Future]] = None
+            # Each next() of `bodies` builds a body while the previous one is
+            # sent; it is submitted only once that request has succeeded.
+            for count, body, _ in bodies:
+                if in_flight is not None:
+                    in_flight[1].result()
+                    bar.update(in_flight[0])
+                in_flight = (count, sender.submit(transport.request, "POST", path, None, body))
+            if in_flight is not None:
+                in_flight[1].result()
+                bar.update(in_flight[0])
 
     def _columns(
         self,
