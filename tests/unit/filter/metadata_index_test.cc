@@ -245,36 +245,42 @@ TEST(MetadataIndexTest, DeletingAllRecordsOfASharedValueReleasesEverything) {
   EXPECT_LE(index.MemoryBytes(), empty_bytes + kBucketSlack);
 }
 
-// Each cycle replaces every live record: new values and, every other cycle,
-// new slots. Memory must not grow with the number of cycles.
+// The record `i` of churn cycle `cycle`: values never seen in earlier cycles
+// (a unique id, a drifting score) next to a few shared ones.
+Metadata ChurnRecord(int cycle, InternalId i) {
+  return Metadata({{"id", "rec-" + std::to_string(cycle) + "-" + std::to_string(i)},
+                   {"bucket", int64_t{(i + cycle) % 100}},
+                   {"score", 0.5 + i + cycle},
+                   {"tags", std::vector<std::string>{"t" + std::to_string(i % 7)}}});
+}
+
+// Even cycles use slots [0, n), odd ones [n, 2n).
+InternalId ChurnSlot(int cycle, InternalId i, InternalId n) {
+  return (cycle % 2 == 0 ? 0 : n) + i;
+}
+
+// Each cycle replaces every live record with new values and new slots. Memory
+// must not grow with the number of cycles.
 TEST(MetadataIndexTest, ChurnKeepsMemoryFlat) {
   MetadataIndex index;
   const size_t empty_bytes = index.MemoryBytes();
   constexpr InternalId kRecords = 10'000;
-  std::map<InternalId, Metadata> live;
+  constexpr int kCycles = 100;
   size_t after_first_cycle = 0;
   size_t peak = 0;
-  for (int cycle = 0; cycle < 100; ++cycle) {
-    for (const auto& [slot, metadata] : live)
-      index.Remove(slot, metadata);
-    live.clear();
-    const InternalId base = (cycle % 2 == 0) ? 0 : kRecords;
-    for (InternalId i = 0; i < kRecords; ++i) {
-      Metadata m({{"id", "rec-" + std::to_string(cycle) + "-" + std::to_string(i)},
-                  {"bucket", int64_t{(i + cycle) % 100}},
-                  {"score", 0.5 + i + cycle},
-                  {"tags", std::vector<std::string>{"t" + std::to_string(i % 7)}}});
-      index.Add(base + i, m);
-      live.emplace(base + i, std::move(m));
-    }
+  for (int cycle = 0; cycle < kCycles; ++cycle) {
+    for (InternalId i = 0; cycle > 0 && i < kRecords; ++i)
+      index.Remove(ChurnSlot(cycle - 1, i, kRecords), ChurnRecord(cycle - 1, i));
+    for (InternalId i = 0; i < kRecords; ++i)
+      index.Add(ChurnSlot(cycle, i, kRecords), ChurnRecord(cycle, i));
     if (cycle == 0)
       after_first_cycle = index.MemoryBytes();
     peak = std::max(peak, index.MemoryBytes());
   }
   EXPECT_LE(peak, after_first_cycle * 3 / 2);
   EXPECT_EQ(CandidatesOf(index, R"({"bucket": 3})")->size(), kRecords / 100);
-  for (const auto& [slot, metadata] : live)
-    index.Remove(slot, metadata);
+  for (InternalId i = 0; i < kRecords; ++i)
+    index.Remove(ChurnSlot(kCycles - 1, i, kRecords), ChurnRecord(kCycles - 1, i));
   EXPECT_LE(index.MemoryBytes(), empty_bytes + kBucketSlack);
 }
 
