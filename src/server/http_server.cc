@@ -7,17 +7,18 @@
 #include <cerrno>
 #include <cstring>
 #include <exception>
-#include <thread>
 
 #include "common/logging.h"
 #include "server/errors.h"
+#include "server/http_connection.h"
 
 namespace ksdb::server {
 namespace {
 
-size_t DefaultThreadCount() {
-  size_t cores = std::max(1u, std::thread::hardware_concurrency());
-  return std::max<size_t>(8, 2 * cores);
+ConnectionTimeouts TimeoutsOf(const HttpServerOptions& options) {
+  return ConnectionTimeouts{.idle_ms = options.keep_alive_timeout_ms,
+                            .read_ms = options.read_timeout_seconds * 1000,
+                            .write_ms = options.write_timeout_seconds * 1000};
 }
 
 // Takes `response` by value so that its body (a whole get/query result) is
@@ -82,16 +83,20 @@ HttpResponse Dispatch(const Router& router, HttpRequest request) {
 }
 
 HttpServer::HttpServer(const Router* router, HttpServerOptions options)
-    : router_(router), options_(std::move(options)), server_(std::make_unique<httplib::Server>()) {
-  const size_t threads = options_.num_threads != 0 ? options_.num_threads : DefaultThreadCount();
+    : router_(router),
+      options_(std::move(options)),
+      server_(std::make_unique<ConnectionServer>(TimeoutsOf(options_))) {
+  const size_t threads = options_.max_threads != 0 ? options_.max_threads : kDefaultMaxThreads;
   // httplib takes ownership of the queue it gets from this factory.
   server_->new_task_queue = [threads] {
-    return std::make_unique<httplib::ThreadPool>(threads).release();
+    return std::make_unique<ElasticTaskQueue>(threads).release();
   };
   server_->set_payload_max_length(options_.max_payload_bytes);
   server_->set_read_timeout(options_.read_timeout_seconds, 0);
   server_->set_write_timeout(options_.write_timeout_seconds, 0);
-  server_->set_keep_alive_timeout(options_.keep_alive_seconds);
+  // Our connection loop enforces the idle timeout; httplib only advertises it
+  // in the Keep-Alive response header (clients close their side before it).
+  server_->set_keep_alive_timeout(std::max(1, options_.keep_alive_timeout_ms / 1000));
   server_->set_keep_alive_max_count(100000);
   server_->set_tcp_nodelay(true);
   // httplib's default also sets SO_REUSEPORT, which would let a second server
@@ -157,10 +162,14 @@ Result<int> HttpServer::Bind() {
     return Status::Unavailable("cannot bind " + options_.host + ":" +
                                std::to_string(options_.port) + ": " + std::strerror(errno));
   }
+  server_->WidenBacklog();
   return port;
 }
 
 Status HttpServer::Listen() {
+  // httplib ignores a stop() that comes before its accept loop runs.
+  if (server_->stopping())
+    return Status::Ok();
   if (!server_->listen_after_bind()) {
     return Status::Unavailable("HTTP accept loop failed");
   }
@@ -168,7 +177,7 @@ Status HttpServer::Listen() {
 }
 
 void HttpServer::Stop() {
-  server_->stop();
+  server_->StopAll();
 }
 
 }  // namespace ksdb::server

@@ -20,23 +20,32 @@
 #include "server/router.h"
 
 namespace httplib {
-class Server;
 struct Request;
 struct Response;
 }  // namespace httplib
 
 namespace ksdb::server {
 
+class ConnectionServer;
+
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   int port = 8000;                              // 0 = any free port
   size_t max_payload_bytes = 40 * 1024 * 1024;  // spec §1.1
-  size_t num_threads = 0;                       // 0 = max(8, 2 * cores)
+  // Most connections served at once: each open connection (busy or idle
+  // keep-alive) holds one worker thread, started on demand; further
+  // connections wait for a free worker. 0 = kDefaultMaxThreads.
+  size_t max_threads = 0;
   int read_timeout_seconds = 60;
   int write_timeout_seconds = 60;
-  // Idle keep-alive connections delay Stop() by up to this long.
-  int keep_alive_seconds = 5;
+  // How long an idle keep-alive connection stays open. Stop() does not wait
+  // for idle connections, so this can be long: clients (e.g. a Node client
+  // whose event loop was busy) then never send on a socket we closed.
+  int keep_alive_timeout_ms = 300000;
 };
+
+// The default of HttpServerOptions::max_threads.
+inline constexpr size_t kDefaultMaxThreads = 512;
 
 // Converts an httplib request into our HttpRequest view (body and header
 // memory stay owned by `in`).
@@ -60,7 +69,8 @@ class HttpServer {
   // Serves until Stop(). Precondition: Bind() succeeded. Returns an error if the
   // accept loop failed rather than being stopped.
   Status Listen();
-  // Stops accepting and makes Listen() return. Idempotent.
+  // Stops accepting, ends idle keep-alive connections at once, lets requests
+  // in progress finish, and makes Listen() return. Idempotent.
   void Stop();
 
  private:
@@ -68,7 +78,7 @@ class HttpServer {
 
   const Router* router_;
   HttpServerOptions options_;
-  std::unique_ptr<httplib::Server> server_;
+  std::unique_ptr<ConnectionServer> server_;
 };
 
 }  // namespace ksdb::server

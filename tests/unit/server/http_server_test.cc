@@ -1,0 +1,287 @@
+// HttpServer over real sockets: keep-alive idle timeout, prompt Stop() with
+// idle connections open, many concurrent connections, pipelining, 100-continue
+// and large responses.
+#include "server/http_server.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "server/router.h"
+
+namespace ksdb::server {
+namespace {
+
+constexpr int kWaitMs = 5000;  // bound for anything that should happen at once
+
+HttpResponse TextResponse(std::string body) {
+  HttpResponse response;
+  response.body = std::move(body);
+  response.content_type = "text/plain";
+  return response;
+}
+
+// A server on a free port with /ping, /echo (POST) and /big routes, serving
+// on its own thread until Stop().
+class RunningServer {
+ public:
+  explicit RunningServer(HttpServerOptions options) {
+    router_.Add("GET", "/ping", [](const HttpRequest&) { return TextResponse("pong"); });
+    router_.Add("POST", "/echo",
+                [](const HttpRequest& request) { return TextResponse(std::string(request.body)); });
+    router_.Add("GET", "/big", [](const HttpRequest&) { return TextResponse(BigBody()); });
+    options.port = 0;
+    server_ = std::make_unique<HttpServer>(&router_, options);
+    Result<int> port = server_->Bind();
+    EXPECT_TRUE(port.ok());
+    port_ = port.ok() ? *port : 0;
+    listener_ = std::thread([this] { listen_status_ = server_->Listen(); });
+  }
+  ~RunningServer() { Stop(); }
+
+  // Stops the server and waits for Listen() to return.
+  void Stop() {
+    server_->Stop();
+    if (listener_.joinable())
+      listener_.join();
+  }
+
+  static std::string BigBody() {
+    std::string body(1 << 20, 'x');
+    for (size_t i = 0; i < body.size(); i += 997)
+      body[i] = static_cast<char>('a' + i % 26);
+    return body;
+  }
+
+  int port() const { return port_; }
+  const Status& listen_status() const { return listen_status_; }
+
+ private:
+  Router router_;
+  std::unique_ptr<HttpServer> server_;
+  int port_ = 0;
+  Status listen_status_;
+  std::thread listener_;
+};
+
+// A client socket, closed on destruction.
+class Client {
+ public:
+  explicit Client(int port) : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  }
+  ~Client() { close(fd_); }
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  bool connected() const { return connected_; }
+
+  bool Send(const std::string& data) {
+    size_t done = 0;
+    while (done < data.size()) {
+      ssize_t sent = send(fd_, data.data() + done, data.size() - done, MSG_NOSIGNAL);
+      if (sent <= 0)
+        return false;
+      done += static_cast<size_t>(sent);
+    }
+    return true;
+  }
+
+  // Reads one whole response (headers and Content-Length body); returns the
+  // body, or "<error>" on EOF, error or kWaitMs without data.
+  std::string ReadBody() {
+    size_t header_end;
+    while ((header_end = pending_.find("\r\n\r\n")) == std::string::npos) {
+      if (!Receive())
+        return "<error>";
+    }
+    const std::string headers = pending_.substr(0, header_end);
+    size_t length = 0;
+    size_t at = headers.find("Content-Length: ");
+    if (at != std::string::npos)
+      length = std::stoul(headers.substr(at + 16));
+    const size_t total = header_end + 4 + length;
+    while (pending_.size() < total) {
+      if (!Receive())
+        return "<error>";
+    }
+    std::string body = pending_.substr(header_end + 4, length);
+    last_headers_ = headers;
+    pending_.erase(0, total);
+    return body;
+  }
+
+  // Reads the interim "HTTP/1.1 100 Continue" response.
+  bool ReadContinue() {
+    while (pending_.find("\r\n\r\n") == std::string::npos) {
+      if (!Receive())
+        return false;
+    }
+    bool is_continue = pending_.starts_with("HTTP/1.1 100");
+    pending_.erase(0, pending_.find("\r\n\r\n") + 4);
+    return is_continue;
+  }
+
+  // Whether the server closes the connection within `timeout_ms`.
+  bool ClosedWithin(int timeout_ms) {
+    pollfd entry{fd_, POLLIN, 0};
+    if (poll(&entry, 1, timeout_ms) <= 0)
+      return false;
+    char byte;
+    return recv(fd_, &byte, 1, 0) <= 0;
+  }
+
+  const std::string& last_headers() const { return last_headers_; }
+
+ private:
+  bool Receive() {
+    pollfd entry{fd_, POLLIN, 0};
+    if (poll(&entry, 1, kWaitMs) <= 0)
+      return false;
+    char buffer[65536];
+    ssize_t received = recv(fd_, buffer, sizeof(buffer), 0);
+    if (received <= 0)
+      return false;
+    pending_.append(buffer, static_cast<size_t>(received));
+    return true;
+  }
+
+  int fd_;
+  bool connected_ = false;
+  std::string pending_;
+  std::string last_headers_;
+};
+
+const std::string kPing = "GET /ping HTTP/1.1\r\nHost: test\r\n\r\n";
+
+TEST(HttpServerTest, ClosesIdleConnectionAfterConfiguredTimeout) {
+  RunningServer server(HttpServerOptions{.keep_alive_timeout_ms = 200});
+  Client client(server.port());
+  ASSERT_TRUE(client.connected());
+  ASSERT_TRUE(client.Send(kPing));
+  EXPECT_EQ(client.ReadBody(), "pong");
+  EXPECT_TRUE(client.ClosedWithin(kWaitMs));
+}
+
+TEST(HttpServerTest, IdleConnectionOutlivesAShortTimeoutWhenConfiguredLong) {
+  RunningServer server(HttpServerOptions{.keep_alive_timeout_ms = 60000});
+  Client client(server.port());
+  ASSERT_TRUE(client.Send(kPing));
+  EXPECT_EQ(client.ReadBody(), "pong");
+  // Idle for 5x the timeout that closed the connection in the test above.
+  EXPECT_FALSE(client.ClosedWithin(1000));
+  ASSERT_TRUE(client.Send(kPing));
+  EXPECT_EQ(client.ReadBody(), "pong");
+  EXPECT_NE(client.last_headers().find("Keep-Alive: timeout=60"), std::string::npos)
+      << client.last_headers();
+}
+
+TEST(HttpServerTest, StopDoesNotWaitForIdleConnections) {
+  auto server = std::make_unique<RunningServer>(
+      HttpServerOptions{.read_timeout_seconds = 120, .keep_alive_timeout_ms = 120000});
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 4; ++i) {
+    clients.push_back(std::make_unique<Client>(server->port()));
+    ASSERT_TRUE(clients.back()->connected());
+  }
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(clients[i]->Send(kPing));
+    EXPECT_EQ(clients[i]->ReadBody(), "pong");
+  }
+  // The last client is stuck halfway through its request line.
+  ASSERT_TRUE(clients[3]->Send("GET /pi"));
+  const auto start = std::chrono::steady_clock::now();
+  server->Stop();
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(elapsed, std::chrono::seconds(2));
+  EXPECT_TRUE(server->listen_status().ok());
+  for (auto& client : clients)
+    EXPECT_TRUE(client->ClosedWithin(kWaitMs));
+}
+
+TEST(HttpServerTest, ServesManyKeepAliveConnectionsAtOnce) {
+  RunningServer server(HttpServerOptions{.max_threads = 64});
+  // More open connections than the old fixed pool of 8 workers.
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 24; ++i) {
+    clients.push_back(std::make_unique<Client>(server.port()));
+    ASSERT_TRUE(clients.back()->Send(kPing));
+  }
+  for (auto& client : clients)
+    EXPECT_EQ(client->ReadBody(), "pong");
+  // All of them still open and served, newest first.
+  for (auto it = clients.rbegin(); it != clients.rend(); ++it) {
+    ASSERT_TRUE((*it)->Send(kPing));
+    EXPECT_EQ((*it)->ReadBody(), "pong");
+  }
+}
+
+TEST(HttpServerTest, ConnectionsBeyondMaxThreadsWaitForAFreeWorker) {
+  RunningServer server(HttpServerOptions{.max_threads = 2, .keep_alive_timeout_ms = 60000});
+  Client first(server.port());
+  Client second(server.port());
+  Client third(server.port());
+  ASSERT_TRUE(first.Send(kPing));
+  ASSERT_TRUE(second.Send(kPing));
+  EXPECT_EQ(first.ReadBody(), "pong");
+  EXPECT_EQ(second.ReadBody(), "pong");
+  ASSERT_TRUE(third.Send(kPing));
+  // Both workers are held by idle connections; closing one frees a worker.
+  EXPECT_FALSE(third.ClosedWithin(300));
+  ASSERT_TRUE(first.Send("GET /ping HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"));
+  EXPECT_EQ(first.ReadBody(), "pong");
+  EXPECT_EQ(third.ReadBody(), "pong");
+}
+
+TEST(HttpServerTest, AnswersPipelinedRequestsInOrder) {
+  RunningServer server(HttpServerOptions{});
+  Client client(server.port());
+  const std::string echo = "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello";
+  ASSERT_TRUE(client.Send(kPing + echo + kPing));
+  EXPECT_EQ(client.ReadBody(), "pong");
+  EXPECT_EQ(client.ReadBody(), "hello");
+  EXPECT_EQ(client.ReadBody(), "pong");
+}
+
+TEST(HttpServerTest, SendsContinueBeforeWaitingForTheBody) {
+  RunningServer server(HttpServerOptions{});
+  Client client(server.port());
+  ASSERT_TRUE(client.Send(
+      "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n"));
+  ASSERT_TRUE(client.ReadContinue());
+  ASSERT_TRUE(client.Send("abc"));
+  EXPECT_EQ(client.ReadBody(), "abc");
+}
+
+TEST(HttpServerTest, SendsLargeResponsesWhole) {
+  RunningServer server(HttpServerOptions{});
+  Client client(server.port());
+  ASSERT_TRUE(client.Send("GET /big HTTP/1.1\r\nHost: t\r\n\r\n"));
+  EXPECT_EQ(client.ReadBody(), RunningServer::BigBody());
+  ASSERT_TRUE(client.Send(kPing));
+  EXPECT_EQ(client.ReadBody(), "pong");
+}
+
+TEST(HttpServerTest, StopBeforeListenMakesListenReturn) {
+  Router router;
+  HttpServer server(&router, HttpServerOptions{.port = 0});
+  ASSERT_TRUE(server.Bind().ok());
+  server.Stop();
+  EXPECT_TRUE(server.Listen().ok());
+}
+
+}  // namespace
+}  // namespace ksdb::server
