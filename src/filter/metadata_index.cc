@@ -617,8 +617,8 @@ void Planner::Visit(const RangeNode& node) {
 
 struct MetadataIndex::State {
   KeyMap keys;
-  size_t bytes = 0;      // postings and value nodes; buckets are added on demand
-  size_t universe = 0;   // one past the largest slot ever added
+  size_t bytes = 0;     // postings and value nodes; buckets are added on demand
+  size_t universe = 0;  // one past the largest slot ever added
   bool degraded = false;
 };
 

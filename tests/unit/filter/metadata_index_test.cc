@@ -167,8 +167,7 @@ TEST(MetadataIndexTest, RangesCompareIntsAndFloatsExactly) {
   f.Put(4, One("n", 1e300));
   f.Put(5, One("n", int64_t{-3}));
   EXPECT_EQ(CandidatesOf(f.index(), R"({"n": {"$gt": 9007199254740992.0}})"), Slots({0, 3, 4}));
-  EXPECT_EQ(CandidatesOf(f.index(), R"({"n": {"$gte": 9007199254740992}})"),
-            Slots({0, 1, 3, 4}));
+  EXPECT_EQ(CandidatesOf(f.index(), R"({"n": {"$gte": 9007199254740992}})"), Slots({0, 1, 3, 4}));
   EXPECT_EQ(CandidatesOf(f.index(), R"({"n": {"$lt": -0.5}})"), Slots({5}));
   EXPECT_EQ(CandidatesOf(f.index(), R"({"n": {"$lte": -0.5}})"), Slots({2, 5}));
   EXPECT_EQ(CandidatesOf(f.index(), R"({"n": {"$gt": 9223372036854775807}})"), Slots({4}));
@@ -492,8 +491,8 @@ void CheckFilter(const Fixture& f, const std::string& json, bool pure, CheckCoun
   ASSERT_EQ(std::adjacent_find(candidates->begin(), candidates->end()), candidates->end());
   for (InternalId slot : *candidates)
     ASSERT_TRUE(f.live().count(slot) == 1) << "dead slot " << slot;
-  EXPECT_TRUE(std::includes(candidates->begin(), candidates->end(), expected.begin(),
-                            expected.end()));
+  EXPECT_TRUE(
+      std::includes(candidates->begin(), candidates->end(), expected.begin(), expected.end()));
 }
 
 void CheckRandomFilters(RandomWorld* world, const Fixture& f, int count, CheckCounts* counts) {
