@@ -212,6 +212,17 @@ class HnswGraph final : public HnswIndex {
   void SelectNeighbors(std::vector<Neighbor>* candidates, size_t max) const;
   void SetLinks(InternalId id, int level, const std::vector<Neighbor>& neighbors);
   void AddBackLink(InternalId from, InternalId to, int level);
+  // Neighbour repair before `id` is re-linked with a new vector (an update, a
+  // re-staged update, or reuse of a deleted slot): at each of its levels, every
+  // node its old links name that links back to it gets RepairLinks. No-op for
+  // a node that was never linked. Returns whether `id` was linked.
+  bool RepairOldNeighbors(InternalId id);
+  // Recomputes the row of `node` at `level` when it still names `moved`, by
+  // the selection heuristic over its own links plus `moved_links` (the old
+  // links of `moved`), with distances to `moved`'s new vector. Holds only
+  // `node`'s lock.
+  void RepairLinks(InternalId node, InternalId moved, int level,
+                   std::span<const InternalId> moved_links);
   // Copies the link row of `id` at `level` (under its lock while building in parallel).
   void CopyLinks(InternalId id, int level, std::vector<InternalId>* out) const;
   std::mutex* NodeLock(InternalId id) const;
