@@ -11,6 +11,8 @@
 //
 // Not thread-safe by itself: Add/Remove need exclusive access, Candidates and
 // MemoryBytes may run concurrently with each other (they do not mutate).
+// Records without metadata need no Add (they match no indexable predicate).
+// A moved-from index may only be destroyed or assigned to.
 #ifndef KSDB_FILTER_METADATA_INDEX_H_
 #define KSDB_FILTER_METADATA_INDEX_H_
 
