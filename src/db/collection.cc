@@ -14,6 +14,9 @@ namespace {
 constexpr InternalId kNewSlot = UINT32_MAX;
 // Collections up to this many vectors are always searched exactly.
 constexpr size_t kExactSearchMaxSize = 2048;
+// Staged vectors linked per LinkPending call: enough for two threads of the
+// index's parallel insert, small enough to check the time budget often.
+constexpr size_t kLinkChunk = 128;
 
 int64_t NowMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -220,7 +223,7 @@ void Collection::Apply(PlannedWrite&& plan) {
     slots_[slot] = SlotFromRow(std::move(row));
   }
   // Cannot fail: sizes and finiteness were validated before the commit.
-  Status s = index_->Upsert(index_ids, index_vectors);
+  Status s = index_->Stage(index_ids, index_vectors);
   KSDB_CHECK(s.ok());
   changes_since_checkpoint_ += plan.rows.size();
 }
@@ -270,6 +273,27 @@ uint64_t Collection::Count() const {
 size_t Collection::IndexMemoryBytes() const {
   std::shared_lock<std::shared_mutex> lock(mu_);
   return index_ ? index_->MemoryBytes() : 0;
+}
+
+size_t Collection::LinkPendingFor(std::chrono::microseconds budget) {
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  if (deleted_ || !index_) return 0;
+  const auto start = std::chrono::steady_clock::now();
+  size_t linked = 0;
+  do {
+    const size_t n = index_->LinkPending(kLinkChunk);
+    if (n == 0) break;
+    linked += n;
+  } while (std::chrono::steady_clock::now() - start < budget);
+  // The graph changed: the next checkpoint should save the linked state, or
+  // a restart links these vectors again.
+  changes_since_checkpoint_ += linked;
+  return linked;
+}
+
+size_t Collection::PendingVectors() const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  return index_ ? index_->pending() : 0;
 }
 
 bool Collection::SlotMatches(InternalId slot, const std::optional<filter::WhereFilter>& where,
@@ -485,7 +509,7 @@ Status Collection::ApplyFollowedRowsLocked(std::vector<storage::RecordRow>&& row
     slots_[slot] = SlotFromRow(std::move(row));
   }
   if (index_ids.empty()) return Status::Ok();
-  KSDB_RETURN_IF_ERROR(index_->Upsert(index_ids, index_vectors));
+  KSDB_RETURN_IF_ERROR(index_->Stage(index_ids, index_vectors));
   changes_since_checkpoint_ += index_ids.size();
   return Status::Ok();
 }

@@ -3,7 +3,9 @@
 // State: a dense slot array indexed by InternalId (record id, document, uri,
 // metadata, sequence numbers), a record-id -> slot map, an ordered position ->
 // slot map (storage order, spec §5.6), and the vector index holding every live
-// record's embedding. Freed slots are reused by later inserts.
+// record's embedding. Freed slots are reused by later inserts. Writes stage
+// their vectors in the index (exactly searchable at once); a background
+// indexer links them into the graph (LinkPendingFor).
 //
 // Every write validates first, commits one store transaction (durable on
 // return), then applies to memory under the exclusive lock, so readers never
@@ -16,6 +18,7 @@
 #define KSDB_DB_COLLECTION_H_
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -71,6 +74,12 @@ class Collection {
   uint64_t Count() const;
   // Heap bytes of the vector index (0 before the first embedding).
   size_t IndexMemoryBytes() const;
+  // Writes stage their vectors (searchable at once by exact scan); this links
+  // staged vectors into the graph, under the exclusive lock, for about
+  // `budget` (at least one chunk). Returns how many it linked.
+  size_t LinkPendingFor(std::chrono::microseconds budget);
+  // Staged vectors not linked into the graph yet.
+  size_t PendingVectors() const;
   Result<GetResult> Get(const GetRequest& request) const;
   Result<std::vector<QueryHits>> Query(const QueryRequest& request) const;
 

@@ -25,8 +25,8 @@
 namespace ksdb::db {
 namespace {
 
-// Rows handed to the index per Upsert while loading, so a parallel insert has
-// enough work per call without holding every vector twice.
+// Rows handed to the index per Stage call while loading, so the loader never
+// holds every vector twice.
 constexpr size_t kLoadBatch = 8192;
 
 void PutU32(uint32_t v, std::string* out) { out->append(reinterpret_cast<const char*>(&v), 4); }
@@ -38,7 +38,8 @@ bool GetU32(std::string_view* in, uint32_t* v) {
   return true;
 }
 
-// Replays store rows into the index in batches.
+// Replays store rows into the index in batches. They are staged, not
+// linked: opening stays fast and the background indexer builds the graph.
 class IndexBatch {
  public:
   explicit IndexBatch(index::HnswIndex* index) : index_(index) {}
@@ -49,7 +50,7 @@ class IndexBatch {
   }
   Status Flush() {
     if (ids_.empty()) return Status::Ok();
-    Status s = index_->Upsert(ids_, vectors_);
+    Status s = index_->Stage(ids_, vectors_);
     count_ += ids_.size();
     ids_.clear();
     vectors_.clear();

@@ -12,6 +12,7 @@
 
 #include "common/logging.h"
 #include "common/uuid.h"
+#include "db/background_indexer.h"
 #include "db/collection.h"
 #include "db/data_dir_lock.h"
 #include "db/periodic_task.h"
@@ -48,6 +49,9 @@ Status CollectionByNameNotFound(const std::string& name) {
 
 // Index snapshots live in DIR/index/<collection id>.hnsw.
 constexpr char kIndexDir[] = "index";
+// How long the background indexer holds one collection's lock per step:
+// queries and writes behind it wait at most about this long.
+constexpr std::chrono::milliseconds kIndexStep{20};
 
 class EngineImpl final : public Engine {
  public:
@@ -104,6 +108,7 @@ class EngineImpl final : public Engine {
   EngineStats Stats() override;
   Status Checkpoint() override { return CheckpointAll(/*force=*/true); }
   Status CatchUp() override;
+  Status BuildIndexes() override;
 
  private:
   // Looks a collection up by id under the shared catalog lock. The handle stays
@@ -118,7 +123,10 @@ class EngineImpl final : public Engine {
   Status DropCollectionsLocked(const std::vector<std::shared_ptr<Collection>>& victims,
                                const std::function<Status(storage::WriteTransaction&)>& extra);
   Result<HnswConfig> ResolveHnsw(const CreateCollectionRequest& request) const;
+  // Writes the records (their vectors staged in the index) and wakes the
+  // background indexer.
   Status WriteRecords(const std::string& collection_id, const WriteBatch& batch, WriteKind kind);
+  Status StageRecords(const std::string& collection_id, const WriteBatch& batch, WriteKind kind);
   // The embedder a collection with `config` uses; nullptr when none.
   Result<const embed::Embedder*> EmbedderFor(const CollectionConfig& config) const;
 
@@ -157,14 +165,17 @@ class EngineImpl final : public Engine {
   std::atomic<uint64_t> followed_records_{0};
   std::atomic<uint64_t> followed_deletes_{0};
   std::atomic<uint64_t> follow_errors_{0};
-  // Stopped before the checkpointer: it applies writes that snapshots record.
+  // Stopped first: it stages vectors the indexer then links.
   std::unique_ptr<PeriodicTask> follower_;
+  // Links the vectors writes staged (null without options.background_indexing).
+  std::unique_ptr<BackgroundIndexer> indexer_;
   // Last member: stopped first on destruction, before anything it uses.
   std::unique_ptr<PeriodicTask> checkpointer_;
 };
 
 EngineImpl::~EngineImpl() {
   follower_.reset();
+  indexer_.reset();
   checkpointer_.reset();
   if (options_.checkpoint_on_close) {
     Status s = CheckpointAll(/*force=*/true);
@@ -173,10 +184,17 @@ EngineImpl::~EngineImpl() {
 }
 
 void EngineImpl::StartBackgroundTasks() {
+  if (options_.background_indexing) {
+    indexer_ = std::make_unique<BackgroundIndexer>([this] { return AllCollections(); },
+                                                   kIndexStep);
+    // Loading staged whatever the snapshots did not hold.
+    indexer_->Notify();
+  }
   if (store_->shared() && options_.follow_interval_ms != 0) {
     follower_ = std::make_unique<PeriodicTask>(
         std::chrono::milliseconds(options_.follow_interval_ms), [this] {
           Status s = CatchUp();
+          if (indexer_) indexer_->Notify();
           // Logged once per failure streak: a database restart must not
           // flood the log every interval.
           if (!s.ok() && follow_errors_.load() == 1) {
@@ -614,6 +632,21 @@ Result<const embed::Embedder*> EngineImpl::EmbedderFor(const CollectionConfig& c
 
 Status EngineImpl::WriteRecords(const std::string& collection_id, const WriteBatch& batch,
                                 WriteKind kind) {
+  Status s = StageRecords(collection_id, batch, kind);
+  if (s.ok() && indexer_) indexer_->Notify();
+  return s;
+}
+
+Status EngineImpl::BuildIndexes() {
+  for (const std::shared_ptr<Collection>& collection : AllCollections()) {
+    while (collection->LinkPendingFor(std::chrono::seconds(1)) > 0) {
+    }
+  }
+  return Status::Ok();
+}
+
+Status EngineImpl::StageRecords(const std::string& collection_id, const WriteBatch& batch,
+                                WriteKind kind) {
   KSDB_ASSIGN_OR_RETURN(auto collection, FindById(collection_id));
   if (!NeedsEmbedding(batch, kind)) return collection->Write(batch, kind, &writer_);
   // Embedding runs before the collection lock is taken, so a slow embedder never
@@ -698,6 +731,7 @@ EngineStats EngineImpl::Stats() {
   for (const auto& [id, collection] : collections_) {
     stats.records += collection->Count();
     stats.index_memory_bytes += collection->IndexMemoryBytes();
+    stats.vectors_pending += collection->PendingVectors();
   }
   stats.last_sequence = writer_.committed_seq();
   stats.vectors_indexed_on_open = vectors_indexed_on_open_;

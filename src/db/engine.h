@@ -2,9 +2,10 @@
 // records), usable without the server.
 //
 // Write path: validate the whole request, then one store transaction (committed
-// with fsync before returning), then apply to the in-memory state. A request that
-// fails validation changes nothing. Reads see every write acknowledged before
-// they started.
+// with fsync before returning), then apply to the in-memory state, where the
+// vectors are staged in the index (found by exact scan) until the background
+// indexer links them into the HNSW graph. A request that fails validation
+// changes nothing. Reads see every write acknowledged before they started.
 //
 // Thread safety: all methods are thread-safe. Reads of one collection run in
 // parallel; writes to one collection are serialised; catalog changes are
@@ -55,6 +56,10 @@ struct EngineOptions {
   // Whether closing the engine snapshots every changed index. Tests turn it
   // off to simulate a crash.
   bool checkpoint_on_close = true;
+  // Whether a background thread links the vectors writes stage into the HNSW
+  // graphs. Off (tests), they stay staged until BuildIndexes: still found by
+  // every query, through an exact scan.
+  bool background_indexing = true;
 };
 
 struct TenantInfo {
@@ -136,6 +141,9 @@ struct EngineStats {
   uint64_t vectors_indexed_on_open = 0;
   // Heap bytes held by the vector indexes of all collections.
   uint64_t index_memory_bytes = 0;
+  // Vectors written but not linked into an HNSW graph yet (searchable by
+  // exact scan meanwhile); 0 once the background indexer caught up.
+  uint64_t vectors_pending = 0;
   // "sqlite" or "postgresql".
   std::string store_kind;
   // The PostgreSQL store's connection pool; nullopt for SQLite.
@@ -234,6 +242,9 @@ class Engine {
   virtual EngineStats Stats() = 0;
   // Snapshots the index of every collection changed since its last snapshot.
   virtual Status Checkpoint() = 0;
+  // Links every staged vector into its collection's graph now, instead of
+  // waiting for the background indexer (tests, benchmarks).
+  virtual Status BuildIndexes() = 0;
   // Shared stores: applies every write other servers committed before the
   // call (catalog, records, deletes) to this engine's memory and indexes. A
   // background thread does this on its own; tests call it to wait for no

@@ -5,7 +5,9 @@
 // add/delete loop that must leave memory and disk flat.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 #include <fstream>
 #include <random>
 #include <set>
@@ -42,11 +44,13 @@ std::vector<std::string> Ids(size_t count, size_t first = 0, const std::string& 
   return ids;
 }
 
-std::unique_ptr<Engine> Open(const std::string& path, bool checkpoint_on_close = true) {
+std::unique_ptr<Engine> Open(const std::string& path, bool checkpoint_on_close = true,
+                             bool background_indexing = true) {
   EngineOptions options;
   options.path = path;
   options.store = testing::TestStoreFor(path);
   options.checkpoint_on_close = checkpoint_on_close;
+  options.background_indexing = background_indexing;
   options.checkpoint_interval_ms = 0;  // only explicit checkpoints, for determinism
   auto engine = Engine::Open(options);
   EXPECT_TRUE(engine.ok()) << engine.status().ToString();
@@ -240,6 +244,59 @@ uintmax_t DirectoryBytes(const std::string& path) {
   for (const auto& entry : std::filesystem::recursive_directory_iterator(path))
     if (entry.is_regular_file()) total += entry.file_size();
   return total;
+}
+
+// Polls the engine's stats until nothing is pending; false after `limit`.
+bool WaitUntilIndexed(Engine* engine, std::chrono::seconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (engine->Stats().vectors_pending > 0) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+TEST_F(EngineIndexTest, BackgroundIndexerLinksEveryWrite) {
+  auto engine = Open(dir_.path());
+  const auto more = RandomRows(3000, 7);
+  ASSERT_TRUE(engine->Add(id_, Batch(Ids(3000, kLarge), more)).ok());
+  rows_.insert(rows_.end(), more.begin(), more.end());
+  const auto more_ids = Ids(3000, kLarge);
+  ids_.insert(ids_.end(), more_ids.begin(), more_ids.end());
+  // Generous: sanitizer builds on a loaded 2-core machine link slowly.
+  ASSERT_TRUE(WaitUntilIndexed(engine.get(), std::chrono::seconds(300)));
+  EXPECT_GE(MeanRecall(engine.get()), 0.95);
+}
+
+TEST_F(EngineIndexTest, WithoutIndexerWritesStayStagedAndAreFoundExactly) {
+  auto engine = Open(dir_.path(), /*checkpoint_on_close=*/true, /*background_indexing=*/false);
+  ASSERT_TRUE(engine->BuildIndexes().ok());
+  const auto more = RandomRows(3000, 8);
+  const auto more_ids = Ids(3000, kLarge);
+  ASSERT_TRUE(engine->Add(id_, Batch(more_ids, more)).ok());
+  EXPECT_EQ(engine->Stats().vectors_pending, 3000u);
+  rows_.insert(rows_.end(), more.begin(), more.end());
+  ids_.insert(ids_.end(), more_ids.begin(), more_ids.end());
+  // Staged records are scanned exactly, so a query for one finds it first.
+  EXPECT_EQ(QueryIds(engine.get(), id_, OneQuery(more[17], 1)),
+            std::vector<std::string>{more_ids[17]});
+  EXPECT_GE(MeanRecall(engine.get()), 0.95);
+  ASSERT_TRUE(engine->BuildIndexes().ok());
+  EXPECT_EQ(engine->Stats().vectors_pending, 0u);
+  EXPECT_GE(MeanRecall(engine.get()), 0.95);
+}
+
+TEST_F(EngineIndexTest, StagedVectorsSurviveRestartWithoutReinsertion) {
+  {
+    auto engine = Open(dir_.path(), true, /*background_indexing=*/false);
+    ASSERT_TRUE(engine->Add(id_, Batch(Ids(500, kLarge), RandomRows(500, 9))).ok());
+  }  // the snapshot on close keeps the 500 staged (plus whatever SetUp left)
+  auto engine = Open(dir_.path(), true, /*background_indexing=*/false);
+  EXPECT_EQ(engine->Stats().vectors_indexed_on_open, 0u);
+  EXPECT_GE(engine->Stats().vectors_pending, 500u);
+  EXPECT_EQ(engine->Stats().records, kLarge + 500);
+  ASSERT_TRUE(engine->BuildIndexes().ok());
+  EXPECT_EQ(engine->Stats().vectors_pending, 0u);
 }
 
 TEST(EngineIndexLoopTest, AddDeleteLoopKeepsMemoryAndDiskFlat) {
