@@ -2,9 +2,9 @@
 // may run before distance.cc has checked that the CPU supports both.
 //
 // Each kernel keeps four independent 8-lane accumulators so consecutive FMAs do
-// not wait on each other's latency, then folds the remaining full 8-lane blocks
-// and finally a masked partial block, so any dim (including dim < 8) is handled
-// without reading past the end of the inputs.
+// not wait on each other's latency, then folds the remaining full 8-lane blocks,
+// one 4-lane block and finally a masked block of at most 3 lanes, so any dim
+// (including dim < 8) is handled without reading past the end of the inputs.
 #include <immintrin.h>
 
 #include <cstddef>
@@ -61,9 +61,17 @@ template <typename Step>
   }
   for (; i + kLanes <= dim; i += kLanes)
     acc0 = step(acc0, _mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
+  // As in distance_avx512.cc: a masked load waits for every line its full
+  // width spans, so the tail takes a 4-lane piece first and masks at most 3.
+  if (i + 4 <= dim) {
+    acc1 = step(acc1, _mm256_zextps128_ps256(_mm_loadu_ps(a + i)),
+                _mm256_zextps128_ps256(_mm_loadu_ps(b + i)));
+    i += 4;
+  }
   if (i < dim) {
-    const __m256i mask = TailMask(dim - i);
-    acc1 = step(acc1, _mm256_maskload_ps(a + i, mask), _mm256_maskload_ps(b + i, mask));
+    const __m128i mask = _mm256_castsi256_si128(TailMask(dim - i));
+    acc2 = step(acc2, _mm256_zextps128_ps256(_mm_maskload_ps(a + i, mask)),
+                _mm256_zextps128_ps256(_mm_maskload_ps(b + i, mask)));
   }
   return Reduce(acc0, acc1, acc2, acc3);
 }

@@ -2,8 +2,9 @@
 // here may run before distance.cc has checked that the CPU supports AVX-512F.
 //
 // The same shape as the AVX2 kernels with 16-lane registers: four independent
-// accumulators, then the remaining full 16-lane blocks, then one masked block
-// for the tail (a masked load reads nothing past the end of the inputs).
+// accumulators, then the remaining full 16-lane blocks, then 4-lane blocks and
+// a masked block of at most 3 lanes for the tail (nothing is read past the end
+// of the inputs).
 // GCC 12's AVX-512 headers trip a false -Wuninitialized inside their own
 // inline functions (GCC bug 105593); silence it for the header only.
 #pragma GCC diagnostic push
@@ -23,6 +24,13 @@ namespace {
 constexpr size_t kLanes = 16;
 constexpr size_t kUnroll = 4;
 
+// Mask for the first `rem` (1..3) of 4 lanes, as in distance_avx2.cc.
+alignas(16) constexpr int32_t kMaskTable4[8] = {-1, -1, -1, -1, 0, 0, 0, 0};
+
+__m128i TailMask4(size_t rem) {
+  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(kMaskTable4 + 4 - rem));
+}
+
 template <typename Step>
 [[gnu::always_inline]] inline float SumBlocks(const float* a, const float* b, size_t dim,
                                               Step step) {
@@ -39,9 +47,18 @@ template <typename Step>
   }
   for (; i + kLanes <= dim; i += kLanes)
     acc0 = step(acc0, _mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
+  // The tail in 4-lane pieces rather than one masked 16-lane load: a masked
+  // load still waits for every cache line its full width spans, and the line
+  // after a stored vector is usually not in cache (graph search prefetches
+  // exactly the vector's lines), so a masked tail cost one extra cache miss
+  // per distance.
+  for (; i + 4 <= dim; i += 4)
+    acc1 = step(acc1, _mm512_zextps128_ps512(_mm_loadu_ps(a + i)),
+                _mm512_zextps128_ps512(_mm_loadu_ps(b + i)));
   if (i < dim) {
-    const __mmask16 mask = static_cast<__mmask16>((1u << (dim - i)) - 1);
-    acc1 = step(acc1, _mm512_maskz_loadu_ps(mask, a + i), _mm512_maskz_loadu_ps(mask, b + i));
+    const __m128i mask = TailMask4(dim - i);
+    acc2 = step(acc2, _mm512_zextps128_ps512(_mm_maskload_ps(a + i, mask)),
+                _mm512_zextps128_ps512(_mm_maskload_ps(b + i, mask)));
   }
   return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
 }

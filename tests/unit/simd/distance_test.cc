@@ -4,8 +4,12 @@
 #include "simd/distance.h"
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <cstdlib>
 #include <random>
 #include <string>
@@ -76,6 +80,54 @@ TEST_P(KernelLevelTest, IntegerValuedInputsMatchScalarExactly) {
               internal::L2SquaredScalar(a.data(), b.data(), dim));
     EXPECT_EQ(kernels().dot(a.data(), b.data(), dim), internal::DotScalar(a.data(), b.data(), dim));
     EXPECT_EQ(kernels().norm_squared(a.data(), dim), internal::NormSquaredScalar(a.data(), dim));
+  }
+}
+
+// Two pages, the second inaccessible: a vector copied to the very end of the
+// first one faults if a kernel reads even one element past its end.
+class GuardedPage {
+ public:
+  GuardedPage() : page_(static_cast<size_t>(sysconf(_SC_PAGESIZE))) {
+    void* p = mmap(nullptr, 2 * page_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+      return;
+    base_ = static_cast<char*>(p);
+    if (mprotect(base_ + page_, page_, PROT_NONE) != 0) {
+      munmap(base_, 2 * page_);
+      base_ = nullptr;
+    }
+  }
+  ~GuardedPage() {
+    if (base_ != nullptr)
+      munmap(base_, 2 * page_);
+  }
+  bool ok() const { return base_ != nullptr; }
+  // `v` copied so that its last element ends at the guard page.
+  const float* PlaceAtEnd(const std::vector<float>& v) {
+    char* dst = base_ + page_ - v.size() * sizeof(float);
+    std::memcpy(dst, v.data(), v.size() * sizeof(float));
+    return reinterpret_cast<const float*>(dst);
+  }
+
+ private:
+  size_t page_;
+  char* base_ = nullptr;
+};
+
+TEST_P(KernelLevelTest, NeverReadPastTheEndOfAVector) {
+  std::mt19937 rng(11);
+  GuardedPage a_page;
+  GuardedPage b_page;
+  ASSERT_TRUE(a_page.ok() && b_page.ok());
+  for (size_t dim = 1; dim <= kMaxSmallDim + 40; ++dim) {
+    SCOPED_TRACE("dim " + std::to_string(dim));
+    const std::vector<float> a = IntegerValued(dim, &rng);
+    const std::vector<float> b = IntegerValued(dim, &rng);
+    const float* ga = a_page.PlaceAtEnd(a);
+    const float* gb = b_page.PlaceAtEnd(b);
+    EXPECT_EQ(kernels().l2_squared(ga, gb, dim), internal::L2SquaredScalar(a.data(), b.data(), dim));
+    EXPECT_EQ(kernels().dot(ga, gb, dim), internal::DotScalar(a.data(), b.data(), dim));
+    EXPECT_EQ(kernels().norm_squared(ga, dim), internal::NormSquaredScalar(a.data(), dim));
   }
 }
 
