@@ -184,14 +184,13 @@ class HnswGraph final : public HnswIndex {
   template <typename Dist>
   InternalId GreedyDescend(const Dist& dist, InternalId ep, int from, int to,
                            InternalId self) const {
-    std::vector<InternalId> links;
+    std::vector<InternalId> copy;  // allocated only while building in parallel
     float best = dist(ep);
     for (int level = from; level > to; --level) {
       bool improved = true;
       while (improved) {
         improved = false;
-        CopyLinks(ep, level, &links);
-        for (InternalId n : links) {
+        for (InternalId n : LinksOf(ep, level, &copy)) {
           if (n == self) continue;
           const float d = dist(n);
           if (d < best) {
@@ -203,6 +202,18 @@ class HnswGraph final : public HnswIndex {
       }
     }
     return ep;
+  }
+  // The neighbours of `id` at `level`: the row itself, or (while building in
+  // parallel, when another thread may rewrite it) a copy taken under its lock
+  // into `copy`.
+  std::span<const InternalId> LinksOf(InternalId id, int level,
+                                      std::vector<InternalId>* copy) const {
+    if (NodeLock(id) != nullptr) {
+      CopyLinks(id, level, copy);
+      return *copy;
+    }
+    const uint32_t* row = Links(id, level);
+    return {row + 1, row[0]};
   }
   NeighborHeap SearchLayerForInsert(const PreparedQuery& q, InternalId ep, int level,
                                     InternalId self, VisitedList* visited) const;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,7 @@
 
 #include "core/id_filter.h"
 #include "index/hnsw_index.h"
+#include "index/huge_pages.h"
 #include "index/vector_index.h"
 
 namespace ksdb::index {
@@ -438,6 +440,34 @@ TEST_F(HnswSnapshotTest, EmptyIndexRoundTrips) {
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   EXPECT_EQ(loaded->index->size(), 0u);
   EXPECT_EQ(loaded->watermark, 7u);
+}
+
+TEST(HugePagesTest, WholeHugePagesKeepsOnlyAlignedPagesInside) {
+  const uintptr_t page = kHugePageBytes;
+  // An unaligned start rounds up, an unaligned end rounds down.
+  HugePageRange r = WholeHugePages(reinterpret_cast<void*>(page + 64), 3 * page);
+  EXPECT_EQ(r.begin, 2 * page);
+  EXPECT_EQ(r.bytes, 2 * page);
+  // Aligned on both ends: the whole range.
+  r = WholeHugePages(reinterpret_cast<void*>(4 * page), 2 * page);
+  EXPECT_EQ(r.begin, 4 * page);
+  EXPECT_EQ(r.bytes, 2 * page);
+  // Less than one whole page inside: nothing.
+  EXPECT_EQ(WholeHugePages(reinterpret_cast<void*>(page + 64), page).bytes, 0u);
+  EXPECT_EQ(WholeHugePages(reinterpret_cast<void*>(page), page - 1).bytes, 0u);
+}
+
+TEST(HugePagesTest, AdviseLeavesTheBufferUsable) {
+  // A hint only: whatever the kernel answers, the memory reads and writes as before.
+  const size_t bytes = 3 * kHugePageBytes;
+  std::vector<uint8_t> buffer(bytes);
+  const bool small_advised = AdviseHugePages(buffer.data(), kHugePageBytes / 2);
+  EXPECT_FALSE(small_advised);  // no whole huge page inside
+  AdviseHugePages(buffer.data(), bytes);
+  for (size_t i = 0; i < bytes; i += 4096)
+    buffer[i] = static_cast<uint8_t>(i / 4096);
+  for (size_t i = 0; i < bytes; i += 4096)
+    EXPECT_EQ(buffer[i], static_cast<uint8_t>(i / 4096));
 }
 
 }  // namespace
