@@ -89,13 +89,11 @@ enum class Storage { kFloat, kInt8Heap, kInt8Mapped };
 class Int8SnapshotTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("ksdb_int8_snapshot_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::string name = "ksdb_int8_snapshot_" + std::to_string(::getpid()) + "_" +
+                       ::testing::UnitTest::GetInstance()->current_test_info()->name();
     // Parameterised test names hold '/'.
-    std::string name = dir_.filename().string();
     std::replace(name.begin(), name.end(), '/', '_');
-    dir_ = dir_.parent_path() / name;
+    dir_ = std::filesystem::temp_directory_path() / name;
     std::filesystem::create_directories(dir_);
     path_ = (dir_ / "c.hnsw").string();
   }
