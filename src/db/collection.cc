@@ -95,8 +95,18 @@ Status Collection::WrongDimension(const std::string& record_id) const {
 }
 
 void Collection::FreeSlot(InternalId slot) {
+  metadata_index_.Remove(slot, slots_[slot].metadata);
   slots_[slot] = Slot{};
   free_slots_.push_back(slot);
+}
+
+Collection::Slot& Collection::SetSlot(InternalId slot, Slot&& value) {
+  Slot& s = slots_[slot];
+  // Removing what a fresh slot never indexed is a no-op.
+  metadata_index_.Remove(slot, s.metadata);
+  s = std::move(value);
+  metadata_index_.Add(slot, s.metadata);
+  return s;
 }
 
 Status Collection::Write(const WriteBatch& batch, WriteKind kind, SequencedWriter* writer) {
@@ -220,7 +230,7 @@ void Collection::Apply(PlannedWrite&& plan) {
       index_ids.push_back(slot);
       index_vectors.insert(index_vectors.end(), row.embedding.begin(), row.embedding.end());
     }
-    slots_[slot] = SlotFromRow(std::move(row));
+    SetSlot(slot, SlotFromRow(std::move(row)));
   }
   // Cannot fail: sizes and finiteness were validated before the commit.
   Status s = index_->Stage(index_ids, index_vectors);
@@ -311,6 +321,14 @@ void Collection::VisitMatches(const std::optional<std::vector<std::string>>& ids
                               const std::optional<filter::DocumentFilter>& doc,
                               Visit visit) const {
   if (!ids) {
+    if (where) {
+      if (std::optional<std::vector<InternalId>> candidates = IndexedCandidates(*where)) {
+        for (InternalId slot : *candidates) {
+          if (SlotMatches(slot, where, doc) && !visit(slot)) return;
+        }
+        return;
+      }
+    }
     for (const auto& [position, slot] : order_) {
       if (SlotMatches(slot, where, doc) && !visit(slot)) return;
     }
@@ -331,6 +349,18 @@ void Collection::VisitMatches(const std::optional<std::vector<std::string>>& ids
   for (InternalId slot : found) {
     if (!visit(slot)) return;
   }
+}
+
+std::optional<std::vector<InternalId>> Collection::IndexedCandidates(
+    const filter::WhereFilter& where) const {
+  std::optional<std::vector<InternalId>> candidates = metadata_index_.Candidates(where);
+  // A broad filter is walked in storage order instead: no sort, and a get
+  // with a limit stops early.
+  if (!candidates || candidates->size() > order_.size() / 8) return std::nullopt;
+  std::sort(candidates->begin(), candidates->end(), [this](InternalId a, InternalId b) {
+    return slots_[a].position < slots_[b].position;
+  });
+  return candidates;
 }
 
 std::vector<InternalId> Collection::MatchingSlots(
@@ -461,6 +491,7 @@ void Collection::FinishDrop() {
   free_slots_ = {};
   id_to_slot_ = {};
   order_ = {};
+  metadata_index_.Clear();
   index_.reset();
   if (!snapshot_path_.empty()) {
     // Derived data only: a leftover file is harmless (no collection has this
@@ -506,7 +537,7 @@ Status Collection::ApplyFollowedRowsLocked(std::vector<storage::RecordRow>&& row
     order_.emplace(row.position, slot);
     index_ids.push_back(slot);
     index_vectors.insert(index_vectors.end(), row.embedding.begin(), row.embedding.end());
-    slots_[slot] = SlotFromRow(std::move(row));
+    SetSlot(slot, SlotFromRow(std::move(row)));
   }
   if (index_ids.empty()) return Status::Ok();
   KSDB_RETURN_IF_ERROR(index_->Stage(index_ids, index_vectors));

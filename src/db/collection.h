@@ -32,6 +32,7 @@
 #include "db/engine.h"
 #include "db/sequenced_writer.h"
 #include "db/validation.h"
+#include "filter/metadata_index.h"
 #include "index/hnsw_index.h"
 #include "index/vector_index.h"
 #include "storage/record_store.h"
@@ -172,6 +173,11 @@ class Collection {
                                          const BitmapIdFilter* allowed_bitmap) const;
   InternalId AllocateSlot();
   void FreeSlot(InternalId slot);
+  // Puts `value` into `slot` (allocated), keeping the metadata index in step.
+  Slot& SetSlot(InternalId slot, Slot&& value);
+  // The slots that can match `where` according to the metadata index, in
+  // storage order, or nullopt when a full scan is as good (see VisitMatches).
+  std::optional<std::vector<InternalId>> IndexedCandidates(const filter::WhereFilter& where) const;
   // Removes `victims` (live slots) from the index and the maps, frees them.
   void RemoveSlots(const std::vector<InternalId>& victims);
   // Corruption for a stored record whose embedding has another dimension.
@@ -203,6 +209,9 @@ class Collection {
   std::vector<InternalId> free_slots_;                     // guarded by mu_
   std::unordered_map<std::string, InternalId> id_to_slot_; // guarded by mu_
   std::map<uint64_t, InternalId> order_;                   // guarded by mu_
+  // Scalar metadata values and array elements -> slots, so selective where
+  // filters evaluate only their candidates.
+  filter::MetadataIndex metadata_index_;                   // guarded by mu_
   std::unique_ptr<index::HnswIndex> index_;                // guarded by mu_
   const std::string snapshot_path_;
   std::atomic<uint64_t> changes_since_checkpoint_{0};      // written under mu_

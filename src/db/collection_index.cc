@@ -92,11 +92,12 @@ void Collection::ResetLoadedState() {
   free_slots_.clear();
   id_to_slot_.clear();
   order_.clear();
+  metadata_index_.Clear();
   index_.reset();
 }
 
 void Collection::AdoptRow(InternalId slot, storage::RecordRow&& row) {
-  Slot& s = slots_[slot] = SlotFromRow(std::move(row));
+  Slot& s = SetSlot(slot, SlotFromRow(std::move(row)));
   id_to_slot_.emplace(s.record_id, slot);
   order_.emplace(s.position, slot);
 }
