@@ -90,7 +90,8 @@ Status HnswGraph::GrowTo(size_t num_nodes) {
     return Status::Internal("hnsw index: out of memory growing to " + std::to_string(num_nodes) +
                             " nodes");
   }
-  if (quantized_) KSDB_RETURN_IF_ERROR(floats_.Resize(num_nodes));
+  if (quantized_)
+    KSDB_RETURN_IF_ERROR(floats_.Resize(num_nodes));
   levels_.resize(num_nodes, 0);
   states_.resize(num_nodes, kEmpty);
   upper_.resize(num_nodes);
@@ -221,8 +222,8 @@ void HnswGraph::LinkAll(std::span<const InternalId> nodes) {
       LinkNode(nodes[first++], visited.get());
   }
   const std::span<const InternalId> rest = nodes.subspan(first);
-  size_t threads = params_.num_threads == 0 ? std::thread::hardware_concurrency()
-                                            : params_.num_threads;
+  size_t threads =
+      params_.num_threads == 0 ? std::thread::hardware_concurrency() : params_.num_threads;
   threads = std::max<size_t>(1, std::min(threads, rest.size() / kMinNodesPerThread));
 
   std::atomic<size_t> cursor{0};

@@ -22,9 +22,11 @@ namespace {
 // The vector to quantise: normalised for cosine (into `scratch`), else as is.
 const float* QuantisationInput(const float* v, float inv_norm, DistanceSpace space, size_t dim,
                                std::vector<float>* scratch) {
-  if (space != DistanceSpace::kCosine) return v;
+  if (space != DistanceSpace::kCosine)
+    return v;
   scratch->resize(dim);
-  for (size_t i = 0; i < dim; ++i) (*scratch)[i] = v[i] * inv_norm;
+  for (size_t i = 0; i < dim; ++i)
+    (*scratch)[i] = v[i] * inv_norm;
   return scratch->data();
 }
 
@@ -38,10 +40,12 @@ void HnswGraph::TrainQuantizer() {
   const size_t stride = std::max<size_t>(1, size_ / kTrainSample);
   size_t seen = 0;
   for (size_t id = 0; id < num_nodes(); ++id) {
-    if (!Contains(static_cast<InternalId>(id)) || seen++ % stride != 0) continue;
+    if (!Contains(static_cast<InternalId>(id)) || seen++ % stride != 0)
+      continue;
     const InternalId node = static_cast<InternalId>(id);
-    const float* v = QuantisationInput(Vector(node), space_ == DistanceSpace::kCosine ? InvNorm(node) : 0.0f,
-                                       space_, dim_, &scratch);
+    const float* v =
+        QuantisationInput(Vector(node), space_ == DistanceSpace::kCosine ? InvNorm(node) : 0.0f,
+                          space_, dim_, &scratch);
     for (size_t d = 0; d < dim_; ++d) {
       lo[d] = std::min(lo[d], v[d]);
       hi[d] = std::max(hi[d], v[d]);
@@ -50,7 +54,8 @@ void HnswGraph::TrainQuantizer() {
   code_min_.assign(dim_, 0.0f);
   code_scale_.assign(dim_, 1.0f);
   for (size_t d = 0; d < dim_; ++d) {
-    if (!(lo[d] <= hi[d])) continue;  // no sample (cannot happen with size_ >= kTrainMin)
+    if (!(lo[d] <= hi[d]))
+      continue;  // no sample (cannot happen with size_ >= kTrainMin)
     code_min_[d] = lo[d];
     // A constant dimension keeps scale 1: every code decodes to min.
     // In double: hi - lo of two huge finite floats can overflow float.
@@ -62,7 +67,8 @@ void HnswGraph::TrainQuantizer() {
   }
   trained_ = true;
   for (size_t id = 0; id < num_nodes(); ++id) {
-    if (states_[id] != kEmpty) Encode(static_cast<InternalId>(id));
+    if (states_[id] != kEmpty)
+      Encode(static_cast<InternalId>(id));
   }
 }
 
@@ -85,8 +91,7 @@ void HnswGraph::EncodeRow(const float* vector, float inv_norm, std::byte* out,
 
 void HnswGraph::Encode(InternalId id) {
   std::vector<float> scratch;
-  EncodeRow(Vector(id), space_ == DistanceSpace::kCosine ? InvNorm(id) : 0.0f, Block(id),
-            &scratch);
+  EncodeRow(Vector(id), space_ == DistanceSpace::kCosine ? InvNorm(id) : 0.0f, Block(id), &scratch);
 }
 
 bool HnswGraph::CodesMatchVector(InternalId id, std::vector<std::byte>* expected,
@@ -94,8 +99,8 @@ bool HnswGraph::CodesMatchVector(InternalId id, std::vector<std::byte>* expected
   // The block prefix before the links: codes, their zero padding, |decoded|^2.
   expected->assign(links_offset_, std::byte{0});
   if (trained_ && states_[id] != kEmpty) {
-    EncodeRow(Vector(id), space_ == DistanceSpace::kCosine ? InvNorm(id) : 0.0f,
-              expected->data(), scratch);
+    EncodeRow(Vector(id), space_ == DistanceSpace::kCosine ? InvNorm(id) : 0.0f, expected->data(),
+              scratch);
   }
   return std::memcmp(Block(id), expected->data(), links_offset_) == 0;
 }

@@ -149,8 +149,7 @@ Status HnswGraph::SaveSnapshot(const std::string& path, uint64_t watermark,
       KSDB_RETURN_IF_ERROR(body.Put(code_scale_.data(), dim_));
     }
     // The float rows are contiguous, on the heap or in the mapped file alike.
-    KSDB_RETURN_IF_ERROR(
-        body.Put(floats_.Row(0), num_nodes() * RowFloats(dim_, header.space)));
+    KSDB_RETURN_IF_ERROR(body.Put(floats_.Row(0), num_nodes() * RowFloats(dim_, header.space)));
   }
   KSDB_RETURN_IF_ERROR(body.Put(user_data.data(), user_data.size()));
   header.body_checksum = body.checksum();
@@ -209,9 +208,8 @@ Status CheckHeader(const std::string& path, const SnapshotHeader& header, uint64
 }
 
 // Reads the int8 section: the code ranges (when trained) and the float rows.
-Status ReadQuantizer(BodyReader* body, const SnapshotHeader& header,
-                     std::vector<float>* code_min, std::vector<float>* code_scale,
-                     FloatRows* floats) {
+Status ReadQuantizer(BodyReader* body, const SnapshotHeader& header, std::vector<float>* code_min,
+                     std::vector<float>* code_scale, FloatRows* floats) {
   if (header.trained != 0) {
     code_min->assign(header.dim, 0.0f);
     code_scale->assign(header.dim, 0.0f);
@@ -257,8 +255,8 @@ Result<LoadedHnswSnapshot> LoadHnswSnapshot(const std::string& path, size_t dim,
   if (upper_words != header.upper_words)
     return Damaged(path, "upper layer size does not match the node levels");
   if (graph->quantized_) {
-    KSDB_RETURN_IF_ERROR(ReadQuantizer(&body, header, &graph->code_min_, &graph->code_scale_,
-                                       &graph->floats_));
+    KSDB_RETURN_IF_ERROR(
+        ReadQuantizer(&body, header, &graph->code_min_, &graph->code_scale_, &graph->floats_));
     graph->trained_ = header.trained != 0;
   }
   std::string user_data(header.user_data_bytes, '\0');
@@ -267,8 +265,8 @@ Result<LoadedHnswSnapshot> LoadHnswSnapshot(const std::string& path, size_t dim,
     return Damaged(path, "checksum mismatch");
 
   graph->size_ = header.size;
-  graph->deleted_ = static_cast<size_t>(std::count(graph->states_.begin(), graph->states_.end(),
-                                                   HnswGraph::kDeleted));
+  graph->deleted_ = static_cast<size_t>(
+      std::count(graph->states_.begin(), graph->states_.end(), HnswGraph::kDeleted));
   graph->entry_point_ = header.entry_point;
   graph->max_level_ = header.max_level;
   KSDB_RETURN_IF_ERROR(graph->CheckStructure(path));

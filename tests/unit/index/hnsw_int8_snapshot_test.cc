@@ -127,9 +127,10 @@ class Int8SnapshotTest : public ::testing::Test {
     std::copy(moved.begin(), moved.end(), data_.begin() + 5 * kDim);
     std::copy(moved.begin() + kDim, moved.end(), data_.begin() + 50 * kDim);
     if (staged > 0) {
-      EXPECT_TRUE(
-          index->Stage(Iota(staged, static_cast<InternalId>(linked)),
-                       std::span(data_).subspan(linked * kDim)).ok());
+      EXPECT_TRUE(index
+                      ->Stage(Iota(staged, static_cast<InternalId>(linked)),
+                              std::span(data_).subspan(linked * kDim))
+                      .ok());
     }
     EXPECT_TRUE(index->SaveSnapshot(path_, 77, kUserData).ok());
     return index;
@@ -173,8 +174,8 @@ TEST_P(Int8SnapshotRoundTripTest, GivesIdenticalResultsAndKeepsWorking) {
   EXPECT_EQ(restored.size(), original->size());
   EXPECT_EQ(restored.pending(), kStaged);
   EXPECT_FALSE(restored.Contains(30));
-  for (InternalId id : {InternalId{0}, InternalId{5}, InternalId{50},
-                        static_cast<InternalId>(linked + 7)}) {
+  for (InternalId id :
+       {InternalId{0}, InternalId{5}, InternalId{50}, static_cast<InternalId>(linked + 7)}) {
     const std::span<const float> stored = restored.GetVector(id);
     ASSERT_EQ(stored.size(), kDim);
     EXPECT_TRUE(std::equal(stored.begin(), stored.end(), Row(data_, id).begin())) << id;
@@ -201,8 +202,7 @@ INSTANTIATE_TEST_SUITE_P(
     SpacesStoragesAndTraining, Int8SnapshotRoundTripTest,
     ::testing::Combine(::testing::Values(DistanceSpace::kL2, DistanceSpace::kIp,
                                          DistanceSpace::kCosine),
-                       ::testing::Values(Storage::kFloat, Storage::kInt8Heap,
-                                         Storage::kInt8Mapped),
+                       ::testing::Values(Storage::kFloat, Storage::kInt8Heap, Storage::kInt8Mapped),
                        // Below and above the size at which the codes are trained.
                        ::testing::Values(size_t{400}, size_t{1600})));
 
@@ -266,10 +266,10 @@ TEST_F(Int8SnapshotTest, FlippedBytesAreCorruption) {
   BuildAndSave(DistanceSpace::kL2, Params(Storage::kInt8Heap), 1200, 0);
   const std::string whole = ReadFile(path_);
   // Header fields, a node block, the code ranges, the float rows, user data.
-  for (size_t offset : {size_t{12}, size_t{kQuantizationOffset}, size_t{kTrainedOffset},
-                        kHeaderBytes + 3000, whole.size() / 2,
-                        whole.size() - kUserData.size() - 1200 * 4 * kDim - 8,
-                        whole.size() - kUserData.size() - 9, whole.size() - 2}) {
+  for (size_t offset :
+       {size_t{12}, size_t{kQuantizationOffset}, size_t{kTrainedOffset}, kHeaderBytes + 3000,
+        whole.size() / 2, whole.size() - kUserData.size() - 1200 * 4 * kDim - 8,
+        whole.size() - kUserData.size() - 9, whole.size() - 2}) {
     std::string bytes = whole;
     bytes[offset] = static_cast<char>(bytes[offset] ^ 0x21);
     WriteFile(path_, bytes);

@@ -57,8 +57,10 @@ struct Node {
 void WriteSnapshot(const std::string& path, const std::vector<Node>& nodes, uint64_t size,
                    uint32_t entry_point, int32_t max_level) {
   std::string body;
-  for (const Node& n : nodes) body.push_back(static_cast<char>(n.level));
-  for (const Node& n : nodes) body.push_back(static_cast<char>(n.state));
+  for (const Node& n : nodes)
+    body.push_back(static_cast<char>(n.level));
+  for (const Node& n : nodes)
+    body.push_back(static_cast<char>(n.state));
   for (const Node& n : nodes) {
     std::string block(kBlockBytes, '\0');
     std::memcpy(block.data(), n.vector.data(), kDim * sizeof(float));
@@ -91,9 +93,10 @@ void WriteSnapshot(const std::string& path, const std::vector<Node>& nodes, uint
 class HnswReviewSnapshotTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("ksdb_hnsw_review_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-            "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ =
+        std::filesystem::temp_directory_path() /
+        ("ksdb_hnsw_review_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+         "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::create_directories(dir_);
     path_ = (dir_ / "index.hnsw").string();
   }

@@ -117,8 +117,7 @@ std::unique_ptr<HnswIndex> BuildAndUpdate(const HnswParams& params, DistanceSpac
   return index;
 }
 
-double FreshRecall(const HnswParams& params, DistanceSpace space,
-                   const std::vector<float>& data) {
+double FreshRecall(const HnswParams& params, DistanceSpace space, const std::vector<float>& data) {
   auto fresh = MakeIndex(params, space);
   EXPECT_TRUE(fresh->Upsert(Iota(kCount), data).ok());
   return MeanRecall(*fresh);
