@@ -51,6 +51,7 @@ const kRows = [
 const kScaleRows = [
   ['ingest in batches of 1000 (records/s)', (r) => r.scale?.ingest?.records_per_s, true],
   ['ingest in batches of 1000 (s)', (r) => r.scale?.ingest?.total_s, false],
+  ['ksdb: graph complete after the first add (s; reference: n/a)', (r) => r.scale?.indexed?.total_s, false],
   ['single query p50 (ms)', (r) => r.scale?.query?.p50_ms, false],
   ['single query p99 (ms)', (r) => r.scale?.query?.p99_ms, false],
   ['single query recall@10', (r) => r.scale?.query?.recall_at_10, true, 3],
