@@ -5,6 +5,15 @@
 // during the linking phase vectors and levels never change. The linking phase
 // may run on several threads: each node's link rows are guarded by a striped
 // mutex (never two held at once), and entry_mu_ guards the entry point.
+//
+// Re-linking a node that was linked before (an update, a re-staged update, or
+// the reuse of a deleted slot) first repairs its old neighbourhood: each node
+// its old links name that still links to it re-selects its row from its own
+// links plus the node's old links (the idea of hnswlib's updatePoint, bounded
+// by 2 * MaxLinks candidates per repaired row, so an update costs O(M^3)
+// distances whatever the index size). The node then keeps up to MaxLinks of
+// the neighbours it finds, not m, since the nodes around it filled their rows
+// through back links while it was elsewhere.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
