@@ -35,6 +35,7 @@ struct Options {
   size_t rounds = 5;
   size_t max_base = 0;
   bool rebuild = false;
+  bool ksdb_only = false;  // skip the hnswlib passes (for perf stat of ksdb alone)
 };
 
 void Normalise(const float* src, size_t dim, float* dst) {
@@ -148,7 +149,7 @@ int Run(const Options& o) {
       }
       qk.push_back(nq / std::chrono::duration<double>(Clock::now() - start).count());
       start = Clock::now();
-      for (size_t q = 0; q < nq; ++q) {
+      for (size_t q = 0; q < nq && !o.ksdb_only; ++q) {
         auto heap = hnsw->searchKnn(hq.Row(q), 10);
         size_t n = heap.size();
         while (!heap.empty()) {
@@ -178,6 +179,7 @@ int main(int argc, char** argv) {
   app.add_option("--rounds", o.rounds, "alternating passes per ef");
   app.add_option("--max-base", o.max_base, "truncate the base (0: all)");
   app.add_flag("--rebuild", o.rebuild, "build even if saved indexes exist");
+  app.add_flag("--ksdb-only", o.ksdb_only, "time only ksdb (hnswlib q/s is then meaningless)");
   CLI11_PARSE(app, argc, argv);
   std::filesystem::create_directories(o.work_dir);
   return ksdb::bench::Run(o);

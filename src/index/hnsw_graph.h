@@ -146,17 +146,28 @@ class HnswGraph final : public HnswIndex {
     const HnswGraph* graph;
     PreparedQuery q;
     float operator()(InternalId id) const { return graph->QueryDistance(q, id); }
+    // out[i] = (*this)(ids[i]) for i < n, in one kernel call.
+    void Batch(const InternalId* ids, size_t n, float* out) const {
+      graph->QueryDistances(q, ids, n, out);
+    }
   };
   struct CodeDistance {
     const HnswGraph* graph;
     const CodeQuery* q;
     float operator()(InternalId id) const { return graph->CodeQueryDistance(*q, id); }
+    void Batch(const InternalId* ids, size_t n, float* out) const {
+      for (size_t i = 0; i < n; ++i)
+        out[i] = (*this)(ids[i]);
+    }
   };
 
   PreparedQuery Prepare(const float* query) const;
   CodeQuery PrepareCodes(const float* query) const;
   float CodeQueryDistance(const CodeQuery& q, InternalId id) const;
   float QueryDistance(const PreparedQuery& q, InternalId id) const;
+  // out[i] = QueryDistance(q, ids[i]) for i < n (bit for bit), with one batch
+  // kernel call per up to kDistanceBatch ids (hnsw_search.cc).
+  void QueryDistances(const PreparedQuery& q, const InternalId* ids, size_t n, float* out) const;
   float NodeDistance(InternalId a, InternalId b) const;
   // The exact distance Chroma reports (same formula as the flat index).
   float ExactDistance(const PreparedQuery& q, InternalId id) const { return QueryDistance(q, id); }

@@ -58,6 +58,34 @@ size_t HnswGraph::CollectUnvisited(const uint32_t* row, VisitedList* visited,
   return fresh;
 }
 
+void HnswGraph::QueryDistances(const PreparedQuery& q, const InternalId* ids, size_t n,
+                               float* out) const {
+  constexpr size_t kDistanceBatch = 64;
+  const float* vectors[kDistanceBatch];
+  for (size_t begin = 0; begin < n; begin += kDistanceBatch) {
+    const size_t count = std::min(kDistanceBatch, n - begin);
+    for (size_t i = 0; i < count; ++i)
+      vectors[i] = Vector(ids[begin + i]);
+    float* dst = out + begin;
+    // The same operations as QueryDistance, so both give identical results.
+    switch (space_) {
+      case DistanceSpace::kL2:
+        kernels_->l2_squared_batch(q.vector, vectors, count, dim_, dst);
+        break;
+      case DistanceSpace::kIp:
+        kernels_->dot_batch(q.vector, vectors, count, dim_, dst);
+        for (size_t i = 0; i < count; ++i)
+          dst[i] = 1.0f - dst[i];
+        break;
+      case DistanceSpace::kCosine:
+        kernels_->dot_batch(q.vector, vectors, count, dim_, dst);
+        for (size_t i = 0; i < count; ++i)
+          dst[i] = 1.0f - (dst[i] * q.inv_norm) * vectors[i][dim_];
+        break;
+    }
+  }
+}
+
 std::vector<Neighbor> HnswGraph::SearchWithEf(std::span<const float> query, size_t k, size_t ef,
                                               const IdFilter* filter) const {
   if (k == 0 || query.size() != dim_ || size_ == 0)
@@ -125,6 +153,7 @@ HnswGraph::NeighborHeap HnswGraph::SearchBaseLayer(const Dist& dist, InternalId 
     worst = ep_distance;
   }
   std::vector<InternalId> pending(2 * params_.m);
+  std::vector<float> distances(2 * params_.m);
   while (!candidates.empty()) {
     const Neighbor current = candidates.front();
     if (current.distance > worst && results.size() >= ef)
@@ -133,9 +162,10 @@ HnswGraph::NeighborHeap HnswGraph::SearchBaseLayer(const Dist& dist, InternalId 
     candidates.pop_back();
 
     const size_t fresh = CollectUnvisited(Links(current.internal_id, 0), visited.get(), pending);
+    dist.Batch(pending.data(), fresh, distances.data());
     for (size_t i = 0; i < fresh; ++i) {
       const InternalId n = pending[i];
-      const float d = dist(n);
+      const float d = distances[i];
       if (results.size() >= ef && d >= worst)
         continue;
       candidates.push_back({d, n});

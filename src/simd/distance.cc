@@ -16,12 +16,15 @@ constexpr char kLevelEnvVar[] = "KSDB_SIMD_LEVEL";
 
 constexpr Kernels kScalarKernels = {SimdLevel::kScalar, &internal::L2SquaredScalar,
                                     &internal::DotScalar, &internal::NormSquaredScalar,
-                                    &internal::DotU8Scalar};
+                                    &internal::DotU8Scalar, &internal::L2SquaredBatchScalar,
+                                    &internal::DotBatchScalar};
 constexpr Kernels kAvx2Kernels = {SimdLevel::kAvx2, &internal::L2SquaredAvx2, &internal::DotAvx2,
-                                  &internal::NormSquaredAvx2, &internal::DotU8Avx2};
+                                  &internal::NormSquaredAvx2, &internal::DotU8Avx2,
+                                  &internal::L2SquaredBatchAvx2, &internal::DotBatchAvx2};
 constexpr Kernels kAvx512Kernels = {SimdLevel::kAvx512, &internal::L2SquaredAvx512,
                                     &internal::DotAvx512, &internal::NormSquaredAvx512,
-                                    &internal::DotU8Avx512};
+                                    &internal::DotU8Avx512, &internal::L2SquaredBatchAvx512,
+                                    &internal::DotBatchAvx512};
 
 std::optional<SimdLevel> ParseLevelName(std::string_view name) {
   if (name == "scalar")

@@ -27,6 +27,11 @@ bool LevelSupported(SimdLevel level);
 using PairFn = float (*)(const float* a, const float* b, size_t dim);
 using NormFn = float (*)(const float* a, size_t dim);
 using DotU8Fn = float (*)(const float* a, const uint8_t* codes, size_t dim);
+// out[j] = f(a, vectors[j], dim) for j < n: one call for all the neighbours of
+// a graph node, so a search pays one indirect call per expansion, not per
+// distance. Each out[j] equals the single-vector kernel's result exactly.
+using BatchFn = void (*)(const float* a, const float* const* vectors, size_t n, size_t dim,
+                         float* out);
 
 struct Kernels {
   SimdLevel level;
@@ -34,6 +39,8 @@ struct Kernels {
   PairFn dot;         // sum a_i * b_i
   NormFn norm_squared;  // sum a_i^2
   DotU8Fn dot_u8;       // sum a_i * codes_i (int8 scalar quantisation)
+  BatchFn l2_squared_batch;  // l2_squared against several vectors
+  BatchFn dot_batch;         // dot against several vectors
 };
 
 // Kernels of `level`; precondition LevelSupported(level).

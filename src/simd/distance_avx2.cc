@@ -114,4 +114,23 @@ float DotU8Avx2(const float* a, const uint8_t* codes, size_t dim) {
   return sum;
 }
 
+// The batch kernels inline the single-vector loop (same operations, so the
+// same results) into one loop over the vectors.
+void L2SquaredBatchAvx2(const float* a, const float* const* vectors, size_t n, size_t dim,
+                        float* out) {
+  for (size_t j = 0; j < n; ++j) {
+    out[j] = SumBlocks(a, vectors[j], dim, [](__m256 acc, __m256 x, __m256 y) {
+      const __m256 d = _mm256_sub_ps(x, y);
+      return _mm256_fmadd_ps(d, d, acc);
+    });
+  }
+}
+
+void DotBatchAvx2(const float* a, const float* const* vectors, size_t n, size_t dim, float* out) {
+  for (size_t j = 0; j < n; ++j) {
+    out[j] = SumBlocks(a, vectors[j], dim,
+                       [](__m256 acc, __m256 x, __m256 y) { return _mm256_fmadd_ps(x, y, acc); });
+  }
+}
+
 }  // namespace ksdb::simd::internal

@@ -108,4 +108,23 @@ float DotU8Avx512(const float* a, const uint8_t* codes, size_t dim) {
   return sum;
 }
 
+// The batch kernels inline the single-vector loop (same operations, so the
+// same results) into one loop over the vectors.
+void L2SquaredBatchAvx512(const float* a, const float* const* vectors, size_t n, size_t dim,
+                        float* out) {
+  for (size_t j = 0; j < n; ++j) {
+    out[j] = SumBlocks(a, vectors[j], dim, [](__m512 acc, __m512 x, __m512 y) {
+      const __m512 d = _mm512_sub_ps(x, y);
+      return _mm512_fmadd_ps(d, d, acc);
+    });
+  }
+}
+
+void DotBatchAvx512(const float* a, const float* const* vectors, size_t n, size_t dim, float* out) {
+  for (size_t j = 0; j < n; ++j) {
+    out[j] = SumBlocks(a, vectors[j], dim,
+                       [](__m512 acc, __m512 x, __m512 y) { return _mm512_fmadd_ps(x, y, acc); });
+  }
+}
+
 }  // namespace ksdb::simd::internal

@@ -36,4 +36,15 @@ float NormSquaredScalar(const float* a, size_t dim) {
   return sum;
 }
 
+void L2SquaredBatchScalar(const float* a, const float* const* vectors, size_t n, size_t dim,
+                          float* out) {
+  for (size_t j = 0; j < n; ++j)
+    out[j] = L2SquaredScalar(a, vectors[j], dim);
+}
+
+void DotBatchScalar(const float* a, const float* const* vectors, size_t n, size_t dim, float* out) {
+  for (size_t j = 0; j < n; ++j)
+    out[j] = DotScalar(a, vectors[j], dim);
+}
+
 }  // namespace ksdb::simd::internal

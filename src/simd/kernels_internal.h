@@ -16,18 +16,27 @@ float L2SquaredScalar(const float* a, const float* b, size_t dim);
 float DotScalar(const float* a, const float* b, size_t dim);
 float NormSquaredScalar(const float* a, size_t dim);
 float DotU8Scalar(const float* a, const uint8_t* codes, size_t dim);
+void L2SquaredBatchScalar(const float* a, const float* const* vectors, size_t n, size_t dim,
+                        float* out);
+void DotBatchScalar(const float* a, const float* const* vectors, size_t n, size_t dim, float* out);
 
 // AVX2+FMA kernels. Only call when the CPU supports AVX2 and FMA.
 float L2SquaredAvx2(const float* a, const float* b, size_t dim);
 float DotAvx2(const float* a, const float* b, size_t dim);
 float NormSquaredAvx2(const float* a, size_t dim);
 float DotU8Avx2(const float* a, const uint8_t* codes, size_t dim);
+void L2SquaredBatchAvx2(const float* a, const float* const* vectors, size_t n, size_t dim,
+                        float* out);
+void DotBatchAvx2(const float* a, const float* const* vectors, size_t n, size_t dim, float* out);
 
 // AVX-512F kernels. Only call when the CPU supports AVX-512F.
 float L2SquaredAvx512(const float* a, const float* b, size_t dim);
 float DotAvx512(const float* a, const float* b, size_t dim);
 float NormSquaredAvx512(const float* a, size_t dim);
 float DotU8Avx512(const float* a, const uint8_t* codes, size_t dim);
+void L2SquaredBatchAvx512(const float* a, const float* const* vectors, size_t n, size_t dim,
+                        float* out);
+void DotBatchAvx512(const float* a, const float* const* vectors, size_t n, size_t dim, float* out);
 
 // The best level the CPU supports, ignoring the environment.
 SimdLevel DetectCpuLevel();

@@ -131,6 +131,32 @@ TEST_P(KernelLevelTest, NeverReadPastTheEndOfAVector) {
   }
 }
 
+TEST_P(KernelLevelTest, BatchKernelsEqualTheSingleVectorKernelsExactly) {
+  std::mt19937 rng(5);
+  for (size_t dim : {1, 3, 4, 7, 16, 17, 64, 100, 128, 385}) {
+    SCOPED_TRACE("dim " + std::to_string(dim));
+    const std::vector<float> a = RandomFloats(dim, &rng);
+    std::vector<std::vector<float>> rows;
+    std::vector<const float*> pointers;
+    for (size_t j = 0; j < 9; ++j)
+      rows.push_back(RandomFloats(dim, &rng));
+    for (const auto& row : rows)
+      pointers.push_back(row.data());
+    std::vector<float> l2(rows.size(), -1.0f);
+    std::vector<float> dot(rows.size(), -1.0f);
+    kernels().l2_squared_batch(a.data(), pointers.data(), rows.size(), dim, l2.data());
+    kernels().dot_batch(a.data(), pointers.data(), rows.size(), dim, dot.data());
+    for (size_t j = 0; j < rows.size(); ++j) {
+      EXPECT_EQ(l2[j], kernels().l2_squared(a.data(), rows[j].data(), dim));
+      EXPECT_EQ(dot[j], kernels().dot(a.data(), rows[j].data(), dim));
+    }
+    // n == 0 writes nothing.
+    float untouched = 42.0f;
+    kernels().dot_batch(a.data(), pointers.data(), 0, dim, &untouched);
+    EXPECT_EQ(untouched, 42.0f);
+  }
+}
+
 TEST_P(KernelLevelTest, IntegerValuedInputsGiveTheExactSums) {
   std::mt19937 rng(7);
   for (size_t dim = 1; dim <= kMaxSmallDim; ++dim) {
