@@ -3,9 +3,12 @@
 # reference Chroma server through the official chromadb JS client, one run.
 #
 #   bench/python/run.sh [--n N] [--small-runs R] [--big-runs R] [--peer-big-runs R]
-#                       [--no-build] [--no-reference] [--native] [--json-out FILE]
+#                       [--rev REV] [--no-build] [--no-reference] [--native] [--json-out FILE]
 #
-#  1. builds ksdb and ksdb._native (Release) in build-pybench (unless --no-build);
+#  1. builds ksdb and ksdb._native (Release) in build-pybench from the working
+#     tree, or with --rev REV from a clean `git archive REV` export (in
+#     build-pybench/rev-<sha>; the server and package of that commit, whatever
+#     is being edited meanwhile); --no-build uses the last build as it is;
 #  2. creates a venv (system site packages, so Debian's numpy; offline) in a
 #     temp dir and `pip install ./python` into it;
 #  3. writes the data set: N (default 100,000) random unit 384-d float32 rows,
@@ -32,12 +35,13 @@ BIG_RUNS=5
 PEER_BIG_RUNS=1
 BUILD=1
 REFERENCE=1
+REV=""
 NATIVE=()
 JSON_OUT=""
 COMMAND="bench/python/run.sh $*"
 
 usage() {
-  sed -n '2,24p' "${BASH_SOURCE[0]}" >&2
+  sed -n '2,27p' "${BASH_SOURCE[0]}" >&2
   exit 2
 }
 
@@ -47,6 +51,7 @@ while (($#)); do
     --small-runs) SMALL_RUNS="${2:-}"; shift 2 || usage ;;
     --big-runs) BIG_RUNS="${2:-}"; shift 2 || usage ;;
     --peer-big-runs) PEER_BIG_RUNS="${2:-}"; shift 2 || usage ;;
+    --rev) REV="${2:-}"; shift 2 || usage ;;
     --no-build) BUILD=0; shift ;;
     --no-reference) REFERENCE=0; shift ;;
     --native) NATIVE=(--native); shift ;;
@@ -116,10 +121,20 @@ start_server() {
 }
 
 # --- 1. build -------------------------------------------------------------------
+SOURCE="$ROOT"
+if [[ -n "$REV" ]]; then
+  sha="$(git -C "$ROOT" rev-parse --short "$REV^{commit}")"
+  SOURCE="$BUILD_DIR/rev-$sha/source"
+  BUILD_DIR="$BUILD_DIR/rev-$sha/build"
+  if [[ ! -f "$SOURCE/CMakeLists.txt" ]]; then
+    mkdir -p "$SOURCE"
+    git -C "$ROOT" archive "$sha" | tar -x -C "$SOURCE"
+  fi
+fi
 KSDB_BIN="$BUILD_DIR/src/cli/ksdb"
 if ((BUILD)); then
-  log "building ksdb and ksdb_native (Release) in $BUILD_DIR"
-  cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DKSDB_BUILD_TESTS=OFF \
+  log "building ksdb and ksdb_native (Release) from $SOURCE in $BUILD_DIR"
+  cmake -S "$SOURCE" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DKSDB_BUILD_TESTS=OFF \
     -DKSDB_BUILD_BENCH=OFF -DKSDB_BUILD_PYTHON=ON -DPython_EXECUTABLE=/usr/bin/python3 >/dev/null
   cmake --build "$BUILD_DIR" -j2 --target ksdb ksdb_native >&2
 fi
@@ -127,14 +142,14 @@ fi
 NATIVE_SO="$(ls "$BUILD_DIR"/python/ksdb/_native*.so 2>/dev/null | head -1 || true)"
 
 # --- 2. venv with the package (offline) ---------------------------------------------
-log "venv + pip install ./python"
+log "venv + pip install $SOURCE/python"
 /usr/bin/python3 -m venv --system-site-packages "$WORK/venv"
 if [[ -n "$NATIVE_SO" ]]; then
   KSDB_NATIVE_SO="$NATIVE_SO" "$WORK/venv/bin/pip" install -q --no-index --no-build-isolation \
-    "$ROOT/python" >&2
+    "$SOURCE/python" >&2
 else
   KSDB_SKIP_NATIVE=1 "$WORK/venv/bin/pip" install -q --no-index --no-build-isolation \
-    "$ROOT/python" >&2
+    "$SOURCE/python" >&2
 fi
 PYTHON="$WORK/venv/bin/python"
 # The installed package, not the source tree, is what gets measured.
@@ -172,9 +187,13 @@ LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
 log "benchmark took $((SECONDS - started)) s"
 
 # --- 6. report --------------------------------------------------------------------------------
-commit="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-if [[ -n "$(git -C "$ROOT" status --porcelain -- src python 2>/dev/null | head -1)" ]]; then
-  commit="$commit (+ uncommitted changes in src/ or python/)"
+if [[ -n "$REV" ]]; then
+  commit="$sha (clean export)"
+else
+  commit="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  if [[ -n "$(git -C "$ROOT" status --porcelain -- src python 2>/dev/null | head -1)" ]]; then
+    commit="$commit (+ uncommitted changes in src/ or python/)"
+  fi
 fi
 "$PYTHON" "$HERE/bench.py" report --ksdb "$WORK/ksdb.json" "${REFERENCE_ARGS[@]}" \
   --command "$COMMAND" --commit "$commit" \
