@@ -69,7 +69,8 @@ void BenchFlatSearch(benchmark::State& state, DistanceSpace space) {
 }
 
 void RegisterKernelBenchmarks() {
-  for (simd::SimdLevel level : {simd::SimdLevel::kScalar, simd::SimdLevel::kAvx2}) {
+  for (simd::SimdLevel level :
+       {simd::SimdLevel::kScalar, simd::SimdLevel::kAvx2, simd::SimdLevel::kAvx512}) {
     if (!simd::LevelSupported(level))
       continue;
     const simd::Kernels& k = simd::KernelsFor(level);

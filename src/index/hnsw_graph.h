@@ -274,6 +274,18 @@ class HnswGraph final : public HnswIndex {
   template <typename Dist>
   NeighborHeap SearchBaseLayer(const Dist& dist, InternalId ep, size_t ef,
                                const IdFilter* filter) const;
+  // What SearchLayerForInsert computes (the ef_construction nearest to `q` at
+  // `level` found from `ep`, never `self`; the same nodes and distances, bit
+  // for bit), with the search path's memory handling: each expansion requests
+  // the vectors of all its unvisited neighbours at once and computes their
+  // distances in one batch call, and link rows are read in place unless
+  // building in parallel (then copied under the node's lock).
+  NeighborHeap SearchLayerPrefetched(const PreparedQuery& q, InternalId ep, int level,
+                                     InternalId self, VisitedList* visited) const;
+  // The link row [count, ids...] of `id` at `level` for reading: the row
+  // itself, or while building in parallel a copy (taken under the node's
+  // lock) in `copy`, which has room for 1 + MaxLinks(level) entries.
+  const uint32_t* ReadableLinks(InternalId id, int level, uint32_t* copy) const;
   // Replaces the (code) distances of `candidates` by exact ones.
   void Rerank(const PreparedQuery& q, NeighborHeap* candidates) const;
   // Marks the neighbours in link `row` visited, writes the ones not visited

@@ -10,6 +10,7 @@
 // the allowed set exactly instead (SearchAmong).
 #include <algorithm>
 #include <limits>
+#include <mutex>
 #include <vector>
 
 #include "index/hnsw_graph.h"
@@ -184,6 +185,70 @@ HnswGraph::NeighborHeap HnswGraph::SearchBaseLayer(const Dist& dist, InternalId 
     // The nearest candidate is expanded next: fetch its links meanwhile.
     if (!candidates.empty())
       PrefetchLinks(Links(candidates.front().internal_id, 0), 2 * params_.m);
+  }
+  return results;
+}
+
+const uint32_t* HnswGraph::ReadableLinks(InternalId id, int level, uint32_t* copy) const {
+  std::mutex* mu = NodeLock(id);
+  if (mu == nullptr)
+    return Links(id, level);
+  std::lock_guard<std::mutex> lock(*mu);
+  const uint32_t* row = Links(id, level);
+  std::copy(row, row + 1 + std::min<size_t>(row[0], MaxLinks(level)), copy);
+  return copy;
+}
+
+HnswGraph::NeighborHeap HnswGraph::SearchLayerPrefetched(const PreparedQuery& q, InternalId ep,
+                                                         int level, InternalId self,
+                                                         VisitedList* visited) const {
+  const size_t ef = params_.ef_construction;
+  const size_t max_links = MaxLinks(level);
+  visited->Reset(num_nodes());
+  visited->TestAndSet(self);
+  visited->TestAndSet(ep);
+  const float ep_distance = QueryDistance(q, ep);
+  NeighborHeap candidates{{ep_distance, ep}};  // min-heap (Farther)
+  NeighborHeap results{{ep_distance, ep}};     // max-heap (Closer)
+  results.reserve(ef + 1);
+  std::vector<uint32_t> row_copy(1 + max_links);
+  std::vector<InternalId> fresh_ids(max_links);
+  std::vector<float> distances(max_links);
+  while (!candidates.empty()) {
+    const Neighbor current = candidates.front();
+    if (current.distance > results.front().distance && results.size() >= ef)
+      break;
+    std::pop_heap(candidates.begin(), candidates.end(), Farther);
+    candidates.pop_back();
+
+    const uint32_t* row = ReadableLinks(current.internal_id, level, row_copy.data());
+    // A row never holds more than MaxLinks(level); the bound keeps the buffers safe anyway.
+    const uint32_t count = std::min<uint32_t>(row[0], static_cast<uint32_t>(max_links));
+    for (uint32_t i = 1; i <= count; ++i)
+      __builtin_prefetch(visited->TagAddress(row[i]));
+    size_t fresh = 0;
+    for (uint32_t i = 1; i <= count; ++i) {
+      if (!visited->TestAndSet(row[i]))
+        fresh_ids[fresh++] = row[i];
+    }
+    for (size_t i = 0; i < fresh; ++i)
+      PrefetchVector(Vector(fresh_ids[i]), dim_ + 1);
+    QueryDistances(q, fresh_ids.data(), fresh, distances.data());
+    for (size_t i = 0; i < fresh; ++i) {
+      const float d = distances[i];
+      if (results.size() >= ef && d >= results.front().distance)
+        continue;
+      candidates.push_back({d, fresh_ids[i]});
+      std::push_heap(candidates.begin(), candidates.end(), Farther);
+      results.push_back({d, fresh_ids[i]});
+      std::push_heap(results.begin(), results.end(), Closer);
+      if (results.size() > ef) {
+        std::pop_heap(results.begin(), results.end(), Closer);
+        results.pop_back();
+      }
+    }
+    if (!candidates.empty())
+      PrefetchLinks(Links(candidates.front().internal_id, level), max_links);
   }
   return results;
 }
