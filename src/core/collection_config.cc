@@ -21,6 +21,16 @@ std::optional<DistanceSpace> ParseDistanceSpace(std::string_view name) {
   return std::nullopt;
 }
 
+const char* QuantizationName(Quantization quantization) {
+  return quantization == Quantization::kInt8 ? "int8" : "none";
+}
+
+std::optional<Quantization> ParseQuantization(std::string_view name) {
+  if (name == "none") return Quantization::kNone;
+  if (name == "int8") return Quantization::kInt8;
+  return std::nullopt;
+}
+
 Status ValidateHnswConfig(const HnswConfig& c) {
   // Upper bounds keep a single collection from asking for absurd memory.
   if (c.max_neighbors < 2 || c.max_neighbors > 2048) {
@@ -140,7 +150,8 @@ bool GetU32(std::string_view in, size_t* pos, uint32_t* v) {
 std::string EncodeCollectionConfig(const CollectionConfig& config) {
   std::string out;
   const HnswConfig& h = config.hnsw;
-  out.push_back(1);
+  // Version 2 added the quantization byte after resize_factor.
+  out.push_back(2);
   out.push_back(static_cast<char>(h.space));
   PutU32(h.ef_construction, &out);
   PutU32(h.ef_search, &out);
@@ -152,12 +163,14 @@ std::string EncodeCollectionConfig(const CollectionConfig& config) {
   char buf[8];
   std::memcpy(buf, &h.resize_factor, 8);
   out.append(buf, 8);
+  out.push_back(static_cast<char>(config.quantization));
   out += config.embedding_function_json;
   return out;
 }
 
 Result<CollectionConfig> DecodeCollectionConfig(std::string_view in) {
-  if (in.size() < 2 || in[0] != 1 || static_cast<uint8_t>(in[1]) > 2) {
+  const uint8_t version = in.empty() ? 0 : static_cast<uint8_t>(in[0]);
+  if (in.size() < 2 || (version != 1 && version != 2) || static_cast<uint8_t>(in[1]) > 2) {
     return Status::Corruption("bad collection configuration header");
   }
   CollectionConfig config;
@@ -169,11 +182,19 @@ Result<CollectionConfig> DecodeCollectionConfig(std::string_view in) {
             GetU32(in, &pos, &h.max_neighbors) && GetU32(in, &pos, &h.num_threads) &&
             GetU32(in, &pos, &h.sync_threshold) && GetU32(in, &pos, &h.batch_size) &&
             GetU32(in, &pos, &ef_len);
-  if (!ok || in.size() - pos < 8 || in.size() - pos - 8 != ef_len) {
+  const size_t fixed = version == 2 ? 9 : 8;  // resize_factor (+ quantization)
+  if (!ok || in.size() - pos < fixed || in.size() - pos - fixed != ef_len) {
     return Status::Corruption("truncated collection configuration");
   }
   std::memcpy(&h.resize_factor, in.data() + pos, 8);
-  config.embedding_function_json.assign(in.substr(pos + 8));
+  if (version == 2) {
+    const uint8_t q = static_cast<uint8_t>(in[pos + 8]);
+    if (q > static_cast<uint8_t>(Quantization::kInt8)) {
+      return Status::Corruption("bad collection configuration quantization");
+    }
+    config.quantization = static_cast<Quantization>(q);
+  }
+  config.embedding_function_json.assign(in.substr(pos + fixed));
   return config;
 }
 

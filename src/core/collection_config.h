@@ -36,11 +36,21 @@ struct HnswConfig {
 // resize_factor >= 1. Returns InvalidArgument naming the offending field.
 Status ValidateHnswConfig(const HnswConfig& config);
 
+// How the index stores vectors for traversal (a ksdb extension, set at
+// creation under configuration.ksdb.quantization and fixed afterwards):
+// kInt8 traverses on one byte per dimension and reranks in float32, whose
+// vectors then live in a memory-mapped file beside the index snapshot.
+enum class Quantization : uint8_t { kNone = 0, kInt8 = 1 };
+
+const char* QuantizationName(Quantization quantization);  // "none" | "int8"
+std::optional<Quantization> ParseQuantization(std::string_view name);
+
 struct CollectionConfig {
   HnswConfig hnsw;
   // The client's embedding_function object, stored opaquely as raw JSON text and
   // echoed back; empty means JSON null.
   std::string embedding_function_json;
+  Quantization quantization = Quantization::kNone;
 
   bool operator==(const CollectionConfig&) const = default;
 };

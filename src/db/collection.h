@@ -39,8 +39,9 @@
 
 namespace ksdb::db {
 
-// The index parameters of a collection's HNSW configuration.
-index::HnswParams HnswParamsFor(const HnswConfig& config);
+// The index parameters of a collection's configuration; a quantised index
+// keeps its float vectors in a scratch file named after `snapshot_path`.
+index::HnswParams HnswParamsFor(const CollectionConfig& config, const std::string& snapshot_path);
 
 // The catalog row of a collection as the store keeps it.
 storage::CollectionRow ToCollectionRow(const CollectionInfo& info);

@@ -67,12 +67,16 @@ class IndexBatch {
 
 }  // namespace
 
-index::HnswParams HnswParamsFor(const HnswConfig& config) {
+index::HnswParams HnswParamsFor(const CollectionConfig& config, const std::string& snapshot_path) {
   index::HnswParams params;
-  params.m = config.max_neighbors;
-  params.ef_construction = config.ef_construction;
-  params.ef_search = config.ef_search;
-  params.num_threads = config.num_threads;
+  params.m = config.hnsw.max_neighbors;
+  params.ef_construction = config.hnsw.ef_construction;
+  params.ef_search = config.hnsw.ef_search;
+  params.num_threads = config.hnsw.num_threads;
+  params.quantize_int8 = config.quantization == Quantization::kInt8;
+  // Rerank vectors of a quantised index live in a scratch file (unlinked
+  // once mapped) beside the snapshot; without a data directory, on the heap.
+  if (params.quantize_int8 && !snapshot_path.empty()) params.vectors_file = snapshot_path + ".f32";
   return params;
 }
 
@@ -82,7 +86,7 @@ void Collection::EnsureIndex(uint32_t dim) {
   // The configuration was validated when the collection was created, so this
   // cannot fail on parameters; KSDB_CHECK documents that.
   Result<std::unique_ptr<index::HnswIndex>> index =
-      index::NewHnswIndex(dim, info.config.hnsw.space, HnswParamsFor(info.config.hnsw));
+      index::NewHnswIndex(dim, info.config.hnsw.space, HnswParamsFor(info.config, snapshot_path_));
   KSDB_CHECK(index.ok());
   index_ = std::move(index).value();
 }
@@ -107,7 +111,7 @@ Status Collection::Load(storage::RecordStore* store, uint64_t store_last_seq) {
   const CollectionInfo info = Info();
   if (info.dimension && !snapshot_path_.empty()) {
     Result<index::LoadedHnswSnapshot> snapshot = index::LoadHnswSnapshot(
-        snapshot_path_, *info.dimension, info.config.hnsw.space, HnswParamsFor(info.config.hnsw));
+        snapshot_path_, *info.dimension, info.config.hnsw.space, HnswParamsFor(info.config, snapshot_path_));
     if (snapshot.ok()) {
       Status loaded = LoadFromSnapshot(store, std::move(snapshot).value(), store_last_seq);
       if (loaded.ok()) return loaded;

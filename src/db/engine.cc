@@ -514,6 +514,7 @@ Result<CollectionInfo> EngineImpl::CreateCollection(const std::string& tenant,
   // A ksdb-* embedding function must name an embedder this server has.
   KSDB_RETURN_IF_ERROR(
       EmbedderFor(CollectionConfig{hnsw, request.embedding_function_json}).status());
+  const CollectionConfig config{hnsw, request.embedding_function_json, request.quantization};
   std::unique_lock<std::shared_mutex> lock(catalog_mu_);
   if (!databases_.count({tenant, database})) {
     return Status::InvalidArgument("Database [" + database + "] does not exist");
@@ -523,7 +524,7 @@ Result<CollectionInfo> EngineImpl::CreateCollection(const std::string& tenant,
     return Status::AlreadyExists("Collection [" + request.name + "] already exists");
   }
   CollectionInfo info{NewUuidV4(), request.name, tenant, database, request.metadata,
-                      CollectionConfig{hnsw, request.embedding_function_json}, std::nullopt};
+                      config, std::nullopt};
   KSDB_ASSIGN_OR_RETURN(WriteScope scope, writer_.Begin());
   Status put = scope.txn().PutCollection(ToCollectionRow(info));
   if (put.ok()) put = scope.Commit();

@@ -92,6 +92,7 @@ struct CreateCollectionRequest {
   // (spec §7.1). The embedding function is carried separately.
   std::optional<HnswConfig> hnsw;
   std::string embedding_function_json;  // raw JSON, empty = null
+  Quantization quantization = Quantization::kNone;
   bool get_or_create = false;
 };
 

@@ -17,6 +17,7 @@ constexpr std::array<std::string_view, 9> kCreateSpannKeys = {
     "space",         "search_nprobe",           "write_nprobe",    "ef_construction", "ef_search",
     "max_neighbors", "reassign_neighbor_count", "split_threshold", "merge_threshold"};
 constexpr std::array<std::string_view, 2> kModifySpannKeys = {"search_nprobe", "ef_search"};
+constexpr std::array<std::string_view, 1> kKsdbKeys = {"quantization"};
 
 template <size_t N>
 std::string ExpectedList(const std::array<std::string_view, N>& keys) {
@@ -121,6 +122,24 @@ Result<HnswConfig> DecodeCreateSpann(const JsonElement& value) {
   return config;
 }
 
+// configuration.ksdb, ksdb's own extensions: {"quantization": "none"|"int8"}.
+Result<Quantization> DecodeKsdbBlock(const JsonElement& value) {
+  constexpr std::string_view kPath = "configuration.ksdb";
+  KSDB_ASSIGN_OR_RETURN(JsonObject object, AsObject(value, kPath));
+  KSDB_RETURN_IF_ERROR(CheckKnownKeys(object, kPath, kKsdbKeys));
+  Quantization quantization = Quantization::kNone;
+  if (auto field = OptionalField(object, "quantization")) {
+    KSDB_ASSIGN_OR_RETURN(std::string_view name, AsString(*field, "configuration.ksdb.quantization"));
+    std::optional<Quantization> parsed = ParseQuantization(name);
+    if (!parsed) {
+      return ShapeError("configuration.ksdb.quantization: unknown variant `" + std::string(name) +
+                        "`, expected one of `none`, `int8`");
+    }
+    quantization = *parsed;
+  }
+  return quantization;
+}
+
 Status DecodeConfiguration(const JsonElement& value, db::CreateCollectionRequest* request,
                            Status* deferred) {
   KSDB_ASSIGN_OR_RETURN(JsonObject object, AsObject(value, "configuration"));
@@ -139,6 +158,9 @@ Status DecodeConfiguration(const JsonElement& value, db::CreateCollectionRequest
   }
   if (auto function = OptionalField(object, "embedding_function")) {
     request->embedding_function_json = simdjson::to_string(*function);
+  }
+  if (auto ksdb = OptionalField(object, "ksdb")) {
+    KSDB_ASSIGN_OR_RETURN(request->quantization, DecodeKsdbBlock(*ksdb));
   }
   return Status::Ok();
 }
@@ -159,6 +181,11 @@ Result<CollectionConfigPatch> DecodeConfigurationPatch(const JsonElement& value)
   }
   if (auto function = OptionalField(object, "embedding_function")) {
     patch.embedding_function_json = simdjson::to_string(*function);
+  }
+  if (OptionalField(object, "ksdb")) {
+    // The index would have to be rebuilt: refuse rather than ignore it.
+    return Status::InvalidArgument(
+        "configuration.ksdb (quantization) can only be set when the collection is created");
   }
   return patch;
 }

@@ -149,6 +149,15 @@ void WriteCollection(const db::CollectionInfo& collection, JsonWriter* writer) {
   } else {
     writer->Raw(collection.config.embedding_function_json);
   }
+  // ksdb's extensions appear only when set, so a default collection looks
+  // exactly like Chroma's.
+  if (collection.config.quantization != Quantization::kNone) {
+    writer->Key("ksdb");
+    writer->BeginObject();
+    writer->Key("quantization");
+    writer->String(QuantizationName(collection.config.quantization));
+    writer->EndObject();
+  }
   writer->EndObject();
   writer->Key("metadata");
   if (collection.metadata.empty()) {

@@ -89,5 +89,40 @@ TEST(CollectionConfigTest, CodecRoundTripAndCorruption) {
   EXPECT_EQ(DecodeCollectionConfig(bad_space).status().code(), StatusCode::kCorruption);
 }
 
+TEST(CollectionConfigTest, QuantizationRoundTripsAndVersionOneStillDecodes) {
+  CollectionConfig c;
+  c.quantization = Quantization::kInt8;
+  c.embedding_function_json = R"({"type":"legacy"})";
+  const std::string bytes = EncodeCollectionConfig(c);
+  Result<CollectionConfig> back = DecodeCollectionConfig(bytes);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->quantization, Quantization::kInt8);
+  EXPECT_EQ(*back, c);
+
+  // Version 1 (before quantization existed): no quantization byte.
+  constexpr size_t kQuantizationByte = 2 + 7 * 4 + 8;
+  std::string v1 = bytes;
+  v1[0] = 1;
+  v1.erase(kQuantizationByte, 1);
+  back = DecodeCollectionConfig(v1);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->quantization, Quantization::kNone);
+  EXPECT_EQ(back->embedding_function_json, c.embedding_function_json);
+
+  std::string bad = bytes;
+  bad[kQuantizationByte] = 7;
+  EXPECT_EQ(DecodeCollectionConfig(bad).status().code(), StatusCode::kCorruption);
+  std::string future = bytes;
+  future[0] = 3;
+  EXPECT_EQ(DecodeCollectionConfig(future).status().code(), StatusCode::kCorruption);
+}
+
+TEST(CollectionConfigTest, QuantizationNames) {
+  EXPECT_EQ(ParseQuantization("int8"), Quantization::kInt8);
+  EXPECT_EQ(ParseQuantization("none"), Quantization::kNone);
+  EXPECT_FALSE(ParseQuantization("INT8").has_value());
+  EXPECT_STREQ(QuantizationName(Quantization::kInt8), "int8");
+}
+
 }  // namespace
 }  // namespace ksdb

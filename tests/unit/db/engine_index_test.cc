@@ -299,6 +299,52 @@ TEST_F(EngineIndexTest, StagedVectorsSurviveRestartWithoutReinsertion) {
   EXPECT_EQ(engine->Stats().vectors_pending, 0u);
 }
 
+TEST(EngineQuantizedIndexTest, Int8CollectionSearchesSnapshotsAndReopens) {
+  TempDir dir;
+  const auto rows = RandomRows(kLarge, 21);
+  const auto ids = Ids(kLarge);
+  std::string id;
+  size_t float_memory = 0;
+  {
+    auto engine = Open(dir.path());
+    CreateCollectionRequest plain;
+    plain.name = "plain";
+    plain.hnsw = HnswConfig{};
+    auto plain_info = engine->CreateCollection(kDefaultTenant, kDefaultDatabase, plain);
+    ASSERT_TRUE(plain_info.ok());
+    ASSERT_TRUE(engine->Add(plain_info->id, Batch(ids, rows)).ok());
+    float_memory = engine->Stats().index_memory_bytes;
+
+    CreateCollectionRequest request;
+    request.name = "quantized";
+    request.hnsw = HnswConfig{};
+    request.quantization = Quantization::kInt8;
+    auto info = engine->CreateCollection(kDefaultTenant, kDefaultDatabase, request);
+    ASSERT_TRUE(info.ok()) << info.status().ToString();
+    EXPECT_EQ(info->config.quantization, Quantization::kInt8);
+    id = info->id;
+    ASSERT_TRUE(engine->Add(id, Batch(ids, rows)).ok());
+    ASSERT_TRUE(engine->BuildIndexes().ok());
+    // The int8 index keeps its float vectors in a mapped file, not on the heap.
+    EXPECT_LT(engine->Stats().index_memory_bytes - float_memory, float_memory);
+  }
+  auto engine = Open(dir.path());
+  auto info = engine->GetCollectionById(id);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->config.quantization, Quantization::kInt8);
+  EXPECT_EQ(engine->Stats().vectors_indexed_on_open, 0u);  // both snapshots loaded
+  const auto queries = RandomRows(20, 22);
+  double total = 0;
+  for (const auto& q : queries)
+    total += Recall(QueryIds(engine.get(), id, OneQuery(q, 10)), ExactTopK(rows, ids, q, 10));
+  EXPECT_GE(total / 20, 0.9);
+  // The scratch file is unlinked as soon as it is mapped.
+  for (const auto& entry : std::filesystem::directory_iterator(
+           std::filesystem::path(dir.path()) / "index")) {
+    EXPECT_EQ(entry.path().extension(), ".hnsw") << entry.path();
+  }
+}
+
 TEST(EngineIndexLoopTest, AddDeleteLoopKeepsMemoryAndDiskFlat) {
   TempDir dir;
   auto engine = Open(dir.path());

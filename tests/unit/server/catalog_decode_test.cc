@@ -67,6 +67,26 @@ TEST(CreateCollectionDecodeTest, SpannBecomesHnswWithItsSpace) {
   EXPECT_EQ(request->hnsw->ef_search, HnswConfig().ef_search);
 }
 
+TEST(CreateCollectionDecodeTest, KsdbQuantization) {
+  Result<db::CreateCollectionRequest> request =
+      Create(R"({"name":"c","configuration":{"ksdb":{"quantization":"int8"}}})");
+  ASSERT_TRUE(request.ok()) << request.status().ToString();
+  EXPECT_EQ(request->quantization, Quantization::kInt8);
+  EXPECT_FALSE(request->hnsw.has_value());  // legacy metadata path unaffected
+  request = Create(R"({"name":"c","configuration":{"ksdb":{}}})");
+  ASSERT_TRUE(request.ok());
+  EXPECT_EQ(request->quantization, Quantization::kNone);
+  EXPECT_EQ(Create(R"({"name":"c","configuration":{"ksdb":{"quantization":"int4"}}})")
+                .status().code(), k422);
+  EXPECT_EQ(Create(R"({"name":"c","configuration":{"ksdb":{"quantisation":"int8"}}})")
+                .status().code(), k422);
+  EXPECT_EQ(Create(R"({"name":"c","configuration":{"ksdb":{"quantization":8}}})")
+                .status().code(), k422);
+  EXPECT_EQ(Create(R"({"name":"c","configuration":{"ksdb":"int8"}})").status().code(), k422);
+  EXPECT_EQ(Modify(R"({"new_configuration":{"ksdb":{"quantization":"int8"}}})").status().code(),
+            k400);
+}
+
 TEST(CreateCollectionDecodeTest, Errors) {
   ExpectError(Create("{}"), k422, "missing field `name`");
   ExpectError(Create(R"({"name":5})"), k422, "name: invalid type: integer `5`");
