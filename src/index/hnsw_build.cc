@@ -275,43 +275,6 @@ void HnswGraph::CopyLinks(InternalId id, int level, std::vector<InternalId>* out
   out->assign(row + 1, row + 1 + row[0]);
 }
 
-HnswGraph::NeighborHeap HnswGraph::SearchLayerForInsert(const PreparedQuery& q, InternalId ep,
-                                                        int level, InternalId self,
-                                                        VisitedList* visited) const {
-  const size_t ef = params_.ef_construction;
-  visited->Reset(num_nodes());
-  visited->TestAndSet(self);
-  visited->TestAndSet(ep);
-  const float ep_distance = QueryDistance(q, ep);
-  NeighborHeap candidates{{ep_distance, ep}};  // min-heap (Farther)
-  NeighborHeap results{{ep_distance, ep}};     // max-heap (Closer)
-  std::vector<InternalId> links;
-  while (!candidates.empty()) {
-    const Neighbor current = candidates.front();
-    if (current.distance > results.front().distance && results.size() >= ef)
-      break;
-    std::pop_heap(candidates.begin(), candidates.end(), Farther);
-    candidates.pop_back();
-    CopyLinks(current.internal_id, level, &links);
-    for (InternalId n : links) {
-      if (visited->TestAndSet(n))
-        continue;
-      const float d = QueryDistance(q, n);
-      if (results.size() >= ef && d >= results.front().distance)
-        continue;
-      candidates.push_back({d, n});
-      std::push_heap(candidates.begin(), candidates.end(), Farther);
-      results.push_back({d, n});
-      std::push_heap(results.begin(), results.end(), Closer);
-      if (results.size() > ef) {
-        std::pop_heap(results.begin(), results.end(), Closer);
-        results.pop_back();
-      }
-    }
-  }
-  return results;
-}
-
 void HnswGraph::SelectNeighbors(std::vector<Neighbor>* candidates, size_t max) const {
   if (candidates->size() <= max)
     return;
@@ -451,7 +414,7 @@ void HnswGraph::LinkNode(InternalId id, VisitedList* visited) {
   if (level < start_level)
     ep = GreedyDescend(FloatDistance{this, q}, ep, start_level, level, id);
   for (int l = std::min(level, start_level); l >= 0; --l) {
-    NeighborHeap found = SearchLayerForInsert(q, ep, l, id, visited);
+    NeighborHeap found = SearchLayerPrefetched(q, ep, l, id, visited);
     std::sort(found.begin(), found.end(), Closer);
     ep = found.front().internal_id;
     // A new node keeps m and fills up to MaxLinks through later back links; a

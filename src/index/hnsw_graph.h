@@ -226,8 +226,6 @@ class HnswGraph final : public HnswIndex {
     const uint32_t* row = Links(id, level);
     return {row + 1, row[0]};
   }
-  NeighborHeap SearchLayerForInsert(const PreparedQuery& q, InternalId ep, int level,
-                                    InternalId self, VisitedList* visited) const;
   // Keeps at most `max` of `candidates` (sorted nearest first) by the HNSW
   // neighbour-selection heuristic: a candidate is dropped when it is nearer to
   // an already kept neighbour than to the base node.
@@ -274,9 +272,9 @@ class HnswGraph final : public HnswIndex {
   template <typename Dist>
   NeighborHeap SearchBaseLayer(const Dist& dist, InternalId ep, size_t ef,
                                const IdFilter* filter) const;
-  // What SearchLayerForInsert computes (the ef_construction nearest to `q` at
-  // `level` found from `ep`, never `self`; the same nodes and distances, bit
-  // for bit), with the search path's memory handling: each expansion requests
+  // The insert-time layer search (the ef_construction nearest to `q` at
+  // `level` found from `ep`, never `self`), with the search path's memory
+  // handling: each expansion requests
   // the vectors of all its unvisited neighbours at once and computes their
   // distances in one batch call, and link rows are read in place unless
   // building in parallel (then copied under the node's lock).
