@@ -333,5 +333,63 @@ TEST_F(EngineRecordsTest, ConcurrentWritersAndReaders) {
   EXPECT_EQ(engine_->Stats().last_sequence - start_seq, uint64_t{kThreads * kPerThread});
 }
 
+// Graph-sized collection: queries (graph + exact scan of staged vectors),
+// adds, updates and deletes race the background indexer linking them. Every
+// acknowledged add must be its own nearest neighbour at once, and in the end
+// nothing is pending. Run under TSan in CI.
+TEST_F(EngineRecordsTest, ConcurrentGraphQueriesWritesAndBackgroundIndexing) {
+  constexpr size_t kBase = 3000;  // above the exact-search size
+  std::vector<std::string> ids;
+  std::vector<std::vector<float>> rows;
+  for (size_t i = 0; i < kBase; ++i) {
+    ids.push_back("base" + std::to_string(i));
+    rows.push_back({static_cast<float>(i % 97), static_cast<float>(i / 97)});
+  }
+  ASSERT_TRUE(engine_->Add(id_, Batch(ids, rows)).ok());
+  constexpr int kWriters = 2;
+  constexpr int kPerWriter = 60;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kWriters; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerWriter; ++i) {
+        const std::vector<float> v = {1000.0f + float(t), float(i)};
+        const std::string rid = "w" + std::to_string(t) + "_" + std::to_string(i);
+        ASSERT_TRUE(engine_->Add(id_, Batch({rid}, {v})).ok());
+        QueryRequest q;
+        q.num_queries = 1;
+        q.dim = 2;
+        q.embeddings = v;
+        q.n_results = 1;
+        auto hits = engine_->Query(id_, q);
+        ASSERT_TRUE(hits.ok());
+        ASSERT_EQ((*hits)[0].records.ids, std::vector<std::string>{rid});
+        // Move a base record and delete another while the indexer works.
+        const size_t k = static_cast<size_t>(t * kPerWriter + i);
+        ASSERT_TRUE(engine_->Update(id_, Batch({ids[k]}, {{-1.0f, float(k)}})).ok());
+        DeleteRequest del;
+        del.ids = std::vector<std::string>{ids[kBase - 1 - k]};
+        ASSERT_TRUE(engine_->Delete(id_, del).ok());
+      }
+    });
+  }
+  threads.emplace_back([&] {
+    for (int i = 0; i < 200; ++i) {
+      QueryRequest q;
+      q.num_queries = 1;
+      q.dim = 2;
+      q.embeddings = {float(i % 97), float(i % 30)};
+      q.n_results = 5;
+      auto hits = engine_->Query(id_, q);
+      ASSERT_TRUE(hits.ok());
+      ASSERT_EQ((*hits)[0].records.ids.size(), 5u);
+    }
+  });
+  for (auto& th : threads) th.join();
+  ASSERT_TRUE(engine_->BuildIndexes().ok());
+  EXPECT_EQ(engine_->Stats().vectors_pending, 0u);
+  // Each writer added as many records as it deleted.
+  EXPECT_EQ(engine_->Count(id_).value(), uint64_t{kBase});
+}
+
 }  // namespace
 }  // namespace ksdb::db
