@@ -7,7 +7,8 @@
 // in poll() on its socket and on a stop event, for as long as the configured
 // idle timeout, and Stop() wakes every connection at once. Its stream also
 // sends each response (status line, headers and body) in one send() and
-// resolves the peer address once per connection instead of once per request.
+// resolves the peer address once per connection instead of once per request,
+// and it never compresses responses.
 //
 // Each open connection occupies one worker for its whole life (httplib's
 // model), so ElasticTaskQueue starts workers on demand up to a maximum instead

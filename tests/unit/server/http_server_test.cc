@@ -275,6 +275,15 @@ TEST(HttpServerTest, SendsLargeResponsesWhole) {
   EXPECT_EQ(client.ReadBody(), "pong");
 }
 
+TEST(HttpServerTest, DoesNotCompressResponses) {
+  RunningServer server(HttpServerOptions{});
+  Client client(server.port());
+  ASSERT_TRUE(client.Send("GET /big HTTP/1.1\r\nHost: t\r\nAccept-Encoding: gzip, deflate, br\r\n\r\n"));
+  EXPECT_EQ(client.ReadBody(), RunningServer::BigBody());
+  EXPECT_EQ(client.last_headers().find("Content-Encoding"), std::string::npos)
+      << client.last_headers();
+}
+
 TEST(HttpServerTest, StopBeforeListenMakesListenReturn) {
   Router router;
   HttpServer server(&router, HttpServerOptions{.port = 0});
