@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <system_error>
 
 namespace ksdb::server {
 namespace {
@@ -211,11 +212,18 @@ void ElasticTaskQueue::enqueue(std::function<void()> fn) {
   std::lock_guard<std::mutex> lock(mutex_);
   tasks_.push_back(std::move(fn));
   // Idle workers each take one task; start another only if they are too few.
-  if (tasks_.size() > idle_ && threads_.size() < max_threads_ && !shutdown_) {
+  if (tasks_.size() > idle_ && threads_.size() < max_threads_ && !shutdown_)
+    StartWorker();
+  wake_.notify_one();
+}
+
+void ElasticTaskQueue::StartWorker() {
+  try {
     threads_.emplace_back([this] { Work(); });
     ++started_;
+  } catch (const std::system_error&) {
+    // Out of threads: the task waits for a running worker instead.
   }
-  wake_.notify_one();
 }
 
 void ElasticTaskQueue::shutdown() {

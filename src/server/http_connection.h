@@ -139,6 +139,8 @@ class ElasticTaskQueue : public httplib::TaskQueue {
   size_t threads_started() const;
 
  private:
+  // Starts one more worker. Precondition: mutex_ held.
+  void StartWorker();
   void Work();
 
   const size_t max_threads_;

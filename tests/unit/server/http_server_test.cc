@@ -278,7 +278,8 @@ TEST(HttpServerTest, SendsLargeResponsesWhole) {
 TEST(HttpServerTest, DoesNotCompressResponses) {
   RunningServer server(HttpServerOptions{});
   Client client(server.port());
-  ASSERT_TRUE(client.Send("GET /big HTTP/1.1\r\nHost: t\r\nAccept-Encoding: gzip, deflate, br\r\n\r\n"));
+  ASSERT_TRUE(
+      client.Send("GET /big HTTP/1.1\r\nHost: t\r\nAccept-Encoding: gzip, deflate, br\r\n\r\n"));
   EXPECT_EQ(client.ReadBody(), RunningServer::BigBody());
   EXPECT_EQ(client.last_headers().find("Content-Encoding"), std::string::npos)
       << client.last_headers();
