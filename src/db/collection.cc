@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <thread>
 #include <unordered_set>
 
 #include "common/file_io.h"
@@ -17,6 +18,10 @@ constexpr size_t kExactSearchMaxSize = 2048;
 // Staged vectors linked per LinkPending call: enough for two threads of the
 // index's parallel insert, small enough to check the time budget often.
 constexpr size_t kLinkChunk = 128;
+// How long the background indexer defers to queued requests at most, and how
+// long it sleeps between looks.
+constexpr std::chrono::milliseconds kMaxIndexerDeferral{100};
+constexpr std::chrono::microseconds kIndexerBackoff{200};
 
 int64_t NowMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -111,7 +116,7 @@ Collection::Slot& Collection::SetSlot(InternalId slot, Slot&& value) {
 
 Status Collection::Write(const WriteBatch& batch, WriteKind kind, SequencedWriter* writer) {
   KSDB_RETURN_IF_ERROR(ValidateWriteBatch(batch, kind));
-  std::unique_lock<std::shared_mutex> lock(mu_);
+  std::unique_lock<std::shared_mutex> lock = LockForeground();
   return WriteLocked(batch, kind, writer);
 }
 
@@ -245,7 +250,7 @@ Result<uint64_t> Collection::Delete(const DeleteRequest& request, SequencedWrite
     return Status::InvalidArgument(
         "Validation error: ids, where: Either ids or where must be specified");
   }
-  std::unique_lock<std::shared_mutex> lock(mu_);
+  std::unique_lock<std::shared_mutex> lock = LockForeground();
   KSDB_RETURN_IF_ERROR(CheckAlive());
   // Shared stores: the transaction first, so the victims are chosen on state
   // refreshed from the store when other servers' writes are pending.
@@ -276,7 +281,7 @@ Result<uint64_t> Collection::Delete(const DeleteRequest& request, SequencedWrite
 }
 
 uint64_t Collection::Count() const {
-  std::shared_lock<std::shared_mutex> lock(mu_);
+  std::shared_lock<std::shared_mutex> lock = LockForegroundShared();
   return id_to_slot_.size();
 }
 
@@ -286,6 +291,13 @@ size_t Collection::IndexMemoryBytes() const {
 }
 
 size_t Collection::LinkPendingFor(std::chrono::microseconds budget) {
+  // Requests queued on this collection go first: the indexer takes the lock
+  // only when none waits (or after kMaxIndexerDeferral, so a constant stream
+  // of queries cannot starve it), and ends its step as soon as one queues.
+  const auto deferral_end = std::chrono::steady_clock::now() + kMaxIndexerDeferral;
+  while (foreground_waiters_.load() > 0 && std::chrono::steady_clock::now() < deferral_end) {
+    std::this_thread::sleep_for(kIndexerBackoff);
+  }
   std::unique_lock<std::shared_mutex> lock(mu_);
   if (deleted_ || !index_) return 0;
   const auto start = std::chrono::steady_clock::now();
@@ -294,11 +306,25 @@ size_t Collection::LinkPendingFor(std::chrono::microseconds budget) {
     const size_t n = index_->LinkPending(kLinkChunk);
     if (n == 0) break;
     linked += n;
-  } while (std::chrono::steady_clock::now() - start < budget);
+  } while (std::chrono::steady_clock::now() - start < budget && foreground_waiters_.load() == 0);
   // The graph changed: the next checkpoint should save the linked state, or
   // a restart links these vectors again.
   changes_since_checkpoint_ += linked;
   return linked;
+}
+
+std::unique_lock<std::shared_mutex> Collection::LockForeground() {
+  ++foreground_waiters_;
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  --foreground_waiters_;
+  return lock;
+}
+
+std::shared_lock<std::shared_mutex> Collection::LockForegroundShared() const {
+  ++foreground_waiters_;
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  --foreground_waiters_;
+  return lock;
 }
 
 size_t Collection::PendingVectors() const {
@@ -390,7 +416,7 @@ void Collection::AppendRecord(InternalId slot, const Include& include, GetResult
 }
 
 Result<GetResult> Collection::Get(const GetRequest& request) const {
-  std::shared_lock<std::shared_mutex> lock(mu_);
+  std::shared_lock<std::shared_mutex> lock = LockForegroundShared();
   KSDB_RETURN_IF_ERROR(CheckAlive());
   GetResult result;
   if (request.limit && *request.limit == 0) return result;
@@ -408,7 +434,7 @@ Result<GetResult> Collection::Get(const GetRequest& request) const {
 }
 
 Result<std::vector<QueryHits>> Collection::Query(const QueryRequest& request) const {
-  std::shared_lock<std::shared_mutex> lock(mu_);
+  std::shared_lock<std::shared_mutex> lock = LockForegroundShared();
   KSDB_RETURN_IF_ERROR(CheckAlive());
   if (request.embeddings.size() != request.num_queries * request.dim) {
     return Status::InvalidArgument("query embedding buffer does not match num_queries * dim");
@@ -465,7 +491,7 @@ std::vector<index::Neighbor> Collection::SearchOne(
 }
 
 Status Collection::Modify(CollectionInfo info, SequencedWriter* writer) {
-  std::unique_lock<std::shared_mutex> lock(mu_);
+  std::unique_lock<std::shared_mutex> lock = LockForeground();
   KSDB_RETURN_IF_ERROR(CheckAlive());
   info.dimension = Info().dimension;
   KSDB_ASSIGN_OR_RETURN(WriteScope scope, writer->Begin());

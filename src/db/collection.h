@@ -136,6 +136,10 @@ class Collection {
     std::optional<uint32_t> new_dimension;
   };
 
+  // mu_ for a request (not the background indexer): counted while waiting,
+  // so the indexer yields to it (see LinkPendingFor).
+  std::unique_lock<std::shared_mutex> LockForeground();
+  std::shared_lock<std::shared_mutex> LockForegroundShared() const;
   Status WriteLocked(const WriteBatch& batch, WriteKind kind, SequencedWriter* writer);
   Status ApplyFollowedRowsLocked(std::vector<storage::RecordRow>&& rows);
   void ApplyFollowedDeletesLocked(std::span<const std::string> record_ids, uint64_t seq);
@@ -205,6 +209,8 @@ class Collection {
   CollectionInfo info_;  // guarded by info_mu_
 
   mutable std::shared_mutex mu_;
+  // Requests waiting for mu_ (LockForeground*).
+  mutable std::atomic<uint32_t> foreground_waiters_{0};
   bool deleted_ = false;                                   // guarded by mu_
   std::vector<Slot> slots_;                                // guarded by mu_
   std::vector<InternalId> free_slots_;                     // guarded by mu_
