@@ -4,8 +4,9 @@
 // A graph search touches a few hundred nodes scattered over the whole index,
 // so with 4 KiB pages nearly every node visit also misses the TLB and walks
 // the page tables; measured on glove-100-angular (148k x 100, ~80 MB of node
-// blocks), huge pages raise single-thread HNSW queries/s by 1.4-1.7x. Debian's
-// default THP mode is "madvise": only ranges advised like this get them.
+// blocks), huge pages raised single-thread HNSW queries/s by ~1.2x (ef 96,
+// bench/ann/search_dev.cc). Debian's default THP mode is "madvise": only
+// ranges advised like this get them.
 #ifndef KSDB_INDEX_HUGE_PAGES_H_
 #define KSDB_INDEX_HUGE_PAGES_H_
 
