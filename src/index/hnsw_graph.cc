@@ -9,6 +9,8 @@
 #include <memory>
 #include <utility>
 
+#include "index/huge_pages.h"
+
 namespace ksdb::index {
 namespace {
 
@@ -49,6 +51,8 @@ std::unique_ptr<std::byte[], HnswGraph::AlignedFree> HnswGraph::AllocateBlocks(s
   // The aligned allocation function creates the bytes' storage; the unique_ptr
   // owns it and returns it with the matching aligned deallocation.
   auto* p = static_cast<std::byte*>(::operator new[](bytes, std::align_val_t{kBufferAlignment}));
+  // Before the first touch, so the pages are faulted in huge (see huge_pages.h).
+  AdviseHugePages(p, bytes);
   std::memset(p, 0, bytes);
   return std::unique_ptr<std::byte[], AlignedFree>(p);
 }
