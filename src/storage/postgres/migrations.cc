@@ -117,6 +117,8 @@ constexpr char kCountKsdbRelations[] =
     "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
     "WHERE n.nspname = 'ksdb'";
 constexpr char kAdvisoryLock[] = "SELECT pg_advisory_xact_lock($1)";
+constexpr char kBeginUnlimited[] =
+    "BEGIN; SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0";
 constexpr char kRecordMigration[] =
     "INSERT INTO ksdb.schema_migrations (version, name, applied_at_us) VALUES ($1, $2, $3)";
 
@@ -153,7 +155,10 @@ class PostgresMigrationTarget final : public MigrationTarget {
   }
 
   Status BeginExclusive() override {
-    KSDB_RETURN_IF_ERROR(conn_.Exec("BEGIN", "begin schema migration"));
+    // A migration may rewrite a large table, and a server opening while
+    // another migrates must wait for it rather than fail to start: the
+    // session's statement and lock limits do not apply here.
+    KSDB_RETURN_IF_ERROR(conn_.Exec(kBeginUnlimited, "begin schema migration"));
     return LockAdvisory(conn_, kMigrationLockKey, "lock schema migration");
   }
 

@@ -1,6 +1,7 @@
 #include "storage/postgres/pg_connection.h"
 
 #include <bit>
+#include <chrono>
 #include <cstring>
 #include <utility>
 
@@ -34,15 +35,33 @@ std::string OneLine(const char* message) {
 // SQLSTATEs worth retrying: connection exceptions (08), operator intervention
 // (57: shutdown, crash shutdown, cannot connect now, query cancelled),
 // insufficient resources (53), serialization failure and deadlock (40),
-// lock not available (55P03).
+// lock not available (55P03: lock_timeout), idle-in-transaction timeout (25P03).
 bool IsTransient(std::string_view sqlstate) {
   if (sqlstate.size() != 5)
     return false;
   const std::string_view cls = sqlstate.substr(0, 2);
-  return cls == "08" || cls == "57" || cls == "53" || cls == "40" || sqlstate == "55P03";
+  return cls == "08" || cls == "57" || cls == "53" || cls == "40" || sqlstate == "55P03" ||
+         sqlstate == "25P03";
 }
 
 void IgnoreNotice(void* /*arg*/, const char* /*message*/) {}
+
+// set_config takes values as parameters, so nothing is spliced into the SQL.
+// Plain integers are milliseconds for all three settings.
+constexpr char kSetLimits[] =
+    "SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $2, false), "
+    "set_config('idle_in_transaction_session_timeout', $3, false)";
+
+// SQLSTATEs of the session limits: query_canceled (statement_timeout; also a
+// cancel request, which ksdb never sends), lock_not_available (lock_timeout)
+// and idle_in_transaction_session_timeout.
+constexpr std::string_view kCancelledState = "57014";
+constexpr std::string_view kLockTimeoutState = "55P03";
+constexpr std::string_view kIdleTimeoutState = "25P03";
+
+std::string Millis(std::chrono::milliseconds value) {
+  return std::to_string(value.count());
+}
 
 }  // namespace
 
@@ -167,7 +186,13 @@ std::string StoreName(const ConnectParams& params) {
   return "postgresql store '" + params.Redacted() + "'";
 }
 
-Result<std::unique_ptr<Connection>> Connection::Open(const ConnectParams& params) {
+SessionLimits LimitsOf(const PoolOptions& options) {
+  return SessionLimits{options.statement_timeout, options.lock_timeout,
+                       options.idle_in_transaction_timeout};
+}
+
+Result<std::unique_ptr<Connection>> Connection::Open(const ConnectParams& params,
+                                                     const PoolOptions& options) {
   const std::string port = std::to_string(params.port);
   const std::string timeout = std::to_string(params.connect_timeout_s);
   std::vector<const char*> keys = {"host",
@@ -208,22 +233,50 @@ Result<std::unique_ptr<Connection>> Connection::Open(const ConnectParams& params
   }
   // Notices ("schema already exists, skipping") would go to stderr.
   PQsetNoticeProcessor(conn.get(), IgnoreNotice, nullptr);
-  return std::make_unique<Connection>(std::move(conn), StoreName(params));
+  auto connection =
+      std::make_unique<Connection>(std::move(conn), StoreName(params), LimitsOf(options));
+  KSDB_RETURN_IF_ERROR(connection->ApplyLimits());
+  return connection;
+}
+
+Status Connection::ApplyLimits() {
+  const std::string statement = Millis(limits_.statement_timeout);
+  const std::string lock = Millis(limits_.lock_timeout);
+  const std::string idle = Millis(limits_.idle_in_transaction_timeout);
+  Params params;
+  params.AddText(statement);
+  params.AddText(lock);
+  params.AddText(idle);
+  return Run(kSetLimits, params, "set session timeouts");
+}
+
+std::string Connection::LimitHint(std::string_view sqlstate) const {
+  if (sqlstate == kCancelledState)
+    return "; statement_timeout_ms=" + Millis(limits_.statement_timeout);
+  if (sqlstate == kLockTimeoutState)
+    return "; lock_timeout_ms=" + Millis(limits_.lock_timeout);
+  if (sqlstate == kIdleTimeoutState)
+    return "; idle_in_transaction_timeout_ms=" + Millis(limits_.idle_in_transaction_timeout);
+  return "";
 }
 
 Status Connection::Error(const PGresult* result, std::string_view what) const {
-  if (IsBroken()) {
-    return Status::Unavailable(store_name_ + ": lost the connection to the database during " +
-                               std::string(what) + ": " + OneLine(PQerrorMessage(conn_.get())));
-  }
   const char* sqlstate = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  if (IsBroken()) {
+    // The server says why it closed the connection (an idle-in-transaction
+    // timeout, a shutdown) in the FATAL error it sent before closing.
+    const std::string hint = sqlstate != nullptr ? LimitHint(sqlstate) : "";
+    return Status::Unavailable(store_name_ + ": lost the connection to the database during " +
+                               std::string(what) + ": " + OneLine(PQerrorMessage(conn_.get())) +
+                               (hint.empty() ? "" : " (" + hint.substr(2) + ")"));
+  }
   const char* primary =
       result != nullptr ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
   std::string message =
       store_name_ + ": " + std::string(what) +
       " failed: " + (primary != nullptr ? OneLine(primary) : OneLine(PQerrorMessage(conn_.get())));
   if (sqlstate != nullptr)
-    message += std::string(" (SQLSTATE ") + sqlstate + ")";
+    message += std::string(" (SQLSTATE ") + sqlstate + LimitHint(sqlstate) + ")";
   if (sqlstate != nullptr && IsTransient(sqlstate))
     return Status::Unavailable(std::move(message));
   // unique_violation: another server created the same name first (each

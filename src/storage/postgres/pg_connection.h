@@ -6,8 +6,9 @@
 // become a Status that names the store (its redacted URL) and the operation,
 // carries PostgreSQL's primary message and SQLSTATE, and never SQL text:
 // connection loss and transient server states (shutdown, too many
-// connections, serialization failure, deadlock) are Unavailable, anything
-// else IoError.
+// connections, serialization failure, deadlock, a statement or lock timeout,
+// an idle-in-transaction timeout) are Unavailable, anything else IoError.
+// A timeout's message names the setting and its value.
 //
 // Internal to storage/postgres. Thread safety: a Connection is used by one
 // thread at a time; the pool serialises access.
@@ -17,6 +18,7 @@
 #include <libpq-fe.h>
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -27,6 +29,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "storage/postgres/pool_options.h"
 #include "storage/postgres/url.h"
 
 namespace ksdb::storage::postgres {
@@ -89,14 +92,27 @@ std::optional<std::string> GetOptionalText(const PGresult* result, int row, int 
 // Corruption if the column is not an 8-byte (int8) value.
 Result<int64_t> GetInt64(const PGresult* result, int row, int column);
 
+// The session limits of a connection (PoolOptions), kept to name the one
+// that cancelled a statement in its error message.
+struct SessionLimits {
+  std::chrono::milliseconds statement_timeout{0};
+  std::chrono::milliseconds lock_timeout{0};
+  std::chrono::milliseconds idle_in_transaction_timeout{0};
+};
+
+// The limits `options` asks every connection to run with.
+SessionLimits LimitsOf(const PoolOptions& options);
+
 class Connection {
  public:
-  // Connects (blocking, bounded by params.connect_timeout_s). Unavailable with
-  // libpq's reason if the server cannot be reached or refuses us.
-  static Result<std::unique_ptr<Connection>> Open(const ConnectParams& params);
+  // Connects (blocking, bounded by params.connect_timeout_s) and sets the
+  // session limits of `options` (pool_options.h). Unavailable with libpq's
+  // reason if the server cannot be reached or refuses us.
+  static Result<std::unique_ptr<Connection>> Open(const ConnectParams& params,
+                                                  const PoolOptions& options = PoolOptions());
 
-  Connection(ConnHandle conn, std::string store_name)
-      : conn_(std::move(conn)), store_name_(std::move(store_name)) {}
+  Connection(ConnHandle conn, std::string store_name, SessionLimits limits = SessionLimits())
+      : conn_(std::move(conn)), store_name_(std::move(store_name)), limits_(limits) {}
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -129,9 +145,15 @@ class Connection {
   Status Error(const PGresult* result, std::string_view what) const;
   // Checks that `result` is non-null and in the `expected` state.
   Status Check(const PGresult* result, ExecStatusType expected, std::string_view what) const;
+  // Sets the session limits on the new connection (one round trip).
+  Status ApplyLimits();
+  // "; statement_timeout_ms=N" when `sqlstate` is the error one of the
+  // limits raises, else "".
+  std::string LimitHint(std::string_view sqlstate) const;
 
   ConnHandle conn_;
   std::string store_name_;  // "postgresql store 'postgresql://user@host:port/db'"
+  SessionLimits limits_;
 };
 
 // "postgresql store 'URL'" for messages about the store at `params`.

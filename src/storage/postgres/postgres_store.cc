@@ -52,8 +52,8 @@ Result<CollectionRow> ReadCollectionRow(const PGresult* result, int row, const C
 class PostgresStore final : public PostgresRecordStore {
  public:
   PostgresStore(const postgres::ConnectParams& params, const postgres::PoolOptions& options)
-      : pool_([params] { return Connection::Open(params); }, options, postgres::StoreName(params)) {
-  }
+      : pool_([params, options] { return Connection::Open(params, options); }, options,
+              postgres::StoreName(params)) {}
 
   Status Migrate();
 
@@ -151,7 +151,7 @@ Status PostgresStore::ScanRecords(const std::string& collection_id,
   KSDB_ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Checkout());
   // The cursor's query runs on one snapshot: the scan sees a single committed
   // state even if commits land while `fn` runs.
-  KSDB_RETURN_IF_ERROR(conn->Exec("BEGIN READ ONLY", "scan records"));
+  KSDB_RETURN_IF_ERROR(conn->Exec(postgres::sql::kBeginScan, "scan records"));
   Status status = ScanInTransaction(*conn, collection_id, fn);
   // Read-only: ending it either way is the same; ROLLBACK also covers errors.
   conn->RollbackQuietly();
@@ -192,8 +192,7 @@ Result<uint64_t> PostgresStore::ReadChangesSince(uint64_t since, const ChangeVis
   KSDB_ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Checkout());
   // One snapshot for the counter, the log and the records: whatever the
   // counter says is committed is all there, and nothing newer is.
-  KSDB_RETURN_IF_ERROR(
-      conn->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "read changes"));
+  KSDB_RETURN_IF_ERROR(conn->Exec(postgres::sql::kBeginChangesSnapshot, "read changes"));
   Result<uint64_t> last = ChangesInTransaction(*conn, since, visitor);
   conn->RollbackQuietly();
   return last;

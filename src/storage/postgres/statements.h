@@ -73,6 +73,17 @@ inline constexpr char kDeclareSinceScan[] =
     "WHERE seq > $1 AND seq <= $2 ORDER BY seq";
 inline constexpr char kFetchSinceScan[] = "FETCH 1000 FROM ksdb_since";
 
+// Read snapshots whose callers run engine code between fetches (loading an
+// index, or another collection for a followed catalog change): that time is
+// not the database's, so the idle-in-transaction limit, there to end leaked
+// transactions holding locks, is lifted for them. Each statement keeps its
+// statement and lock limits, and the transaction only holds share locks.
+inline constexpr char kBeginScan[] =
+    "BEGIN READ ONLY; SET LOCAL idle_in_transaction_session_timeout = 0";
+inline constexpr char kBeginChangesSnapshot[] =
+    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
+    "SET LOCAL idle_in_transaction_session_timeout = 0";
+
 // Reads. Catalog rows come back in insertion order.
 inline constexpr char kLoadTenants[] = "SELECT name, resource_name FROM ksdb.tenants ORDER BY ord";
 inline constexpr char kLoadDatabases[] = "SELECT id, name, tenant FROM ksdb.databases ORDER BY ord";

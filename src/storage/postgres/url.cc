@@ -1,6 +1,7 @@
 #include "storage/postgres/url.h"
 
 #include <charconv>
+#include <cstdint>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -106,6 +107,31 @@ Status ParseUserInfo(std::string_view userinfo, ConnectParams* out) {
   return Status::Ok();
 }
 
+// PostgreSQL keeps these settings in an int of milliseconds.
+constexpr int64_t kMaxTimeoutMs = std::numeric_limits<int32_t>::max();
+constexpr int64_t kMaxRetentionS = 365LL * 24 * 3600;
+
+// The session timeouts, and the error for a key no branch knows.
+Status ApplyTimeoutParam(std::string_view key, std::string_view value, ParsedUrl* out) {
+  const std::string name(key);
+  std::chrono::milliseconds* target = nullptr;
+  if (key == "statement_timeout_ms") {
+    target = &out->pool.statement_timeout;
+  } else if (key == "lock_timeout_ms") {
+    target = &out->pool.lock_timeout;
+  } else if (key == "idle_in_transaction_timeout_ms") {
+    target = &out->pool.idle_in_transaction_timeout;
+  } else {
+    return Invalid("unknown parameter '" + name +
+                   "' (known: sslmode, connect_timeout, pool_size, max_overflow, "
+                   "pool_timeout_ms, pre_ping, statement_timeout_ms, lock_timeout_ms, "
+                   "idle_in_transaction_timeout_ms, change_log_retention_s)");
+  }
+  KSDB_ASSIGN_OR_RETURN(int64_t v, ParseInt(value, 0, kMaxTimeoutMs, name));
+  *target = std::chrono::milliseconds(v);
+  return Status::Ok();
+}
+
 Status ApplyQueryParam(std::string_view key, std::string_view value, ParsedUrl* out) {
   const std::string name(key);
   if (key == "sslmode") {
@@ -131,10 +157,11 @@ Status ApplyQueryParam(std::string_view key, std::string_view value, ParsedUrl* 
     out->pool.checkout_timeout = std::chrono::milliseconds(v);
   } else if (key == "pre_ping") {
     KSDB_ASSIGN_OR_RETURN(out->pool.pre_ping, ParseBool(value, name));
+  } else if (key == "change_log_retention_s") {
+    KSDB_ASSIGN_OR_RETURN(int64_t v, ParseInt(value, 0, kMaxRetentionS, name));
+    out->pool.change_log_retention = std::chrono::seconds(v);
   } else {
-    return Invalid("unknown parameter '" + name +
-                   "' (known: sslmode, connect_timeout, pool_size, max_overflow, "
-                   "pool_timeout_ms, pre_ping)");
+    return ApplyTimeoutParam(key, value, out);
   }
   return Status::Ok();
 }

@@ -6,7 +6,9 @@
 // password in the URL, libpq takes it from PGPASSWORD (or ~/.pgpass).
 //
 // Query keys: sslmode, connect_timeout (seconds), pool_size, max_overflow,
-// pool_timeout_ms, pre_ping (true/false).
+// pool_timeout_ms, pre_ping (true/false), statement_timeout_ms,
+// lock_timeout_ms, idle_in_transaction_timeout_ms (0 = no limit) and
+// change_log_retention_s (0 = never prune); see pool_options.h.
 //
 // Error messages never quote the URL or any part of its authority, so a
 // password cannot leak into a log through a typo.
