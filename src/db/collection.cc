@@ -22,6 +22,8 @@ constexpr size_t kLinkChunk = 128;
 // long it sleeps between looks.
 constexpr std::chrono::milliseconds kMaxIndexerDeferral{100};
 constexpr std::chrono::microseconds kIndexerBackoff{200};
+// A write within this long counts as an ongoing ingest (LinkPendingFor).
+constexpr std::chrono::milliseconds kRecentWrite{250};
 
 int64_t NowMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -117,6 +119,7 @@ Collection::Slot& Collection::SetSlot(InternalId slot, Slot&& value) {
 Status Collection::Write(const WriteBatch& batch, WriteKind kind, SequencedWriter* writer) {
   KSDB_RETURN_IF_ERROR(ValidateWriteBatch(batch, kind));
   std::unique_lock<std::shared_mutex> lock = LockForeground();
+  last_write_ = std::chrono::steady_clock::now();
   return WriteLocked(batch, kind, writer);
 }
 
@@ -301,9 +304,14 @@ size_t Collection::LinkPendingFor(std::chrono::microseconds budget) {
   std::unique_lock<std::shared_mutex> lock(mu_);
   if (deleted_ || !index_) return 0;
   const auto start = std::chrono::steady_clock::now();
+  // While writes keep coming (an ingest), leave one core to the requests:
+  // they are what the client waits for, and the graph catches up after.
+  const bool writes_active = start - last_write_.load() < kRecentWrite;
+  const size_t cores = std::max<size_t>(1, std::thread::hardware_concurrency());
+  const size_t max_threads = writes_active ? std::max<size_t>(1, cores - 1) : 0;
   size_t linked = 0;
   do {
-    const size_t n = index_->LinkPending(kLinkChunk);
+    const size_t n = index_->LinkPending(kLinkChunk, max_threads);
     if (n == 0) break;
     linked += n;
   } while (std::chrono::steady_clock::now() - start < budget && foreground_waiters_.load() == 0);

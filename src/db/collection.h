@@ -211,6 +211,8 @@ class Collection {
   mutable std::shared_mutex mu_;
   // Requests waiting for mu_ (LockForeground*).
   mutable std::atomic<uint32_t> foreground_waiters_{0};
+  // When the last write started (LinkPendingFor uses fewer threads meanwhile).
+  std::atomic<std::chrono::steady_clock::time_point> last_write_{};
   bool deleted_ = false;                                   // guarded by mu_
   std::vector<Slot> slots_;                                // guarded by mu_
   std::vector<InternalId> free_slots_;                     // guarded by mu_

@@ -204,7 +204,7 @@ Status HnswGraph::Stage(std::span<const InternalId> ids, std::span<const float> 
   return Status::Ok();
 }
 
-size_t HnswGraph::LinkPending(size_t max_nodes) {
+size_t HnswGraph::LinkPending(size_t max_nodes, size_t max_threads) {
   const size_t n = std::min(max_nodes, pending_list_.size());
   if (n == 0)
     return 0;
@@ -217,11 +217,11 @@ size_t HnswGraph::LinkPending(size_t max_nodes) {
     states_[id] = kLive;
   }
   pending_list_.resize(pending_list_.size() - n);
-  LinkAll(nodes);
+  LinkAll(nodes, max_threads);
   return n;
 }
 
-void HnswGraph::LinkAll(std::span<const InternalId> nodes) {
+void HnswGraph::LinkAll(std::span<const InternalId> nodes, size_t max_threads) {
   size_t first = 0;
   {
     // The very first node only becomes the entry point; link it alone so that
@@ -233,6 +233,7 @@ void HnswGraph::LinkAll(std::span<const InternalId> nodes) {
   const std::span<const InternalId> rest = nodes.subspan(first);
   size_t threads =
       params_.num_threads == 0 ? std::thread::hardware_concurrency() : params_.num_threads;
+  if (max_threads != 0) threads = std::min(threads, max_threads);
   threads = std::max<size_t>(1, std::min(threads, rest.size() / kMinNodesPerThread));
 
   std::atomic<size_t> cursor{0};

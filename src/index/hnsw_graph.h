@@ -81,7 +81,7 @@ class HnswGraph final : public HnswIndex {
   void SetNumThreads(size_t num_threads) override { params_.num_threads = num_threads; }
   const HnswParams& params() const override { return params_; }
   Status Stage(std::span<const InternalId> ids, std::span<const float> vectors) override;
-  size_t LinkPending(size_t max_nodes) override;
+  size_t LinkPending(size_t max_nodes, size_t max_threads = 0) override;
   size_t pending() const override { return pending_list_.size(); }
   Status SaveSnapshot(const std::string& path, uint64_t watermark,
                       std::string_view user_data) const override;
@@ -188,7 +188,9 @@ class HnswGraph final : public HnswIndex {
   std::vector<Neighbor> SearchPending(const PreparedQuery& q, size_t k,
                                       const IdFilter* filter) const;
   int DrawLevel();
-  void LinkAll(std::span<const InternalId> nodes);
+  // Links `nodes` on up to params.num_threads threads (and at most
+  // `max_threads` unless 0).
+  void LinkAll(std::span<const InternalId> nodes, size_t max_threads = 0);
   void LinkNode(InternalId id, VisitedList* visited);
   // Greedy descent from `ep` through layers (from, to], returning the nearest
   // node found (never `self`).

@@ -56,8 +56,9 @@ class HnswIndex : public VectorIndex {
   // nothing changed.
   virtual Status Stage(std::span<const InternalId> ids, std::span<const float> vectors) = 0;
   // Links up to `max_nodes` staged vectors into the graph (on params.num_threads
-  // threads) and returns how many it linked. Needs exclusive access.
-  virtual size_t LinkPending(size_t max_nodes) = 0;
+  // threads, at most `max_threads` of them unless 0) and returns how many it
+  // linked. Needs exclusive access.
+  virtual size_t LinkPending(size_t max_nodes, size_t max_threads = 0) = 0;
   // Staged vectors not linked yet.
   virtual size_t pending() const = 0;
   // Changes the defaults used by Search / batch Upsert. Needs exclusive access.
