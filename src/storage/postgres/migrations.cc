@@ -100,10 +100,23 @@ ALTER TABLE ksdb.records ADD PRIMARY KEY (collection_id, record_key);
 ALTER TABLE ksdb.changes ALTER COLUMN record_id TYPE bytea USING convert_to(record_id, 'UTF8');
 )sql";
 
+// Version 4: pruning the change log (statements.h has the rules).
+// - followers: one row per server, the sequence number it has applied all
+//   changes up to, and when it last reported (the database's clock).
+// - meta 'changes_pruned_through' (absent = 0) is the highest pruned seq.
+constexpr char kSchemaV4[] = R"sql(
+CREATE TABLE ksdb.followers (
+  server_id text PRIMARY KEY,
+  followed_seq bigint NOT NULL,
+  seen_at timestamptz NOT NULL
+);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema", kSchemaV1},
     {2, "change log and records by sequence number", kSchemaV2},
     {3, "record ids as bytea, keyed by their sha256", kSchemaV3},
+    {4, "followers of the change log, for pruning it", kSchemaV4},
 };
 
 // Reads pg_class with the statement's snapshot, not the session's catalog

@@ -21,9 +21,11 @@ namespace ksdb::storage::postgres {
 std::span<const Migration> Migrations();
 
 // Advisory-lock keys (pg_advisory_xact_lock) of the ksdb schema: one for
-// migrations, one held by every write transaction.
+// migrations, one held by every write transaction, one serialising a
+// server's registration as a follower with pruning of the change log.
 inline constexpr int64_t kMigrationLockKey = 0x6B73646200000001;
 inline constexpr int64_t kWriteLockKey = 0x6B73646200000002;
+inline constexpr int64_t kFollowersLockKey = 0x6B73646200000003;
 
 // Inside a transaction: waits for the advisory lock `key`, held until the
 // transaction ends.

@@ -1,10 +1,14 @@
 #include "storage/postgres/postgres_store.h"
 
+#include <algorithm>
+#include <chrono>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "common/uuid.h"
 #include "storage/postgres/migrations.h"
 #include "storage/postgres/pg_connection.h"
 #include "storage/postgres/record_columns.h"
@@ -49,13 +53,55 @@ Result<CollectionRow> ReadCollectionRow(const PGresult* result, int row, const C
   return DecodeCollectionRow(std::move(columns));
 }
 
+// Rows of the change log one prune transaction deletes (about; a seq is
+// always deleted whole), so each stays well inside the statement timeout.
+constexpr int64_t kPruneChunkRows = 50000;
+// Bounds of the report and prune intervals derived from the retention.
+constexpr std::chrono::seconds kMinFollowInterval{1};
+constexpr std::chrono::seconds kMaxFollowInterval{60};
+
+std::chrono::seconds ClampInterval(std::chrono::seconds value) {
+  return std::clamp(value, kMinFollowInterval, kMaxFollowInterval);
+}
+
+// The value of a one-row, one-column int8 result; nullopt when NULL.
+Result<std::optional<int64_t>> OptionalInt64(Connection& conn, const char* sql,
+                                             const Params& params, std::string_view what) {
+  KSDB_ASSIGN_OR_RETURN(ResultHandle result, conn.Query(sql, params, what));
+  if (PQntuples(result.get()) != 1 || PQnfields(result.get()) != 1)
+    return Status::Internal(conn.store_name() + ": " + std::string(what) + ": expected one value");
+  if (postgres::IsNull(result.get(), 0, 0))
+    return std::optional<int64_t>();
+  Result<int64_t> value = postgres::GetInt64(result.get(), 0, 0);
+  if (!value.ok())
+    return CorruptColumn(conn, what, value.status());
+  return std::optional<int64_t>(*value);
+}
+
+// Runs `body` (a Result<T>(Connection&) callable) inside BEGIN ... COMMIT on
+// `conn`, rolling back if it fails.
+template <typename Body>
+auto InTransaction(Connection& conn, std::string_view what, Body body) -> decltype(body(conn)) {
+  KSDB_RETURN_IF_ERROR(conn.Exec("BEGIN", what));
+  auto result = body(conn);
+  if (!result.ok()) {
+    conn.RollbackQuietly();
+    return result;
+  }
+  KSDB_RETURN_IF_ERROR(conn.Exec("COMMIT", what));
+  return result;
+}
+
 class PostgresStore final : public PostgresRecordStore {
  public:
   PostgresStore(const postgres::ConnectParams& params, const postgres::PoolOptions& options)
       : pool_([params, options] { return Connection::Open(params, options); }, options,
-              postgres::StoreName(params)) {}
+              postgres::StoreName(params)),
+        retention_(options.change_log_retention) {}
 
-  Status Migrate();
+  // Applies the migrations, then adds this server to ksdb.followers at the
+  // current last sequence number (on one connection).
+  Status Prepare();
 
   Result<std::unique_ptr<WriteTransaction>> BeginWrite() override;
   Result<std::vector<TenantRow>> LoadTenants() override;
@@ -67,6 +113,8 @@ class PostgresStore final : public PostgresRecordStore {
   bool shared() const override { return true; }
   Result<uint64_t> ReadChangesSince(uint64_t since, const ChangeVisitor& visitor) override;
   postgres::PoolStats PoolStats() const override { return pool_.Stats(); }
+  Result<uint64_t> PruneChangeLog() override;
+  const std::string& server_id() const override { return server_id_; }
 
  private:
   // Runs the catalog query `sql` and converts each result row with
@@ -84,13 +132,51 @@ class PostgresStore final : public PostgresRecordStore {
   // The log entries with since < seq <= last, grouped per (seq, kind, collection).
   Result<std::vector<ChangeLogEntry>> ReadLog(Connection& conn, int64_t since, int64_t last);
 
+  Status RegisterFollower(Connection& conn);
+  // Fails when entries after `since` may have been pruned: the caller would
+  // silently miss those deletes and catalog changes.
+  Status CheckNotPruned(Connection& conn, uint64_t since);
+  // After a successful follow pass from `since`: reports it and prunes when due.
+  Status AfterFollowPass(Connection& conn, uint64_t since);
+  Status ReportFollowed(Connection& conn, uint64_t since);
+  // Prunes chunk by chunk; returns the new pruned-through sequence number.
+  Result<uint64_t> Prune(Connection& conn);
+  // One chunk, inside a transaction holding the followers lock. True when
+  // entries below the horizon may remain.
+  Result<bool> PruneChunk(Connection& conn);
+  Result<uint64_t> ReadPrunedThrough(Connection& conn);
+
   ConnectionPool pool_;
   std::mutex write_mu_;  // held by the open PostgresWriteTransaction
+  const std::string server_id_ = NewUuidV4();
+  const std::chrono::seconds retention_;
+
+  std::mutex follow_state_mu_;
+  // Guarded by follow_state_mu_: the last report and prune of this instance.
+  std::optional<uint64_t> reported_seq_;
+  std::chrono::steady_clock::time_point reported_at_;
+  std::optional<std::chrono::steady_clock::time_point> pruned_at_;
 };
 
-Status PostgresStore::Migrate() {
+Status PostgresStore::Prepare() {
   KSDB_ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Checkout());
-  return postgres::ApplyMigrations(*conn);
+  KSDB_RETURN_IF_ERROR(postgres::ApplyMigrations(*conn));
+  return RegisterFollower(*conn);
+}
+
+Status PostgresStore::RegisterFollower(Connection& conn) {
+  // Under the followers lock: a prune either sees this row or finishes before
+  // it is written, and then the last sequence number it records is at or
+  // above anything that prune deleted.
+  Result<bool> done = InTransaction(conn, "register follower", [&](Connection& c) -> Result<bool> {
+    KSDB_RETURN_IF_ERROR(
+        postgres::LockAdvisory(c, postgres::kFollowersLockKey, "register follower"));
+    Params params;
+    params.AddText(server_id_);
+    KSDB_RETURN_IF_ERROR(c.Run(postgres::sql::kRegisterFollower, params, "register follower"));
+    return true;
+  });
+  return done.status();
 }
 
 Result<std::unique_ptr<WriteTransaction>> PostgresStore::BeginWrite() {
@@ -195,7 +281,103 @@ Result<uint64_t> PostgresStore::ReadChangesSince(uint64_t since, const ChangeVis
   KSDB_RETURN_IF_ERROR(conn->Exec(postgres::sql::kBeginChangesSnapshot, "read changes"));
   Result<uint64_t> last = ChangesInTransaction(*conn, since, visitor);
   conn->RollbackQuietly();
+  if (!last.ok())
+    return last;
+  KSDB_RETURN_IF_ERROR(AfterFollowPass(*conn, since));
   return last;
+}
+
+Status PostgresStore::CheckNotPruned(Connection& conn, uint64_t since) {
+  KSDB_ASSIGN_OR_RETURN(uint64_t pruned, ReadPrunedThrough(conn));
+  if (since >= pruned)
+    return Status::Ok();
+  return Status::IoError(
+      conn.store_name() + ": the change log no longer holds the entries after sequence number " +
+      std::to_string(since) + " (pruned through " + std::to_string(pruned) +
+      "): this server stopped following it for longer than change_log_retention_s and must "
+      "reload its catalog and records (restart it)");
+}
+
+Status PostgresStore::AfterFollowPass(Connection& conn, uint64_t since) {
+  const auto now = std::chrono::steady_clock::now();
+  bool report = false;
+  bool prune = false;
+  {
+    std::lock_guard<std::mutex> lock(follow_state_mu_);
+    const std::chrono::seconds retention_or_max =
+        retention_.count() > 0 ? retention_ : kMaxFollowInterval;
+    report = reported_seq_ != since || now - reported_at_ >= ClampInterval(retention_or_max / 4);
+    prune = retention_.count() > 0 &&
+            (!pruned_at_.has_value() || now - *pruned_at_ >= ClampInterval(retention_ / 10));
+  }
+  if (report) {
+    KSDB_RETURN_IF_ERROR(ReportFollowed(conn, since));
+    std::lock_guard<std::mutex> lock(follow_state_mu_);
+    reported_seq_ = since;
+    reported_at_ = now;
+  }
+  if (prune) {
+    KSDB_RETURN_IF_ERROR(Prune(conn).status());
+    std::lock_guard<std::mutex> lock(follow_state_mu_);
+    pruned_at_ = now;
+  }
+  return Status::Ok();
+}
+
+Status PostgresStore::ReportFollowed(Connection& conn, uint64_t since) {
+  KSDB_ASSIGN_OR_RETURN(int64_t since_value, ToStoredInt(since, "sequence number"));
+  Params params;
+  params.AddText(server_id_);
+  params.AddInt64(since_value);
+  return conn.Run(postgres::sql::kReportFollowed, params, "report followed sequence number");
+}
+
+Result<uint64_t> PostgresStore::PruneChangeLog() {
+  KSDB_ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Checkout());
+  if (retention_.count() == 0)
+    return ReadPrunedThrough(*conn);
+  return Prune(*conn);
+}
+
+Result<uint64_t> PostgresStore::Prune(Connection& conn) {
+  bool more = true;
+  while (more) {
+    KSDB_ASSIGN_OR_RETURN(more, InTransaction(conn, "prune change log",
+                                              [this](Connection& c) { return PruneChunk(c); }));
+  }
+  return ReadPrunedThrough(conn);
+}
+
+Result<bool> PostgresStore::PruneChunk(Connection& conn) {
+  constexpr std::string_view kWhat = "prune change log";
+  // Registration takes the same lock: see RegisterFollower.
+  KSDB_RETURN_IF_ERROR(postgres::LockAdvisory(conn, postgres::kFollowersLockKey, kWhat));
+  Params retention;
+  retention.AddInt64(retention_.count());
+  KSDB_ASSIGN_OR_RETURN(std::optional<int64_t> horizon,
+                        OptionalInt64(conn, postgres::sql::kPruneHorizon, retention, kWhat));
+  KSDB_RETURN_IF_ERROR(conn.Run(postgres::sql::kForgetGoneFollowers, retention, kWhat));
+  if (!horizon.has_value())
+    return false;
+  Params chunk;
+  chunk.AddInt64(*horizon);
+  chunk.AddInt64(kPruneChunkRows);
+  KSDB_ASSIGN_OR_RETURN(std::optional<int64_t> chunk_end,
+                        OptionalInt64(conn, postgres::sql::kPruneChunkEnd, chunk, kWhat));
+  if (!chunk_end.has_value())
+    return false;
+  Params through;
+  through.AddInt64(*chunk_end);
+  KSDB_RETURN_IF_ERROR(conn.Run(postgres::sql::kDeleteChangesThrough, through, kWhat));
+  KSDB_RETURN_IF_ERROR(conn.Run(postgres::sql::kRaisePrunedThrough, through, kWhat));
+  return *chunk_end < *horizon;
+}
+
+Result<uint64_t> PostgresStore::ReadPrunedThrough(Connection& conn) {
+  KSDB_ASSIGN_OR_RETURN(
+      std::optional<int64_t> value,
+      OptionalInt64(conn, postgres::sql::kReadPrunedThrough, Params(), "read change log horizon"));
+  return static_cast<uint64_t>(value.value_or(0));
 }
 
 Result<uint64_t> PostgresStore::ChangesInTransaction(Connection& conn, uint64_t since,
@@ -209,6 +391,8 @@ Result<uint64_t> PostgresStore::ChangesInTransaction(Connection& conn, uint64_t 
       return CorruptColumn(conn, "read changes", value.status());
     last = static_cast<uint64_t>(*value);
   }
+  // In the same snapshot as the log: a prune commits both or neither.
+  KSDB_RETURN_IF_ERROR(CheckNotPruned(conn, since));
   if (last <= since)
     return last;
   KSDB_ASSIGN_OR_RETURN(int64_t since_value, ToStoredInt(since, "sequence number"));
@@ -272,7 +456,7 @@ Result<std::unique_ptr<PostgresRecordStore>> OpenPostgresStore(
   if (pool_options.pool_size == 0)
     return Status::InvalidArgument("postgresql pool_size must be at least 1");
   auto store = std::make_unique<PostgresStore>(params, pool_options);
-  KSDB_RETURN_IF_ERROR(store->Migrate());
+  KSDB_RETURN_IF_ERROR(store->Prepare());
   return std::unique_ptr<PostgresRecordStore>(std::move(store));
 }
 

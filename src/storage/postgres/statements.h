@@ -73,6 +73,46 @@ inline constexpr char kDeclareSinceScan[] =
     "WHERE seq > $1 AND seq <= $2 ORDER BY seq";
 inline constexpr char kFetchSinceScan[] = "FETCH 1000 FROM ksdb_since";
 
+// Pruning the change log (migrations.cc, version 4). Every server keeps its
+// row in ksdb.followers: the sequence number it has applied everything up to
+// and when it last said so (the database's clock, the only one all servers
+// share). Entries at or below the lowest followed_seq of the servers seen
+// within the retention are deleted; meta 'changes_pruned_through' is the
+// highest sequence number whose entries may be gone.
+inline constexpr char kRegisterFollower[] =
+    "INSERT INTO ksdb.followers (server_id, followed_seq, seen_at) "
+    "SELECT $1, coalesce((SELECT value FROM ksdb.meta WHERE key = 'last_sequence'), 0), "
+    "clock_timestamp() "
+    "ON CONFLICT (server_id) DO UPDATE SET followed_seq = excluded.followed_seq, "
+    "seen_at = excluded.seen_at";
+inline constexpr char kReportFollowed[] =
+    "INSERT INTO ksdb.followers (server_id, followed_seq, seen_at) "
+    "VALUES ($1, $2, clock_timestamp()) "
+    "ON CONFLICT (server_id) DO UPDATE SET "
+    "followed_seq = greatest(ksdb.followers.followed_seq, excluded.followed_seq), "
+    "seen_at = excluded.seen_at";
+// $1: the retention in seconds. NULL when no server was seen within it.
+inline constexpr char kPruneHorizon[] =
+    "SELECT min(followed_seq) FROM ksdb.followers "
+    "WHERE seen_at > clock_timestamp() - make_interval(secs => $1::float8)";
+// The highest seq among the first $2 entries at or below $1 (NULL: none), so
+// one prune transaction deletes a bounded number of rows (plus the rest of
+// that seq's rows: a seq is always pruned whole).
+inline constexpr char kPruneChunkEnd[] =
+    "SELECT max(seq) FROM (SELECT seq FROM ksdb.changes WHERE seq <= $1 ORDER BY seq "
+    "LIMIT $2) AS chunk";
+inline constexpr char kDeleteChangesThrough[] = "DELETE FROM ksdb.changes WHERE seq <= $1";
+inline constexpr char kRaisePrunedThrough[] =
+    "INSERT INTO ksdb.meta (key, value) VALUES ('changes_pruned_through', $1) "
+    "ON CONFLICT (key) DO UPDATE SET value = greatest(ksdb.meta.value, excluded.value)";
+inline constexpr char kReadPrunedThrough[] =
+    "SELECT coalesce((SELECT value FROM ksdb.meta WHERE key = 'changes_pruned_through'), 0)";
+// Servers gone longer than the retention no longer count; one that comes
+// back registers again (and finds out what it missed from the horizon).
+inline constexpr char kForgetGoneFollowers[] =
+    "DELETE FROM ksdb.followers "
+    "WHERE seen_at <= clock_timestamp() - make_interval(secs => $1::float8)";
+
 // Read snapshots whose callers run engine code between fetches (loading an
 // index, or another collection for a followed catalog change): that time is
 // not the database's, so the idle-in-transaction limit, there to end leaked

@@ -39,12 +39,12 @@ void ExpectNoSql(const std::string& message) {
 
 TEST_F(PostgresStoreOpenTest, NewStoreRecordsItsSchemaVersion) {
   ASSERT_NE(backend_->Open(), nullptr);
-  EXPECT_EQ(backend_->RawQuery("SELECT max(version) FROM schema_migrations"), "3");
+  EXPECT_EQ(backend_->RawQuery("SELECT max(version) FROM schema_migrations"), "4");
   EXPECT_EQ(backend_->RawQuery("SELECT name FROM schema_migrations ORDER BY version"),
             "initial schema");
   // Reopening applies nothing twice.
   ASSERT_NE(backend_->Open(), nullptr);
-  EXPECT_EQ(backend_->RawQuery("SELECT count(*) FROM schema_migrations"), "3");
+  EXPECT_EQ(backend_->RawQuery("SELECT count(*) FROM schema_migrations"), "4");
 }
 
 TEST_F(PostgresStoreOpenTest, ConcurrentOpenersMigrateOnce) {
@@ -61,7 +61,7 @@ TEST_F(PostgresStoreOpenTest, ConcurrentOpenersMigrateOnce) {
     t.join();
   for (const Status& status : results)
     EXPECT_TRUE(status.ok()) << status.ToString();
-  EXPECT_EQ(backend_->RawQuery("SELECT count(*) FROM schema_migrations"), "3");
+  EXPECT_EQ(backend_->RawQuery("SELECT count(*) FROM schema_migrations"), "4");
 }
 
 TEST_F(PostgresStoreOpenTest, ForeignKsdbSchemaIsRefused) {
@@ -163,7 +163,7 @@ TEST_F(PostgresStoreOpenTest, VersionTwoRecordIdsAreMigratedToBytes) {
 
   std::unique_ptr<RecordStore> store = backend_->Open();
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(backend_->RawQuery("SELECT max(version) FROM schema_migrations"), "3");
+  EXPECT_EQ(backend_->RawQuery("SELECT max(version) FROM schema_migrations"), "4");
   std::vector<RecordRow> got = ScanAll(*store, "c1");
   ASSERT_EQ(got.size(), 3u);
   EXPECT_EQ(got[0].record_id, "a");
