@@ -132,6 +132,8 @@ class PostgresStore final : public PostgresRecordStore {
   // The log entries with since < seq <= last, grouped per (seq, kind, collection).
   Result<std::vector<ChangeLogEntry>> ReadLog(Connection& conn, int64_t since, int64_t last);
 
+  // Adds (or resets) this server's ksdb.followers row at the current last
+  // sequence number, under the followers lock.
   Status RegisterFollower(Connection& conn);
   // Fails when entries after `since` may have been pruned: the caller would
   // silently miss those deletes and catalog changes.
