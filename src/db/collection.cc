@@ -158,6 +158,7 @@ Status Collection::WriteLocked(const WriteBatch& batch, WriteKind kind,
     }
   }
   if (plan.rows.empty()) return Status::Ok();
+  KSDB_RETURN_IF_ERROR(PrepareIndex(&plan));
   KSDB_RETURN_IF_ERROR(Commit(&plan, &scope));
   Apply(std::move(plan));
   return Status::Ok();
@@ -206,6 +207,19 @@ void Collection::PlanMerge(const WriteBatch& batch, size_t i, size_t r, PlannedW
   if (patch && *patch) ApplyMetadataPatch(**patch, &row.metadata);
 }
 
+Status Collection::PrepareIndex(PlannedWrite* plan) {
+  if (!index_ && plan->new_dimension) {
+    KSDB_ASSIGN_OR_RETURN(plan->new_index, NewIndex(*plan->new_dimension));
+  }
+  index::HnswIndex* index = index_ ? index_.get() : plan->new_index.get();
+  if (index == nullptr) return Status::Ok();
+  const size_t inserts =
+      static_cast<size_t>(std::count(plan->slots.begin(), plan->slots.end(), kNewSlot));
+  // Inserts take free slots first (AllocateSlot), then new ones at the end.
+  const size_t grown = inserts - std::min(inserts, free_slots_.size());
+  return index->Reserve(slots_.size() + grown);
+}
+
 Status Collection::Commit(PlannedWrite* plan, WriteScope* scope) {
   if (plan->new_dimension) {
     CollectionInfo info = Info();
@@ -222,7 +236,7 @@ void Collection::Apply(PlannedWrite&& plan) {
       std::lock_guard<std::mutex> lock(info_mu_);
       info_.dimension = plan.new_dimension;
     }
-    EnsureIndex(*plan.new_dimension);
+    if (plan.new_index) index_ = std::move(plan.new_index);
   }
   std::vector<InternalId> index_ids;
   std::vector<float> index_vectors;
@@ -544,18 +558,21 @@ Status Collection::ApplyFollowedRows(std::vector<storage::RecordRow>&& rows) {
 }
 
 Status Collection::ApplyFollowedRowsLocked(std::vector<storage::RecordRow>&& rows) {
+  if (rows.empty()) return Status::Ok();
+  if (!index_) {
+    // The first embeddings another server wrote set the dimension there too.
+    std::lock_guard<std::mutex> info_lock(info_mu_);
+    if (!info_.dimension) info_.dimension = static_cast<uint32_t>(rows.front().embedding.size());
+  }
+  KSDB_RETURN_IF_ERROR(EnsureIndex(*Info().dimension));
+  // Every row is checked before any is applied, so a bad one changes nothing.
+  for (const storage::RecordRow& row : rows) {
+    if (row.embedding.size() != index_->dim()) return WrongDimension(row.record_id);
+  }
+  KSDB_RETURN_IF_ERROR(index_->Reserve(slots_.size() + rows.size()));
   std::vector<InternalId> index_ids;
   std::vector<float> index_vectors;
   for (storage::RecordRow& row : rows) {
-    if (!index_) {
-      // The first embeddings another server wrote set the dimension there too.
-      std::lock_guard<std::mutex> info_lock(info_mu_);
-      if (!info_.dimension) info_.dimension = static_cast<uint32_t>(row.embedding.size());
-    }
-    EnsureIndex(*Info().dimension);
-    if (row.embedding.size() != index_->dim()) {
-      return WrongDimension(row.record_id);
-    }
     InternalId slot;
     auto existing = id_to_slot_.find(row.record_id);
     if (existing != id_to_slot_.end()) {

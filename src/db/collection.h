@@ -134,6 +134,8 @@ class Collection {
     std::vector<InternalId> slots;       // per row: its slot, or kNewSlot for an insert
     std::vector<uint8_t> embedding_set;  // per row: whether its embedding changes
     std::optional<uint32_t> new_dimension;
+    // The collection's first index, made before the commit (new_dimension).
+    std::unique_ptr<index::HnswIndex> new_index;
   };
 
   // mu_ for a request (not the background indexer): counted while waiting,
@@ -159,7 +161,13 @@ class Collection {
   void PlanMerge(const WriteBatch& batch, size_t i, size_t r, PlannedWrite* plan);
   Status Commit(PlannedWrite* plan, WriteScope* scope);
   void Apply(PlannedWrite&& plan);
-  void EnsureIndex(uint32_t dim);
+  // A new empty index for `dim` with this collection's parameters (an int8
+  // index opens its vectors file, which can fail).
+  Result<std::unique_ptr<index::HnswIndex>> NewIndex(uint32_t dim) const;
+  Status EnsureIndex(uint32_t dim);
+  // Before a commit: creates the first index and reserves room for the
+  // plan's inserts, so applying the committed write cannot fail.
+  Status PrepareIndex(PlannedWrite* plan);
   // --- loading and snapshots (collection_index.cc) ---
   Status LoadFromStore(storage::RecordStore* store);
   Status LoadFromSnapshot(storage::RecordStore* store, index::LoadedHnswSnapshot snapshot,

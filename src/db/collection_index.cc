@@ -80,15 +80,16 @@ index::HnswParams HnswParamsFor(const CollectionConfig& config, const std::strin
   return params;
 }
 
-void Collection::EnsureIndex(uint32_t dim) {
-  if (index_) return;
+Result<std::unique_ptr<index::HnswIndex>> Collection::NewIndex(uint32_t dim) const {
   const CollectionInfo info = Info();
-  // The configuration was validated when the collection was created, so this
-  // cannot fail on parameters; KSDB_CHECK documents that.
-  Result<std::unique_ptr<index::HnswIndex>> index =
-      index::NewHnswIndex(dim, info.config.hnsw.space, HnswParamsFor(info.config, snapshot_path_));
-  KSDB_CHECK(index.ok());
-  index_ = std::move(index).value();
+  return index::NewHnswIndex(dim, info.config.hnsw.space,
+                             HnswParamsFor(info.config, snapshot_path_));
+}
+
+Status Collection::EnsureIndex(uint32_t dim) {
+  if (index_) return Status::Ok();
+  KSDB_ASSIGN_OR_RETURN(index_, NewIndex(dim));
+  return Status::Ok();
 }
 
 void Collection::ResetLoadedState() {
@@ -129,7 +130,7 @@ Status Collection::Load(storage::RecordStore* store, uint64_t store_last_seq) {
 
 Status Collection::LoadFromStore(storage::RecordStore* store) {
   std::optional<uint32_t> dim = Info().dimension;
-  if (dim) EnsureIndex(*dim);
+  if (dim) KSDB_RETURN_IF_ERROR(EnsureIndex(*dim));
   // Rebuilding uses every core whatever the collection's num_threads says:
   // nothing else can use this collection until it is loaded.
   if (index_) index_->SetNumThreads(0);

@@ -83,6 +83,7 @@ class HnswGraph final : public HnswIndex {
   Status Stage(std::span<const InternalId> ids, std::span<const float> vectors) override;
   size_t LinkPending(size_t max_nodes, size_t max_threads = 0) override;
   size_t pending() const override { return pending_list_.size(); }
+  Status Reserve(size_t num_nodes) override { return GrowTo(num_nodes); }
   Status SaveSnapshot(const std::string& path, uint64_t watermark,
                       std::string_view user_data) const override;
 

@@ -61,6 +61,10 @@ class HnswIndex : public VectorIndex {
   virtual size_t LinkPending(size_t max_nodes, size_t max_threads = 0) = 0;
   // Staged vectors not linked yet.
   virtual size_t pending() const = 0;
+  // Allocates room for ids below `num_nodes`, so a later Stage or Upsert of
+  // such ids cannot fail on memory or on growing the mapped vectors file. The
+  // engine calls it before committing a write it will then apply.
+  virtual Status Reserve(size_t num_nodes) = 0;
   // Changes the defaults used by Search / batch Upsert. Needs exclusive access.
   virtual void SetEfSearch(size_t ef_search) = 0;
   virtual void SetNumThreads(size_t num_threads) = 0;

@@ -345,6 +345,29 @@ TEST(EngineQuantizedIndexTest, Int8CollectionSearchesSnapshotsAndReopens) {
   }
 }
 
+TEST(EngineQuantizedIndexTest, VectorsFileFailureRejectsTheWriteCleanly) {
+  TempDir dir;
+  auto engine = Open(dir.path());
+  CreateCollectionRequest request;
+  request.name = "quantized";
+  request.quantization = Quantization::kInt8;
+  auto info = engine->CreateCollection(kDefaultTenant, kDefaultDatabase, request);
+  ASSERT_TRUE(info.ok());
+  // A directory where the first add creates the int8 vectors file: creating
+  // the index fails, before anything is committed.
+  const auto blocker = std::filesystem::path(dir.path()) / "index" / (info->id + ".hnsw.f32");
+  std::filesystem::create_directories(blocker);
+  const auto rows = RandomRows(10, 31);
+  const Status failed = engine->Add(info->id, Batch(Ids(10), rows));
+  EXPECT_EQ(failed.code(), StatusCode::kIoError) << failed.ToString();
+  EXPECT_EQ(engine->Count(info->id).value(), 0u);
+  EXPECT_FALSE(engine->GetCollectionById(info->id)->dimension.has_value());
+  // Once the obstacle is gone the same write succeeds.
+  std::filesystem::remove(blocker);
+  ASSERT_TRUE(engine->Add(info->id, Batch(Ids(10), rows)).ok());
+  EXPECT_EQ(QueryIds(engine.get(), info->id, OneQuery(rows[3], 1)), std::vector<std::string>{"r3"});
+}
+
 TEST(EngineIndexLoopTest, AddDeleteLoopKeepsMemoryAndDiskFlat) {
   TempDir dir;
   auto engine = Open(dir.path());
