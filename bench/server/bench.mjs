@@ -439,10 +439,10 @@ async function benchScale(client, url, runs, count, queries) {
   log(`scale ${count}: exact ground truth`);
   const truth = exactTopK(data, count, queries, kQueryCount, 'x');
   const filteredTruth = exactTopK(data, count, queries, kQueryCount, 'x', inBucket);
-  // The ground truth blocks the event loop for tens of seconds, long enough
-  // for a server to close the client's idle keep-alive sockets (ksdb after 5 s;
-  // the reference never does). Yield to the event loop so the client sees
-  // those closes before it sends the next request on a dead socket.
+  // The ground truth blocks the event loop for tens of seconds. Servers that
+  // close idle keep-alive sockets sooner (ksdb did after 5 s until its own
+  // connection loop; now 300 s, like the reference's never) would leave the
+  // client a dead socket: yield so it sees any such close first.
   await new Promise((resolve) => setTimeout(resolve, 200));
   const col = await newCollection(client, 'scale');
   let sent = 0;
