@@ -22,6 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { ChromaClient } from 'chromadb';
 import { startNullServer } from './null_server.mjs';
+import { randomVectors } from './data.mjs';
 
 const kDim = 384;
 const kSmallCount = 1000;
@@ -74,25 +75,6 @@ function log(msg) {
 
 // --- data ---------------------------------------------------------------------
 
-// mulberry32: a small deterministic PRNG, so every server sees the same data.
-function makeRng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-// `count` random float32 vectors with components uniform in [-1, 1).
-function randomVectors(count, seed) {
-  const rng = makeRng(seed);
-  const data = new Float32Array(count * kDim);
-  for (let i = 0; i < data.length; i++) data[i] = rng() * 2 - 1;
-  return data;
-}
 
 function row(data, i) {
   return Array.from(data.subarray(i * kDim, (i + 1) * kDim));
@@ -434,7 +416,7 @@ async function waitUntilIndexed(url, startMs) {
 }
 
 async function benchScale(client, url, runs, count, queries) {
-  const data = randomVectors(count, 4343);
+  const data = randomVectors(count, kDim, 4343);
   const inBucket = (i) => i % kScaleBuckets === kScaleFilterBucket;
   log(`scale ${count}: exact ground truth`);
   const truth = exactTopK(data, count, queries, kQueryCount, 'x');
@@ -485,8 +467,8 @@ async function main() {
   const opts = parseOptions();
   log(`target ${opts.label} at ${opts.url}, runs ${opts.runs}, ingest runs ${opts.ingestRuns}`);
   const client = makeClient(opts.url);
-  const base = randomVectors(kIngestCount, 42);
-  const queries = randomVectors(kQueryCount, 4242);
+  const base = randomVectors(kIngestCount, kDim, 42);
+  const queries = randomVectors(kQueryCount, kDim, 4242);
   const wherePredicate = (i) => i % kGroups === kFilterGroup;
   const version = await client.version();
   log(`server version ${version}`);

@@ -22,6 +22,7 @@ import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { ChromaClient } from 'chromadb';
+import { randomVectors } from './data.mjs';
 
 const kDim = 384;
 const kBatch = 1000;
@@ -64,24 +65,6 @@ function log(msg) {
   process.stderr.write(`[profile ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 }
 
-// mulberry32, as in bench.mjs.
-function makeRng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomVectors(count, seed) {
-  const rng = makeRng(seed);
-  const data = new Float32Array(count * kDim);
-  for (let i = 0; i < data.length; i++) data[i] = rng() * 2 - 1;
-  return data;
-}
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
@@ -126,7 +109,7 @@ async function load(base, col, count) {
     log(`collection ${col.name} already holds ${have} records`);
     return;
   }
-  const data = randomVectors(count, 4343);
+  const data = randomVectors(count, kDim, 4343);
   const start = performance.now();
   for (let from = have; from < count; from += kBatch) {
     const to = Math.min(count, from + kBatch);
@@ -230,7 +213,7 @@ async function main() {
   const col = await collectionFor(opts.url, opts.count);
   await load(opts.url, col, opts.count);
   if (opts.loadOnly) return;
-  const queries = randomVectors(kQuerySet, 4242);
+  const queries = randomVectors(kQuerySet, kDim, 4242);
   const out = { count: opts.count, queries: opts.queries };
   if (opts.mode === 'all' || opts.mode === 'raw') out.raw = await rawPhase(opts, col, queries);
   if (opts.mode === 'all' || opts.mode === 'client') out.client = await clientPhase(opts, col, queries);
