@@ -16,6 +16,7 @@
 
 #include "core/id_filter.h"
 #include "index/hnsw_index.h"
+#include "index_test_util.h"
 #include "index/huge_pages.h"
 #include "index/vector_index.h"
 
@@ -24,21 +25,9 @@ namespace {
 
 constexpr size_t kDim = 24;
 
-std::vector<float> RandomVectors(size_t count, size_t dim, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> v(count * dim);
-  for (float& x : v)
-    x = dist(rng);
-  return v;
-}
+using testing::RandomVectors;
 
-std::vector<InternalId> Iota(size_t count, InternalId first = 0) {
-  std::vector<InternalId> ids(count);
-  for (size_t i = 0; i < count; ++i)
-    ids[i] = first + static_cast<InternalId>(i);
-  return ids;
-}
+using testing::Iota;
 
 std::unique_ptr<HnswIndex> MakeIndex(DistanceSpace space, HnswParams params = {}) {
   Result<std::unique_ptr<HnswIndex>> index = NewHnswIndex(kDim, space, params);

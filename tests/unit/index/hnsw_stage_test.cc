@@ -13,6 +13,7 @@
 
 #include "core/id_filter.h"
 #include "index/hnsw_index.h"
+#include "index_test_util.h"
 #include "index/vector_index.h"
 
 namespace ksdb::index {
@@ -21,20 +22,10 @@ namespace {
 constexpr size_t kDim = 16;
 
 std::vector<float> RandomVectors(size_t count, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> v(count * kDim);
-  for (float& x : v)
-    x = dist(rng);
-  return v;
+  return testing::RandomVectors(count, kDim, seed);
 }
 
-std::vector<InternalId> Iota(size_t count, InternalId first = 0) {
-  std::vector<InternalId> ids(count);
-  for (size_t i = 0; i < count; ++i)
-    ids[i] = first + static_cast<InternalId>(i);
-  return ids;
-}
+using testing::Iota;
 
 std::unique_ptr<HnswIndex> MakeIndex(HnswParams params = {}) {
   params.ef_construction = 64;

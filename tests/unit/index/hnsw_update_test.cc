@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "index/hnsw_index.h"
+#include "index_test_util.h"
 
 namespace ksdb::index {
 namespace {
@@ -27,20 +28,10 @@ constexpr size_t kRounds = 4;
 constexpr double kMargin = 0.02;
 
 std::vector<float> RandomVectors(size_t count, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> v(count * kDim);
-  for (float& x : v)
-    x = dist(rng);
-  return v;
+  return testing::RandomVectors(count, kDim, seed);
 }
 
-std::vector<InternalId> Iota(size_t count) {
-  std::vector<InternalId> ids(count);
-  for (size_t i = 0; i < count; ++i)
-    ids[i] = static_cast<InternalId>(i);
-  return ids;
-}
+using testing::Iota;
 
 std::span<const float> Row(const std::vector<float>& v, size_t i) {
   return {v.data() + i * kDim, kDim};
