@@ -1,16 +1,23 @@
 #include "server/http_connection.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <system_error>
+
+#include "common/logging.h"
 
 namespace ksdb::server {
 namespace {
@@ -53,19 +60,13 @@ StopEvent::~StopEvent() {
 }
 
 void StopEvent::Raise() {
+  raised_.store(true, std::memory_order_release);
   if (fd_ < 0)
     return;
   // The counter only grows, so the fd stays readable for every later poll.
   const uint64_t one = 1;
   ssize_t written = ::write(fd_, &one, sizeof(one));
   (void)written;  // EAGAIN only when the counter is saturated: still readable
-}
-
-bool StopEvent::raised() const {
-  if (fd_ < 0)
-    return false;
-  pollfd entry{fd_, POLLIN, 0};
-  return poll(&entry, 1, 0) > 0;
 }
 
 BufferedSocketStream::BufferedSocketStream(int sock, const ConnectionTimeouts& timeouts,
@@ -87,10 +88,6 @@ bool BufferedSocketStream::WaitFor(short events, int timeout_ms) const {
     // POLLHUP/POLLERR also end the wait: the next read or send reports them.
     return entries[0].revents != 0;
   }
-}
-
-bool BufferedSocketStream::WaitForRequest(int timeout_ms) const {
-  return HasBufferedInput() || WaitFor(POLLIN, timeout_ms);
 }
 
 bool BufferedSocketStream::is_readable() const {
@@ -170,9 +167,119 @@ void BufferedSocketStream::get_local_ip_and_port(std::string& ip, int& port) con
   port = local_port_;
 }
 
+namespace {
+
+// Accepts per wake-up, so a burst of new clients cannot delay the requests of
+// parked ones for long.
+constexpr int kMaxAcceptsPerWake = 64;
+constexpr int kMaxEventsPerWait = 64;
+// File descriptors left to the database (files, SQLite, PostgreSQL) when the
+// connection cap is clamped to the process's fd limit.
+constexpr size_t kReservedFds = 256;
+// How long accepting pauses when the process is out of fds or memory.
+constexpr std::chrono::milliseconds kAcceptPause(100);
+
+constexpr char kBusyResponse[] =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+    "Content-Length: 20\r\nConnection: close\r\n\r\nToo many connections";
+
+// `wanted` limited so that open connections cannot exhaust the process's file
+// descriptors (the database needs some too).
+size_t ClampToFdLimit(size_t wanted) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY)
+    return std::max<size_t>(wanted, 1);
+  const size_t fds = static_cast<size_t>(limit.rlim_cur);
+  const size_t usable = fds > 2 * kReservedFds ? fds - kReservedFds : fds / 2;
+  return std::max<size_t>(std::min(wanted, usable), 1);
+}
+
+// Milliseconds from `now` until `deadline`, rounded up so a wake-up is never
+// early (which would only spin).
+int MillisUntil(std::chrono::steady_clock::time_point deadline,
+                std::chrono::steady_clock::time_point now) {
+  if (deadline <= now)
+    return 0;
+  auto wait = std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count();
+  return static_cast<int>(std::min<decltype(wait)>(wait, 24 * 3600 * 1000));
+}
+
+// The shorter of two epoll_wait timeouts (-1 = none).
+int ShorterTimeout(int a, int b) {
+  if (a < 0)
+    return b;
+  if (b < 0)
+    return a;
+  return std::min(a, b);
+}
+
+bool SetNonBlocking(int fd) {
+  const int flags = fcntl(fd, F_GETFL, 0);
+  return flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
+}
+
+// Without Accept-Encoding httplib sends bodies as they are. Compressing costs
+// more CPU on both sides than it saves for our JSON (the JS client asks for
+// gzip on every query), and the reference server does not.
+void DropAcceptEncoding(httplib::Request& request) {
+  request.headers.erase("Accept-Encoding");
+}
+
+// Best effort: the client learns why, unless its window is full.
+void RejectBusy(int sock) {
+  ssize_t sent = send(sock, kBusyResponse, sizeof(kBusyResponse) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+  (void)sent;
+  // Unread request bytes would turn the close into a reset that can destroy
+  // the 503 before the client reads it.
+  char discard[4096];
+  ssize_t received = recv(sock, discard, sizeof(discard), MSG_DONTWAIT);
+  (void)received;
+  shutdown(sock, SHUT_WR);
+  close(sock);
+}
+
+}  // namespace
+
+struct ConnectionServer::Connection {
+  Connection(int sock, const ConnectionTimeouts& timeouts, const StopEvent* stop)
+      : fd(sock), stream(sock, timeouts, stop) {}
+
+  const int fd;
+  BufferedSocketStream stream;
+  bool parked = false;   // waiting in the epoll set (else a worker has it)
+  bool watched = false;  // added to the epoll set once (later: EPOLL_CTL_MOD)
+  Clock::time_point idle_deadline;
+};
+
+ConnectionServer::ConnectionServer(ConnectionTimeouts timeouts, ConnectionLimits limits)
+    : timeouts_(timeouts),
+      max_threads_(std::max<size_t>(limits.max_threads, 1)),
+      max_connections_(ClampToFdLimit(limits.max_connections)),
+      epoll_fd_(epoll_create1(EPOLL_CLOEXEC)) {
+  if (max_connections_ < limits.max_connections) {
+    Log(LogLevel::kWarning, "HTTP connection limit lowered from " +
+                                std::to_string(limits.max_connections) + " to " +
+                                std::to_string(max_connections_) + " by the open file limit");
+  }
+}
+
+ConnectionServer::~ConnectionServer() {
+  // Joins the workers first: none may still use a connection.
+  workers_.reset();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    while (!connections_.empty())
+      CloseLocked(connections_.begin()->second.get());
+  }
+  const int listener = svr_sock_.exchange(INVALID_SOCKET);
+  if (listener >= 0)
+    close(listener);
+  if (epoll_fd_ >= 0)
+    close(epoll_fd_);
+}
+
 void ConnectionServer::StopAll() {
   stop_.Raise();
-  stop();
 }
 
 void ConnectionServer::WidenBacklog() {
@@ -180,28 +287,243 @@ void ConnectionServer::WidenBacklog() {
   ::listen(svr_sock_, SOMAXCONN);
 }
 
-bool ConnectionServer::process_and_close_socket(socket_t sock) {
-  ServeConnection(sock);
-  shutdown(sock, SHUT_RDWR);
-  close(sock);
+size_t ConnectionServer::open_connections() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return connections_.size();
+}
+
+bool ConnectionServer::ServeAfterBind() {
+  const int listener = svr_sock_;
+  if (epoll_fd_ < 0 || stop_.fd() < 0 || listener < 0 || !SetNonBlocking(listener))
+    return false;
+  epoll_event stop_entry{.events = EPOLLIN, .data = {.fd = stop_.fd()}};
+  epoll_event listen_entry{.events = EPOLLIN, .data = {.fd = listener}};
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, stop_.fd(), &stop_entry) != 0 ||
+      epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listener, &listen_entry) != 0) {
+    return false;
+  }
+  workers_ = std::make_unique<ElasticTaskQueue>(max_threads_);
+  const bool ok = Poll();
+  CloseParkedAndListener();
+  // Requests in progress finish; their workers then close the connections.
+  workers_->shutdown();
+  return ok;
+}
+
+bool ConnectionServer::Poll() {
+  epoll_event events[kMaxEventsPerWait];
+  const int listener = svr_sock_;
+  while (true) {
+    ResumeAcceptingIfDue();
+    int timeout = ExpireIdle();
+    if (accept_paused_until_)
+      timeout = ShorterTimeout(timeout, MillisUntil(*accept_paused_until_, Clock::now()));
+    const int ready = epoll_wait(epoll_fd_, events, kMaxEventsPerWait, timeout);
+    if (ready < 0 && errno == EINTR)
+      continue;
+    if (ready < 0)
+      return false;
+    for (int i = 0; i < ready; ++i) {
+      const int fd = events[i].data.fd;
+      if (fd == stop_.fd())
+        return true;
+      if (fd == listener) {
+        if (!AcceptPending())
+          return false;
+      } else {
+        Dispatch(fd);
+      }
+    }
+  }
+}
+
+bool ConnectionServer::AcceptPending() {
+  for (int i = 0; i < kMaxAcceptsPerWake; ++i) {
+    const int sock = accept4(svr_sock_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (sock >= 0) {
+      Admit(sock);
+      continue;
+    }
+    switch (errno) {
+      case EAGAIN:
+        return true;  // all accepted (level-triggered: more wake us again)
+      case EMFILE:
+      case ENFILE:
+      case ENOBUFS:
+      case ENOMEM:
+        // Retrying at once would spin on the still-readable listener.
+        PauseAccepting(errno);
+        return true;
+      case EINTR:
+      case ECONNABORTED:
+      case EPROTO:
+      case EPERM:
+      case ENETDOWN:
+      case ENOPROTOOPT:
+      case EHOSTDOWN:
+      case ENONET:
+      case EHOSTUNREACH:
+      case EOPNOTSUPP:
+      case ENETUNREACH:
+        continue;  // this client's problem, not the listener's
+      default:
+        Log(LogLevel::kError, std::string("HTTP accept failed: ") + std::strerror(errno));
+        return false;
+    }
+  }
   return true;
 }
 
-void ConnectionServer::ServeConnection(int sock) {
-  BufferedSocketStream stream(sock, timeouts_, &stop_);
-  // Without Accept-Encoding httplib sends bodies as they are. Compressing
-  // costs more CPU on both sides than it saves for our JSON (the JS client
-  // asks for gzip on every query), and the reference server does not.
-  const std::function<void(httplib::Request&)> no_compression = [](httplib::Request& request) {
-    request.headers.erase("Accept-Encoding");
-  };
-  while (!stop_.raised() && stream.WaitForRequest(timeouts_.idle_ms)) {
-    bool connection_closed = false;
-    bool served =
-        process_request(stream, /*close_connection=*/false, connection_closed, no_compression);
-    if (!stream.Flush() || !served || connection_closed)
-      return;
+void ConnectionServer::Admit(int sock) {
+  if (open_connections() >= max_connections_) {
+    if (!at_capacity_logged_) {
+      Log(LogLevel::kWarning, "HTTP connection limit (" + std::to_string(max_connections_) +
+                                  ") reached: new connections get 503");
+      at_capacity_logged_ = true;
+    }
+    RejectBusy(sock);
+    return;
   }
+  at_capacity_logged_ = false;
+  // Each response goes out in one send(); Nagle's algorithm would only hold
+  // it back waiting for an ACK.
+  int yes = 1;
+  setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof(yes));
+  auto connection = std::make_unique<Connection>(sock, timeouts_, &stop_);
+  Connection* admitted = connection.get();
+  std::lock_guard<std::mutex> lock(mutex_);
+  connections_.emplace(sock, std::move(connection));
+  // Parked even though the request is probably on its way: waiting for it
+  // must not hold a worker (a client may connect and send nothing).
+  ParkLocked(admitted);
+}
+
+void ConnectionServer::Dispatch(int sock) {
+  Connection* connection = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = connections_.find(sock);
+    if (it == connections_.end() || !it->second->parked)
+      return;
+    connection = it->second.get();
+    connection->parked = false;
+    idle_deadlines_.erase({connection->idle_deadline, sock});
+  }
+  workers_->enqueue([this, connection] { ServeOne(connection); });
+}
+
+int ConnectionServer::ExpireIdle() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const Clock::time_point now = Clock::now();
+  while (!idle_deadlines_.empty() && idle_deadlines_.begin()->first <= now)
+    CloseLocked(connections_.at(idle_deadlines_.begin()->second).get());
+  if (!idle_deadlines_.empty())
+    return MillisUntil(idle_deadlines_.begin()->first, now);
+  if (timeouts_.idle_ms < 0)
+    return -1;
+  // A connection parked while we wait gets a deadline at least idle_ms from
+  // now, so waking after idle_ms is never late for it (no wake-up signal
+  // needed). At least 1 ms: an idle timeout of 0 must not spin.
+  return std::max(timeouts_.idle_ms, 1);
+}
+
+void ConnectionServer::ServeOne(Connection* connection) {
+  if (stopping() || !ServeRequest(connection->stream)) {
+    Close(connection);
+    return;
+  }
+  if (connection->stream.HasBufferedInput()) {
+    // The next pipelined request was received with this one: the socket may
+    // never become readable for it. Queued, not served here, so one client's
+    // pipeline cannot keep this worker from the other ready connections.
+    workers_->enqueue([this, connection] { ServeOne(connection); });
+    return;
+  }
+  Park(connection);
+}
+
+bool ConnectionServer::ServeRequest(BufferedSocketStream& stream) {
+  bool connection_closed = false;
+  const bool served =
+      process_request(stream, /*close_connection=*/false, connection_closed, DropAcceptEncoding);
+  return stream.Flush() && served && !connection_closed;
+}
+
+void ConnectionServer::Park(Connection* connection) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ParkLocked(connection);
+}
+
+void ConnectionServer::ParkLocked(Connection* connection) {
+  if (closing_) {
+    CloseLocked(connection);
+    return;
+  }
+  // One-shot: once reported readable the socket stays quiet until parked
+  // again, so exactly one worker has it.
+  epoll_event entry{.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, .data = {.fd = connection->fd}};
+  const int operation = connection->watched ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+  if (epoll_ctl(epoll_fd_, operation, connection->fd, &entry) != 0) {
+    CloseLocked(connection);
+    return;
+  }
+  connection->watched = true;
+  connection->parked = true;
+  if (timeouts_.idle_ms >= 0) {
+    connection->idle_deadline = Clock::now() + std::chrono::milliseconds(timeouts_.idle_ms);
+    idle_deadlines_.emplace(connection->idle_deadline, connection->fd);
+  }
+}
+
+void ConnectionServer::Close(Connection* connection) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  CloseLocked(connection);
+}
+
+void ConnectionServer::CloseLocked(Connection* connection) {
+  const int sock = connection->fd;
+  if (connection->parked)
+    idle_deadlines_.erase({connection->idle_deadline, sock});
+  if (connection->watched)
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, sock, nullptr);
+  shutdown(sock, SHUT_RDWR);
+  close(sock);
+  // Erased while mutex_ is still held, so a new connection that reuses the
+  // fd number cannot be registered in between.
+  connections_.erase(sock);
+}
+
+void ConnectionServer::CloseParkedAndListener() {
+  const int listener = svr_sock_.exchange(INVALID_SOCKET);
+  std::lock_guard<std::mutex> lock(mutex_);
+  closing_ = true;
+  if (listener >= 0) {
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listener, nullptr);
+    close(listener);
+  }
+  std::vector<Connection*> parked;
+  for (const auto& [sock, connection] : connections_) {
+    if (connection->parked)
+      parked.push_back(connection.get());
+  }
+  for (Connection* connection : parked)
+    CloseLocked(connection);
+}
+
+void ConnectionServer::PauseAccepting(int error) {
+  if (accept_paused_until_)
+    return;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, svr_sock_, nullptr);
+  accept_paused_until_ = Clock::now() + kAcceptPause;
+  Log(LogLevel::kWarning, std::string("HTTP accept paused: ") + std::strerror(error));
+}
+
+void ConnectionServer::ResumeAcceptingIfDue() {
+  if (!accept_paused_until_ || Clock::now() < *accept_paused_until_)
+    return;
+  accept_paused_until_.reset();
+  epoll_event entry{.events = EPOLLIN, .data = {.fd = svr_sock_}};
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, svr_sock_, &entry);
 }
 
 ElasticTaskQueue::~ElasticTaskQueue() {

@@ -1,30 +1,45 @@
 // The connection layer under HttpServer (internal to src/server/): how
-// cpp-httplib 0.11.4 sockets are read, written, kept alive and scheduled.
+// cpp-httplib 0.11.4 sockets are accepted, read, written, kept alive and
+// scheduled onto worker threads.
 //
-// httplib's own keep-alive loop polls every idle socket every ~11 ms and only
-// notices stop() between requests, so a long keep-alive timeout made shutdown
-// wait for it. ConnectionServer replaces that loop: an idle connection blocks
-// in poll() on its socket and on a stop event, for as long as the configured
-// idle timeout, and Stop() wakes every connection at once. Its stream also
-// sends each response (status line, headers and body) in one send() and
-// resolves the peer address once per connection instead of once per request,
-// and it never compresses responses.
+// ConnectionServer replaces httplib's accept loop and its keep-alive loop.
+// The thread that calls ServeAfterBind() becomes the poller: one epoll set
+// (level-triggered, connections EPOLLONESHOT) watches the listening socket,
+// the stop event and every idle ("parked") connection. A worker thread is
+// busy with a connection only while one request is read, handled and its
+// response written; then the connection is parked again (or, when the next
+// pipelined request is already buffered, queued at once), and the worker
+// takes the next ready connection. So idle keep-alive sockets and clients
+// that connect and send nothing cost a file descriptor, not a thread, and
+// cannot starve new clients. A client that stalls in the middle of a request
+// still holds its worker, for at most the read timeout per wait.
 //
-// Each open connection occupies one worker for its whole life (httplib's
-// model), so ElasticTaskQueue starts workers on demand up to a maximum instead
-// of serialising clients behind a small fixed pool.
+// Parked connections end at their idle timeout or at once on StopAll();
+// requests in progress finish. Open connections are capped (a new one beyond
+// the cap gets a best-effort 503 and is closed), and so are worker threads.
+//
+// The stream sends each response (status line, headers and body) in one
+// send(), resolves the peer address once per connection instead of once per
+// request, and never compresses responses.
 #ifndef KSDB_SERVER_HTTP_CONNECTION_H_
 #define KSDB_SERVER_HTTP_CONNECTION_H_
 
 #include <httplib.h>
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <thread>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace ksdb::server {
@@ -40,26 +55,33 @@ class StopEvent {
 
   // Wakes every current and future waiter. Idempotent.
   void Raise();
-  bool raised() const;
+  bool raised() const { return raised_.load(std::memory_order_acquire); }
   // The fd to poll for POLLIN; -1 if it could not be created (then waits
   // only end by their timeouts and `raised()` is checked between requests).
   int fd() const { return fd_; }
 
  private:
   int fd_;
+  std::atomic<bool> raised_{false};
 };
 
 // Timeouts of one connection, in milliseconds (negative = wait forever).
 struct ConnectionTimeouts {
-  int idle_ms = 120000;  // between requests
+  int idle_ms = 120000;  // between requests (and before the first one)
   int read_ms = 60000;   // waiting for more of a started request
   int write_ms = 60000;  // waiting for the peer to accept response bytes
+};
+
+// How much a ConnectionServer serves at once.
+struct ConnectionLimits {
+  size_t max_threads = 512;        // worker threads (requests in progress)
+  size_t max_connections = 4096;   // open sockets, busy or parked
 };
 
 // An httplib::Stream over a connected socket with a read buffer and a write
 // buffer. Writes are collected and sent by Flush() (and before any read, so a
 // "100 Continue" goes out before the body is awaited); writes too big to
-// buffer go out directly. Not thread-safe: one connection, one thread.
+// buffer go out directly. Not thread-safe: one request at a time.
 class BufferedSocketStream : public httplib::Stream {
  public:
   // Does not own `sock`. `stop` (not owned) aborts waits when raised.
@@ -77,9 +99,6 @@ class BufferedSocketStream : public httplib::Stream {
   bool Flush();
   // Whether received bytes are waiting (a pipelined next request).
   bool HasBufferedInput() const { return read_pos_ < read_end_; }
-  // Waits up to `timeout_ms` for the next request's first bytes; false on
-  // timeout, stop or a socket error.
-  bool WaitForRequest(int timeout_ms) const;
 
  private:
   // Waits for `events` on the socket (or the stop event); true when ready.
@@ -98,29 +117,6 @@ class BufferedSocketStream : public httplib::Stream {
   int remote_port_ = 0;
   std::string local_ip_;
   int local_port_ = 0;
-};
-
-// httplib::Server with our connection loop (see the file comment).
-class ConnectionServer : public httplib::Server {
- public:
-  explicit ConnectionServer(ConnectionTimeouts timeouts) : timeouts_(timeouts) {}
-
-  // Raises the stop event (idle and waiting connections end at once), then
-  // stops the accept loop. Idempotent, callable from any thread.
-  void StopAll();
-  // Raises the listen backlog of the bound socket from httplib's 5 (which
-  // drops the SYNs of clients that connect at once, delaying them by 1 s or
-  // more) to SOMAXCONN. Call after binding.
-  void WidenBacklog();
-  // Whether StopAll() was called.
-  bool stopping() const { return stop_.raised(); }
-
- private:
-  bool process_and_close_socket(socket_t sock) override;
-  void ServeConnection(int sock);
-
-  ConnectionTimeouts timeouts_;
-  StopEvent stop_;
 };
 
 // An httplib::TaskQueue that starts a worker thread whenever a task would
@@ -151,6 +147,84 @@ class ElasticTaskQueue : public httplib::TaskQueue {
   size_t idle_ = 0;
   size_t started_ = 0;
   bool shutdown_ = false;
+};
+
+// httplib::Server with our accept loop, poller and workers (see the file
+// comment). Its handlers and settings are httplib's; only bind_to_port /
+// bind_to_any_port of its own serving functions may be used.
+class ConnectionServer : public httplib::Server {
+ public:
+  ConnectionServer(ConnectionTimeouts timeouts, ConnectionLimits limits);
+  ~ConnectionServer() override;
+
+  // Serves the bound socket on the calling thread (the poller) until
+  // StopAll(), then closes every connection once its request in progress is
+  // answered, and returns. False if the poller could not be set up or
+  // accepting failed for good. Precondition: bound; called at most once.
+  bool ServeAfterBind();
+  // Raises the stop event: the poller closes the listening socket and every
+  // parked connection at once; requests in progress finish (waits for more
+  // of a request end at once). Idempotent, callable from any thread, also
+  // before ServeAfterBind() (which then returns at once).
+  void StopAll();
+  // Raises the listen backlog of the bound socket from httplib's 5 (which
+  // drops the SYNs of clients that connect at once, delaying them by 1 s or
+  // more) to SOMAXCONN. Call after binding.
+  void WidenBacklog();
+  // Whether StopAll() was called.
+  bool stopping() const { return stop_.raised(); }
+  // Open connections (being served or parked). Thread-safe.
+  size_t open_connections() const;
+  // The cap on open connections after clamping to the fd limit.
+  size_t max_connections() const { return max_connections_; }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Connection;
+
+  // The poller loop; false on a fatal accept or epoll error.
+  bool Poll();
+  // Accepts every pending connection; false on a fatal error.
+  bool AcceptPending();
+  void Admit(int sock);
+  // Hands the parked connection on `sock` to a worker.
+  void Dispatch(int sock);
+  // Closes parked connections whose idle deadline passed; returns the
+  // epoll_wait timeout until the next deadline (-1 = none).
+  int ExpireIdle();
+  // Worker task: serves one request of `connection`, then parks, requeues
+  // or closes it.
+  void ServeOne(Connection* connection);
+  // Reads, handles and answers one request; false if the connection must
+  // close (peer gone, error, "Connection: close").
+  bool ServeRequest(BufferedSocketStream& stream);
+  // Watches `connection` for its next request. Precondition: mutex_ held.
+  void ParkLocked(Connection* connection);
+  void Park(Connection* connection);
+  // Precondition: mutex_ held.
+  void CloseLocked(Connection* connection);
+  void Close(Connection* connection);
+  // After the poller stopped: closes the listening socket and the parked
+  // connections; later Park() calls close instead.
+  void CloseParkedAndListener();
+  // Stops watching the listening socket for a moment (accept() failed with
+  // `error`: out of fds or memory).
+  void PauseAccepting(int error);
+  void ResumeAcceptingIfDue();
+
+  ConnectionTimeouts timeouts_;
+  size_t max_threads_;
+  size_t max_connections_;
+  StopEvent stop_;
+  int epoll_fd_ = -1;
+  std::unique_ptr<ElasticTaskQueue> workers_;
+  std::optional<Clock::time_point> accept_paused_until_;  // poller thread only
+  bool at_capacity_logged_ = false;                       // poller thread only
+
+  mutable std::mutex mutex_;
+  std::unordered_map<int, std::unique_ptr<Connection>> connections_;
+  std::set<std::pair<Clock::time_point, int>> idle_deadlines_;  // parked ones
+  bool closing_ = false;
 };
 
 }  // namespace ksdb::server

@@ -21,6 +21,13 @@ ConnectionTimeouts TimeoutsOf(const HttpServerOptions& options) {
                             .write_ms = options.write_timeout_seconds * 1000};
 }
 
+ConnectionLimits LimitsOf(const HttpServerOptions& options) {
+  return ConnectionLimits{
+      .max_threads = options.max_threads != 0 ? options.max_threads : kDefaultMaxThreads,
+      .max_connections =
+          options.max_connections != 0 ? options.max_connections : kDefaultMaxConnections};
+}
+
 // Takes `response` by value so that its body (a whole get/query result) is
 // moved into httplib's response rather than copied.
 void WriteResponse(HttpResponse response, httplib::Response& out) {
@@ -85,17 +92,10 @@ HttpResponse Dispatch(const Router& router, HttpRequest request) {
 HttpServer::HttpServer(const Router* router, HttpServerOptions options)
     : router_(router),
       options_(std::move(options)),
-      server_(std::make_unique<ConnectionServer>(TimeoutsOf(options_))) {
-  const size_t threads = options_.max_threads != 0 ? options_.max_threads : kDefaultMaxThreads;
-  // httplib takes ownership of the queue it gets from this factory.
-  server_->new_task_queue = [threads] {
-    return std::make_unique<ElasticTaskQueue>(threads).release();
-  };
+      server_(std::make_unique<ConnectionServer>(TimeoutsOf(options_), LimitsOf(options_))) {
   server_->set_payload_max_length(options_.max_payload_bytes);
-  server_->set_read_timeout(options_.read_timeout_seconds, 0);
-  server_->set_write_timeout(options_.write_timeout_seconds, 0);
-  // Our connection loop enforces the idle timeout; httplib only advertises it
-  // in the Keep-Alive response header (clients close their side before it).
+  // Our poller enforces the idle timeout; httplib only advertises it in the
+  // Keep-Alive response header (clients close their side before it).
   server_->set_keep_alive_timeout(std::max(1, options_.keep_alive_timeout_ms / 1000));
   server_->set_keep_alive_max_count(100000);
   server_->set_tcp_nodelay(true);
@@ -167,12 +167,8 @@ Result<int> HttpServer::Bind() {
 }
 
 Status HttpServer::Listen() {
-  // httplib ignores a stop() that comes before its accept loop runs.
-  if (server_->stopping())
-    return Status::Ok();
-  if (!server_->listen_after_bind()) {
+  if (!server_->ServeAfterBind())
     return Status::Unavailable("HTTP accept loop failed");
-  }
   return Status::Ok();
 }
 

@@ -32,20 +32,30 @@ struct HttpServerOptions {
   std::string host = "127.0.0.1";
   int port = 8000;                              // 0 = any free port
   size_t max_payload_bytes = 40 * 1024 * 1024;  // spec §1.1
-  // Most connections served at once: each open connection (busy or idle
-  // keep-alive) holds one worker thread, started on demand; further
-  // connections wait for a free worker. 0 = kDefaultMaxThreads.
+  // Most requests handled at once: a worker thread (started on demand) is
+  // busy with a connection only while one of its requests is read, handled
+  // and answered; idle keep-alive connections wait in one poller, not in a
+  // worker. Further ready requests wait for a free worker.
+  // 0 = kDefaultMaxThreads.
   size_t max_threads = 0;
+  // Most open connections (busy or idle). A connection beyond it gets a 503
+  // "Too many connections" and is closed. Lowered at startup when the open
+  // file limit (RLIMIT_NOFILE, minus 256 for the database) is smaller.
+  // 0 = kDefaultMaxConnections.
+  size_t max_connections = 0;
   int read_timeout_seconds = 60;
   int write_timeout_seconds = 60;
-  // How long an idle keep-alive connection stays open. Stop() does not wait
-  // for idle connections, so this can be long: clients (e.g. a Node client
-  // whose event loop was busy) then never send on a socket we closed.
+  // How long an idle keep-alive connection stays open. An idle connection
+  // holds no thread and Stop() does not wait for it, so this can be long:
+  // clients (e.g. a Node client whose event loop was busy) then never send on
+  // a socket we closed.
   int keep_alive_timeout_ms = 300000;
 };
 
 // The default of HttpServerOptions::max_threads.
 inline constexpr size_t kDefaultMaxThreads = 512;
+// The default of HttpServerOptions::max_connections.
+inline constexpr size_t kDefaultMaxConnections = 4096;
 
 // Converts an httplib request into our HttpRequest view (body and header
 // memory stay owned by `in`).

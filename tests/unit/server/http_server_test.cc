@@ -1,6 +1,7 @@
 // HttpServer over real sockets: keep-alive idle timeout, prompt Stop() with
-// idle connections open, many concurrent connections, pipelining, 100-continue
-// and large responses.
+// idle connections open, idle connections that hold no worker, the worker and
+// connection caps, many concurrent connections, pipelining, 100-continue,
+// large responses and no fd leaks.
 #include "server/http_server.h"
 
 #include <arpa/inet.h>
@@ -11,7 +12,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,6 +28,54 @@ namespace {
 
 constexpr int kWaitMs = 5000;  // bound for anything that should happen at once
 
+// Polls `condition` until it holds or kWaitMs pass; whether it held.
+bool WaitUntil(const std::function<bool()>& condition) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kWaitMs);
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+// Open file descriptors of this process (the test and the server).
+size_t CountOpenFds() {
+  size_t count = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd"))
+    ++count;
+  return count;
+}
+
+// Holds requests to /block until Open(); counts the ones waiting.
+class Gate {
+ public:
+  void Pass() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    ++waiting_;
+    changed_.notify_all();
+    changed_.wait(lock, [this] { return open_; });
+    --waiting_;
+  }
+  void Open() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    open_ = true;
+    changed_.notify_all();
+  }
+  // Waits (bounded) until `count` requests wait at the gate.
+  bool WaitForWaiting(int count) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return changed_.wait_for(lock, std::chrono::milliseconds(kWaitMs),
+                             [&] { return waiting_ == count; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  int waiting_ = 0;
+  bool open_ = false;
+};
+
 HttpResponse TextResponse(std::string body) {
   HttpResponse response;
   response.body = std::move(body);
@@ -30,12 +83,16 @@ HttpResponse TextResponse(std::string body) {
   return response;
 }
 
-// A server on a free port with /ping, /echo (POST) and /big routes, serving
-// on its own thread until Stop().
+// A server on a free port with /ping, /echo (POST), /big and /block (waits
+// for gate()) routes, serving on its own thread until Stop().
 class RunningServer {
  public:
   explicit RunningServer(HttpServerOptions options) {
     router_.Add("GET", "/ping", [](const HttpRequest&) { return TextResponse("pong"); });
+    router_.Add("GET", "/block", [this](const HttpRequest&) {
+      gate_.Pass();
+      return TextResponse("passed");
+    });
     router_.Add("POST", "/echo",
                 [](const HttpRequest& request) { return TextResponse(std::string(request.body)); });
     router_.Add("GET", "/big", [](const HttpRequest&) { return TextResponse(BigBody()); });
@@ -50,10 +107,12 @@ class RunningServer {
 
   // Stops the server and waits for Listen() to return.
   void Stop() {
-    server_->Stop();
+    RequestStop();
     if (listener_.joinable())
       listener_.join();
   }
+  // Stop() without waiting for Listen() to return.
+  void RequestStop() { server_->Stop(); }
 
   static std::string BigBody() {
     std::string body(1 << 20, 'x');
@@ -64,8 +123,10 @@ class RunningServer {
 
   int port() const { return port_; }
   const Status& listen_status() const { return listen_status_; }
+  Gate& gate() { return gate_; }
 
  private:
+  Gate gate_;
   Router router_;
   std::unique_ptr<HttpServer> server_;
   int port_ = 0;
@@ -142,6 +203,14 @@ class Client {
       return false;
     char byte;
     return recv(fd_, &byte, 1, 0) <= 0;
+  }
+
+  // Whether anything (data or EOF) arrives within `timeout_ms`.
+  bool HasDataWithin(int timeout_ms) {
+    if (!pending_.empty())
+      return true;
+    pollfd entry{fd_, POLLIN, 0};
+    return poll(&entry, 1, timeout_ms) > 0;
   }
 
   const std::string& last_headers() const { return last_headers_; }
@@ -229,21 +298,150 @@ TEST(HttpServerTest, ServesManyKeepAliveConnectionsAtOnce) {
   }
 }
 
-TEST(HttpServerTest, ConnectionsBeyondMaxThreadsWaitForAFreeWorker) {
-  RunningServer server(HttpServerOptions{.max_threads = 2, .keep_alive_timeout_ms = 60000});
+TEST(HttpServerTest, IdleConnectionsBeyondMaxThreadsDoNotBlockANewRequest) {
+  RunningServer server(HttpServerOptions{.max_threads = 4, .keep_alive_timeout_ms = 60000});
+  // Idle keep-alive connections after a request, and connections that never
+  // send anything (a slow-loris start): 3x the workers each.
+  std::vector<std::unique_ptr<Client>> served;
+  std::vector<std::unique_ptr<Client>> silent;
+  for (int i = 0; i < 12; ++i) {
+    served.push_back(std::make_unique<Client>(server.port()));
+    ASSERT_TRUE(served.back()->Send(kPing));
+    ASSERT_EQ(served.back()->ReadBody(), "pong");
+    silent.push_back(std::make_unique<Client>(server.port()));
+    ASSERT_TRUE(silent.back()->connected());
+  }
+  Client fresh(server.port());
+  ASSERT_TRUE(fresh.Send(kPing));
+  EXPECT_EQ(fresh.ReadBody(), "pong");
+  // The idle ones are still open and served.
+  for (auto& client : served) {
+    ASSERT_TRUE(client->Send(kPing));
+    EXPECT_EQ(client->ReadBody(), "pong");
+  }
+  for (auto& client : silent) {
+    ASSERT_TRUE(client->Send(kPing));
+    EXPECT_EQ(client->ReadBody(), "pong");
+  }
+}
+
+TEST(HttpServerTest, RequestsBeyondMaxThreadsWaitForAFreeWorker) {
+  RunningServer server(HttpServerOptions{.max_threads = 2});
   Client first(server.port());
   Client second(server.port());
   Client third(server.port());
-  ASSERT_TRUE(first.Send(kPing));
-  ASSERT_TRUE(second.Send(kPing));
-  EXPECT_EQ(first.ReadBody(), "pong");
-  EXPECT_EQ(second.ReadBody(), "pong");
+  const std::string block = "GET /block HTTP/1.1\r\nHost: t\r\n\r\n";
+  ASSERT_TRUE(first.Send(block));
+  ASSERT_TRUE(second.Send(block));
+  ASSERT_TRUE(server.gate().WaitForWaiting(2));
   ASSERT_TRUE(third.Send(kPing));
-  // Both workers are held by idle connections; closing one frees a worker.
-  EXPECT_FALSE(third.ClosedWithin(300));
-  ASSERT_TRUE(first.Send("GET /ping HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"));
-  EXPECT_EQ(first.ReadBody(), "pong");
+  // Both workers are busy handling requests: the third request waits.
+  EXPECT_FALSE(third.HasDataWithin(300));
+  server.gate().Open();
+  EXPECT_EQ(first.ReadBody(), "passed");
+  EXPECT_EQ(second.ReadBody(), "passed");
   EXPECT_EQ(third.ReadBody(), "pong");
+}
+
+TEST(HttpServerTest, ServesBufferedPipelinedRequestsWithOneWorker) {
+  RunningServer server(HttpServerOptions{.max_threads = 1});
+  Client client(server.port());
+  Client other(server.port());
+  // All requests arrive in one segment: after the first, the socket does not
+  // become readable again, the rest wait in the server's read buffer.
+  std::string requests;
+  for (int i = 0; i < 40; ++i)
+    requests += kPing;
+  ASSERT_TRUE(client.Send(requests));
+  ASSERT_TRUE(other.Send(kPing));
+  for (int i = 0; i < 40; ++i)
+    ASSERT_EQ(client.ReadBody(), "pong") << i;
+  EXPECT_EQ(other.ReadBody(), "pong");
+  EXPECT_FALSE(client.HasDataWithin(100));
+}
+
+TEST(HttpServerTest, ClosesAConnectionThatNeverSendsAfterTheIdleTimeout) {
+  RunningServer server(HttpServerOptions{.keep_alive_timeout_ms = 200});
+  Client client(server.port());
+  ASSERT_TRUE(client.connected());
+  EXPECT_TRUE(client.ClosedWithin(kWaitMs));
+}
+
+TEST(HttpServerTest, StopClosesManyParkedConnectionsPromptly) {
+  auto server = std::make_unique<RunningServer>(
+      HttpServerOptions{.max_threads = 2, .keep_alive_timeout_ms = 120000});
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 20; ++i) {
+    clients.push_back(std::make_unique<Client>(server->port()));
+    ASSERT_TRUE(clients.back()->Send(kPing));
+    ASSERT_EQ(clients.back()->ReadBody(), "pong");
+  }
+  const auto start = std::chrono::steady_clock::now();
+  server->Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_TRUE(server->listen_status().ok());
+  for (auto& client : clients)
+    EXPECT_TRUE(client->ClosedWithin(kWaitMs));
+}
+
+TEST(HttpServerTest, StopLetsARequestInProgressFinish) {
+  RunningServer server(HttpServerOptions{});
+  Client busy(server.port());
+  Client idle(server.port());
+  ASSERT_TRUE(idle.Send(kPing));
+  ASSERT_EQ(idle.ReadBody(), "pong");
+  ASSERT_TRUE(busy.Send("GET /block HTTP/1.1\r\nHost: t\r\n\r\n"));
+  ASSERT_TRUE(server.gate().WaitForWaiting(1));
+  server.RequestStop();
+  EXPECT_TRUE(idle.ClosedWithin(kWaitMs));
+  server.gate().Open();
+  EXPECT_EQ(busy.ReadBody(), "passed");
+  EXPECT_TRUE(busy.ClosedWithin(kWaitMs));
+  server.Stop();
+  EXPECT_TRUE(server.listen_status().ok());
+}
+
+TEST(HttpServerTest, ConnectionsClosedByThePeerWhileParkedLeaveNoFds) {
+  RunningServer server(HttpServerOptions{.max_threads = 2, .keep_alive_timeout_ms = 60000});
+  const size_t before = CountOpenFds();
+  {
+    std::vector<std::unique_ptr<Client>> clients;
+    for (int i = 0; i < 10; ++i) {
+      clients.push_back(std::make_unique<Client>(server.port()));
+      ASSERT_TRUE(clients.back()->Send(kPing));
+      ASSERT_EQ(clients.back()->ReadBody(), "pong");
+    }
+    for (int i = 0; i < 4; ++i)
+      clients.push_back(std::make_unique<Client>(server.port()));
+    // Each client's socket and the server's end of it.
+    const size_t open = before + 2 * clients.size();
+    ASSERT_TRUE(WaitUntil([&] { return CountOpenFds() == open; })) << CountOpenFds();
+  }
+  EXPECT_TRUE(WaitUntil([&] { return CountOpenFds() == before; })) << CountOpenFds();
+  // Still serving.
+  Client client(server.port());
+  ASSERT_TRUE(client.Send(kPing));
+  EXPECT_EQ(client.ReadBody(), "pong");
+}
+
+TEST(HttpServerTest, ConnectionsBeyondMaxConnectionsGet503) {
+  RunningServer server(HttpServerOptions{.max_connections = 3});
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 3; ++i) {
+    clients.push_back(std::make_unique<Client>(server.port()));
+    ASSERT_TRUE(clients.back()->Send(kPing));
+    ASSERT_EQ(clients.back()->ReadBody(), "pong");
+  }
+  Client refused(server.port());
+  EXPECT_EQ(refused.ReadBody(), "Too many connections");
+  EXPECT_TRUE(refused.last_headers().starts_with("HTTP/1.1 503")) << refused.last_headers();
+  EXPECT_TRUE(refused.ClosedWithin(kWaitMs));
+  // A closed connection frees its place (once the server has noticed).
+  clients.pop_back();
+  EXPECT_TRUE(WaitUntil([&] {
+    Client next(server.port());
+    return next.Send(kPing) && next.ReadBody() == "pong";
+  }));
 }
 
 TEST(HttpServerTest, AnswersPipelinedRequestsInOrder) {
