@@ -84,6 +84,16 @@ struct ChangeVisitor {
   std::function<Status(std::vector<ChangeLogEntry>&&)> log;
   // Called with batches of the records written in the range, ascending by seq.
   std::function<Status(std::vector<CollectionRecordRow>&&)> records;
+  // Shared stores, when change log entries after `since` were pruned (this
+  // server stopped following for longer than the store's retention): called
+  // instead of `log` and `records`, after the store registered this server
+  // as a follower again at `from`, the last committed sequence number (the
+  // log keeps everything after `from` until this server reports having
+  // followed past it). The caller must reload its whole state from the store
+  // (any state at or after `from`) and follow on from `from`;
+  // ReadChangesSince returns `from`. Unset: ReadChangesSince fails with
+  // IoError instead.
+  std::function<Status(uint64_t from)> missed;
 };
 
 // A write transaction: nothing is visible or durable until Commit returns OK.
@@ -154,6 +164,7 @@ class RecordStore {
   // Shared stores: in one consistent snapshot, reads the last committed
   // sequence number M, then hands `visitor` every change log entry and every
   // record with since < seq <= M. Returns M (== since or less: nothing new).
+  // If entries after `since` were pruned, see ChangeVisitor::missed.
   virtual Result<uint64_t> ReadChangesSince(uint64_t since, const ChangeVisitor& visitor) {
     (void)since;
     (void)visitor;

@@ -127,17 +127,27 @@ class PostgresStore final : public PostgresRecordStore {
                            const std::function<Status(RecordRow&&)>& fn);
 
   // The body of ReadChangesSince, inside its snapshot transaction on `conn`.
-  Result<uint64_t> ChangesInTransaction(Connection& conn, uint64_t since,
-                                        const ChangeVisitor& visitor);
+  // nullopt when entries after `since` were pruned and the visitor can
+  // reload (it has not been called then).
+  Result<std::optional<uint64_t>> ChangesInTransaction(Connection& conn, uint64_t since,
+                                                       const ChangeVisitor& visitor);
   // The log entries with since < seq <= last, grouped per (seq, kind, collection).
   Result<std::vector<ChangeLogEntry>> ReadLog(Connection& conn, int64_t since, int64_t last);
 
   // Adds (or resets) this server's ksdb.followers row at the current last
-  // sequence number, under the followers lock.
-  Status RegisterFollower(Connection& conn);
-  // Fails when entries after `since` may have been pruned: the caller would
+  // sequence number, under the followers lock. Returns that number.
+  Result<uint64_t> RegisterFollower(Connection& conn);
+  // Whether entries after `since` may have been pruned: the caller would
   // silently miss those deletes and catalog changes.
-  Status CheckNotPruned(Connection& conn, uint64_t since);
+  Result<bool> MissedPrunedEntries(Connection& conn, uint64_t since);
+  // The error of a follow pass from `since` that missed pruned entries and
+  // whose visitor cannot reload.
+  Status MissedEntriesError(Connection& conn, uint64_t since);
+  // A follow pass that missed pruned entries: registers this server again
+  // (so nothing newer is pruned while it reloads), releases `conn`, then
+  // hands the visitor's `missed` the sequence number it registered at.
+  Result<uint64_t> RejoinAfterMissedEntries(ConnectionPool::Lease conn,
+                                            const ChangeVisitor& visitor);
   // After a successful follow pass from `since`: reports it and prunes when due.
   Status AfterFollowPass(Connection& conn, uint64_t since);
   Status ReportFollowed(Connection& conn, uint64_t since);
@@ -163,22 +173,22 @@ class PostgresStore final : public PostgresRecordStore {
 Status PostgresStore::Prepare() {
   KSDB_ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Checkout());
   KSDB_RETURN_IF_ERROR(postgres::ApplyMigrations(*conn));
-  return RegisterFollower(*conn);
+  return RegisterFollower(*conn).status();
 }
 
-Status PostgresStore::RegisterFollower(Connection& conn) {
+Result<uint64_t> PostgresStore::RegisterFollower(Connection& conn) {
   // Under the followers lock: a prune either sees this row or finishes before
   // it is written, and then the last sequence number it records is at or
   // above anything that prune deleted.
-  Result<bool> done = InTransaction(conn, "register follower", [&](Connection& c) -> Result<bool> {
-    KSDB_RETURN_IF_ERROR(
-        postgres::LockAdvisory(c, postgres::kFollowersLockKey, "register follower"));
+  constexpr std::string_view kWhat = "register follower";
+  return InTransaction(conn, kWhat, [&](Connection& c) -> Result<uint64_t> {
+    KSDB_RETURN_IF_ERROR(postgres::LockAdvisory(c, postgres::kFollowersLockKey, kWhat));
     Params params;
     params.AddText(server_id_);
-    KSDB_RETURN_IF_ERROR(c.Run(postgres::sql::kRegisterFollower, params, "register follower"));
-    return true;
+    KSDB_ASSIGN_OR_RETURN(std::optional<int64_t> seq,
+                          OptionalInt64(c, postgres::sql::kRegisterFollower, params, kWhat));
+    return static_cast<uint64_t>(seq.value_or(0));
   });
-  return done.status();
 }
 
 Result<std::unique_ptr<WriteTransaction>> PostgresStore::BeginWrite() {
@@ -281,21 +291,47 @@ Result<uint64_t> PostgresStore::ReadChangesSince(uint64_t since, const ChangeVis
   // One snapshot for the counter, the log and the records: whatever the
   // counter says is committed is all there, and nothing newer is.
   KSDB_RETURN_IF_ERROR(conn->Exec(postgres::sql::kBeginChangesSnapshot, "read changes"));
-  Result<uint64_t> last = ChangesInTransaction(*conn, since, visitor);
+  Result<std::optional<uint64_t>> last = ChangesInTransaction(*conn, since, visitor);
   conn->RollbackQuietly();
   if (!last.ok())
-    return last;
+    return last.status();
+  if (!last->has_value())
+    return RejoinAfterMissedEntries(std::move(conn), visitor);
   KSDB_RETURN_IF_ERROR(AfterFollowPass(*conn, since));
-  return last;
+  return **last;
 }
 
-Status PostgresStore::CheckNotPruned(Connection& conn, uint64_t since) {
+Result<uint64_t> PostgresStore::RejoinAfterMissedEntries(ConnectionPool::Lease conn,
+                                                         const ChangeVisitor& visitor) {
+  KSDB_ASSIGN_OR_RETURN(uint64_t from, RegisterFollower(*conn));
+  {
+    // The registration is this server's report: the next pass from `from`
+    // need not repeat it.
+    std::lock_guard<std::mutex> lock(follow_state_mu_);
+    reported_seq_ = from;
+    reported_at_ = std::chrono::steady_clock::now();
+  }
+  {
+    // The visitor reloads through this store: it must not wait for this
+    // connection (a pool of one would deadlock).
+    ConnectionPool::Lease released = std::move(conn);
+  }
+  KSDB_RETURN_IF_ERROR(visitor.missed(from));
+  return from;
+}
+
+Result<bool> PostgresStore::MissedPrunedEntries(Connection& conn, uint64_t since) {
   KSDB_ASSIGN_OR_RETURN(uint64_t pruned, ReadPrunedThrough(conn));
-  if (since >= pruned)
-    return Status::Ok();
+  return since < pruned;
+}
+
+Status PostgresStore::MissedEntriesError(Connection& conn, uint64_t since) {
+  Result<uint64_t> pruned = ReadPrunedThrough(conn);
+  if (!pruned.ok())
+    return pruned.status();
   return Status::IoError(
       conn.store_name() + ": the change log no longer holds the entries after sequence number " +
-      std::to_string(since) + " (pruned through " + std::to_string(pruned) +
+      std::to_string(since) + " (pruned through " + std::to_string(*pruned) +
       "): this server stopped following it for longer than change_log_retention_s and must "
       "reload its catalog and records (restart it)");
 }
@@ -382,8 +418,8 @@ Result<uint64_t> PostgresStore::ReadPrunedThrough(Connection& conn) {
   return static_cast<uint64_t>(value.value_or(0));
 }
 
-Result<uint64_t> PostgresStore::ChangesInTransaction(Connection& conn, uint64_t since,
-                                                     const ChangeVisitor& visitor) {
+Result<std::optional<uint64_t>> PostgresStore::ChangesInTransaction(
+    Connection& conn, uint64_t since, const ChangeVisitor& visitor) {
   KSDB_ASSIGN_OR_RETURN(ResultHandle counter,
                         conn.Query(postgres::sql::kLastSequence, Params(), "read changes"));
   uint64_t last = 0;
@@ -394,9 +430,13 @@ Result<uint64_t> PostgresStore::ChangesInTransaction(Connection& conn, uint64_t 
     last = static_cast<uint64_t>(*value);
   }
   // In the same snapshot as the log: a prune commits both or neither.
-  KSDB_RETURN_IF_ERROR(CheckNotPruned(conn, since));
+  KSDB_ASSIGN_OR_RETURN(bool missed, MissedPrunedEntries(conn, since));
+  if (missed && !visitor.missed)
+    return MissedEntriesError(conn, since);
+  if (missed)
+    return std::optional<uint64_t>();
   if (last <= since)
-    return last;
+    return std::optional<uint64_t>(last);
   KSDB_ASSIGN_OR_RETURN(int64_t since_value, ToStoredInt(since, "sequence number"));
   KSDB_ASSIGN_OR_RETURN(std::vector<ChangeLogEntry> log,
                         ReadLog(conn, since_value, static_cast<int64_t>(last)));
@@ -410,7 +450,7 @@ Result<uint64_t> PostgresStore::ChangesInTransaction(Connection& conn, uint64_t 
                           conn.Query(postgres::sql::kFetchSinceScan, Params(), "read changes"));
     const int count = PQntuples(batch.get());
     if (count == 0)
-      return last;
+      return std::optional<uint64_t>(last);
     std::vector<CollectionRecordRow> rows;
     rows.reserve(static_cast<size_t>(count));
     for (int i = 0; i < count; ++i) {

@@ -84,7 +84,7 @@ inline constexpr char kRegisterFollower[] =
     "SELECT $1, coalesce((SELECT value FROM ksdb.meta WHERE key = 'last_sequence'), 0), "
     "clock_timestamp() "
     "ON CONFLICT (server_id) DO UPDATE SET followed_seq = excluded.followed_seq, "
-    "seen_at = excluded.seen_at";
+    "seen_at = excluded.seen_at RETURNING followed_seq";
 inline constexpr char kReportFollowed[] =
     "INSERT INTO ksdb.followers (server_id, followed_seq, seen_at) "
     "VALUES ($1, $2, clock_timestamp()) "

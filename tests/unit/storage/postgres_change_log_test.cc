@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -194,6 +195,91 @@ TEST_F(PostgresChangeLogTest, ServerGoneLongerThanTheRetentionLearnsItMissedEntr
   auto last = b->LastSequence();
   ASSERT_TRUE(last.ok());
   FollowOk(*b, *last, 2);
+}
+
+// A visitor with `missed` set is told about the gap instead of failing: the
+// store registers the server again first, so nothing after the number it
+// hands over is pruned while the server reloads.
+TEST_F(PostgresChangeLogTest, MissedEntriesAreHandedToAVisitorThatCanReload) {
+  std::unique_ptr<PostgresRecordStore> a = Open();
+  // A pool of one: the visitor's reload must get a connection.
+  postgres::PoolOptions one;
+  one.pool_size = 1;
+  one.max_overflow = 0;
+  auto opened = OpenPostgresStore(backend_->params(), one);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::unique_ptr<PostgresRecordStore> b = std::move(opened).value();
+  ASSERT_NE(a, nullptr);
+  CreateThenDelete(*a);
+  backend_->RawExec("UPDATE followers SET seen_at = seen_at - interval '1 day'");
+  std::unique_ptr<PostgresRecordStore> pruner = Open();
+  ASSERT_NE(pruner, nullptr);
+  auto pruned = pruner->PruneChangeLog();
+  ASSERT_TRUE(pruned.ok()) << pruned.status().ToString();
+  ASSERT_EQ(*pruned, 2u);
+
+  bool delivered = false;
+  std::optional<uint64_t> missed_from;
+  size_t reloaded_collections = 0;
+  ChangeVisitor visitor;
+  visitor.log = [&](std::vector<ChangeLogEntry>&&) {
+    delivered = true;
+    return Status::Ok();
+  };
+  visitor.records = [&](std::vector<CollectionRecordRow>&&) {
+    delivered = true;
+    return Status::Ok();
+  };
+  visitor.missed = [&](uint64_t from) {
+    missed_from = from;
+    // Registered again before the reload starts.
+    EXPECT_EQ(backend_->RawQuery("SELECT followed_seq FROM followers WHERE server_id = '" +
+                                 b->server_id() + "'"),
+              "2");
+    auto collections = b->LoadCollections();
+    EXPECT_TRUE(collections.ok()) << collections.status().ToString();
+    if (collections.ok())
+      reloaded_collections = collections->size();
+    return Status::Ok();
+  };
+  Result<uint64_t> last = b->ReadChangesSince(0, visitor);
+  ASSERT_TRUE(last.ok()) << last.status().ToString();
+  EXPECT_EQ(*last, 2u);
+  ASSERT_TRUE(missed_from.has_value());
+  EXPECT_EQ(*missed_from, 2u);
+  EXPECT_FALSE(delivered);
+  EXPECT_EQ(reloaded_collections, 1u);
+  // Now it holds back pruning again, from where it reloaded.
+  CommitAt(*a, 3, [](WriteTransaction& txn) {
+    return txn.DeleteRecords("c1", std::vector<std::string>{"b"});
+  });
+  ASSERT_TRUE(pruner->PruneChangeLog().ok());
+  EXPECT_EQ(LogRows(), "1");
+  std::vector<ChangeLogEntry> log;
+  Result<uint64_t> next = Follow(*b, 2, &log);
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_EQ(*next, 3u);
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].record_ids, std::vector<std::string>{"b"});
+}
+
+TEST_F(PostgresChangeLogTest, AnErrorOfTheReloadIsReturned) {
+  std::unique_ptr<PostgresRecordStore> a = Open();
+  std::unique_ptr<PostgresRecordStore> b = Open();
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  CreateThenDelete(*a);
+  backend_->RawExec("UPDATE followers SET seen_at = seen_at - interval '1 day' WHERE server_id = '" +
+                    b->server_id() + "'");
+  FollowOk(*a, 2, 2);
+  ChangeVisitor visitor;
+  visitor.log = [](std::vector<ChangeLogEntry>&&) { return Status::Ok(); };
+  visitor.records = [](std::vector<CollectionRecordRow>&&) { return Status::Ok(); };
+  visitor.missed = [](uint64_t) { return Status::Unavailable("reload failed"); };
+  Result<uint64_t> last = b->ReadChangesSince(0, visitor);
+  ASSERT_FALSE(last.ok());
+  EXPECT_EQ(last.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(last.status().message(), "reload failed");
 }
 
 TEST_F(PostgresChangeLogTest, ZeroRetentionNeverPrunes) {
