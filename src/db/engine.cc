@@ -47,6 +47,12 @@ Status CollectionByNameNotFound(const std::string& name) {
   return Status::NotFound("Collection [" + name + "] does not exists");
 }
 
+const Status& StatusOf(const Status& status) { return status; }
+template <typename T>
+Status StatusOf(const Result<T>& result) {
+  return result.status();
+}
+
 // Index snapshots live in DIR/index/<collection id>.hnsw.
 constexpr char kIndexDir[] = "index";
 // How long the background indexer holds one collection's lock per step:
@@ -127,6 +133,8 @@ class EngineImpl final : public Engine {
   // background indexer.
   Status WriteRecords(const std::string& collection_id, const WriteBatch& batch, WriteKind kind);
   Status StageRecords(const std::string& collection_id, const WriteBatch& batch, WriteKind kind);
+  Status StageRecordsIn(const std::shared_ptr<Collection>& collection, const WriteBatch& batch,
+                        WriteKind kind);
   // The embedder a collection with `config` uses; nullptr when none.
   Result<const embed::Embedder*> EmbedderFor(const CollectionConfig& config) const;
 
@@ -137,11 +145,39 @@ class EngineImpl final : public Engine {
 
   // --- following other servers (shared stores) ---
   // One pass: applies what others committed since the watermark, then
-  // raises it. Requires follow_mu_.
+  // raises it; reloads everything when the store pruned change log entries
+  // this server had not read (ReloadAfterGap). Requires follow_mu_.
   Status FollowLocked();
   // Applies one delete log entry, or a batch of followed records.
   Status ApplyLogEntries(std::vector<storage::ChangeLogEntry>&& entries);
   Status ApplyRecordBatch(std::vector<storage::CollectionRecordRow>&& rows);
+
+  // --- reloading after missed change log entries (requires follow_mu_) ---
+  // Replaces the catalog and every collection by the store's state, as a
+  // fresh open would load it, then raises the watermark: the store pruned
+  // entries after `since` and registered this server again at `from`.
+  Status ReloadAfterGap(uint64_t since, uint64_t from);
+  // Phase 1, without engine locks: a new object, loaded from the store, for
+  // every collection the store has now (each scan sees at least `from`).
+  Result<std::map<std::string, std::shared_ptr<Collection>>> LoadFreshCollections(uint64_t from);
+  // Phase 2: under the catalog lock and the locks of the objects `fresh`
+  // replaces, applies to the fresh objects what was committed after `from`,
+  // reads the catalog again and swaps. Returns the new watermark.
+  Result<uint64_t> SwapInFresh(std::map<std::string, std::shared_ptr<Collection>>& fresh,
+                               uint64_t from);
+  // The catalog as the store has it now, keeping `fresh` objects and the
+  // current ones of collections that have none. Requires catalog_mu_.
+  Result<std::map<std::string, std::shared_ptr<Collection>>> NextCollectionsLocked(
+      const std::map<std::string, std::shared_ptr<Collection>>& fresh);
+  // The object of `collection_id` after a reload replaced `stale` (whose
+  // calls then answer NotFound); null when it was not replaced.
+  std::shared_ptr<Collection> Successor(const std::shared_ptr<Collection>& stale) const;
+  // Runs `call` (Status or Result<T> of a std::shared_ptr<Collection>) on the
+  // collection, and once more on its successor when a reload replaced the
+  // object while `call` waited for it.
+  template <typename Call>
+  auto OnCollection(const std::string& collection_id, Call call)
+      -> decltype(call(std::shared_ptr<Collection>()));
   // Replaces the catalog maps by the store's catalog: collections gone there
   // are dropped here, new ones loaded, changed ones adopt the new row.
   Status ReloadCatalog();
@@ -165,6 +201,11 @@ class EngineImpl final : public Engine {
   std::atomic<uint64_t> followed_records_{0};
   std::atomic<uint64_t> followed_deletes_{0};
   std::atomic<uint64_t> follow_errors_{0};
+  std::atomic<uint64_t> follow_reloads_{0};
+  // Set by a reload after missed change log entries (whether it succeeded or
+  // not), cleared by the next successful pass: while set, missed entries are
+  // an error, not another reload, so reloads never loop. Guarded by follow_mu_.
+  bool reloaded_after_gap_ = false;
   // Stopped first: it stages vectors the indexer then links.
   std::unique_ptr<PeriodicTask> follower_;
   // Links the vectors writes staged (null without options.background_indexing).
@@ -295,7 +336,17 @@ Status EngineImpl::FollowLocked() {
   visitor.records = [this](std::vector<storage::CollectionRecordRow>&& rows) {
     return ApplyRecordBatch(std::move(rows));
   };
+  std::optional<uint64_t> reload_from;
+  if (!reloaded_after_gap_) {
+    // Reloaded after the store's call returns: it holds a connection until then.
+    visitor.missed = [&reload_from](uint64_t from) {
+      reload_from = from;
+      return Status::Ok();
+    };
+  }
   KSDB_ASSIGN_OR_RETURN(uint64_t last, store_->ReadChangesSince(since, visitor));
+  if (reload_from.has_value()) return ReloadAfterGap(since, *reload_from);
+  reloaded_after_gap_ = false;
   if (last <= since) return Status::Ok();
   ++follow_passes_;
   writer_.AdvanceTo(last);
@@ -337,6 +388,156 @@ Status EngineImpl::ApplyRecordBatch(std::vector<storage::CollectionRecordRow>&& 
     KSDB_RETURN_IF_ERROR(collection->ApplyFollowedRows(std::move(records)));
   }
   return Status::Ok();
+}
+
+// --- reloading after missed change log entries ---
+
+Status EngineImpl::ReloadAfterGap(uint64_t since, uint64_t from) {
+  reloaded_after_gap_ = true;
+  ++follow_reloads_;
+  Result<std::map<std::string, std::shared_ptr<Collection>>> fresh = LoadFreshCollections(from);
+  Result<uint64_t> last =
+      fresh.ok() ? SwapInFresh(*fresh, from) : Result<uint64_t>(fresh.status());
+  if (!last.ok()) {
+    return Status(last.status().code(),
+                  "reloading after missed change log entries failed: " + last.status().message());
+  }
+  Log(LogLevel::kWarning,
+      "following other servers: change log entries after sequence number " +
+          std::to_string(since) +
+          " were pruned before this server read them (it stopped following for longer than "
+          "change_log_retention_s); reloaded the catalog and " +
+          std::to_string(fresh->size()) + " collections from the store, following on from " +
+          std::to_string(*last));
+  return Status::Ok();
+}
+
+Result<std::map<std::string, std::shared_ptr<Collection>>> EngineImpl::LoadFreshCollections(
+    uint64_t from) {
+  KSDB_ASSIGN_OR_RETURN(std::vector<storage::CollectionRow> rows, store_->LoadCollections());
+  std::map<std::string, std::shared_ptr<Collection>> fresh;
+  for (storage::CollectionRow& row : rows) {
+    const std::string snapshot_path = SnapshotPath(row.id);
+    auto collection = std::make_shared<Collection>(FromRow(std::move(row)), snapshot_path);
+    KSDB_RETURN_IF_ERROR(collection->Load(store_.get(), from));
+    fresh[collection->id()] = std::move(collection);
+  }
+  return fresh;
+}
+
+Result<uint64_t> EngineImpl::SwapInFresh(std::map<std::string, std::shared_ptr<Collection>>& fresh,
+                                         uint64_t from) {
+  std::unique_lock<std::shared_mutex> catalog_lock(catalog_mu_);
+  // Lock order as for drops: catalog -> collections. Holding the objects
+  // being replaced, no local write to them is between its commit and its
+  // apply, and none starts: each committed before this point is in the
+  // fresh object's scan or in the read below.
+  std::vector<std::unique_lock<std::shared_mutex>> replaced_locks;
+  for (const auto& [id, collection] : collections_) {
+    if (fresh.count(id)) replaced_locks.push_back(collection->LockForDrop());
+  }
+  // The fresh object, or the current one of a collection created here
+  // while they loaded; never one locked above.
+  auto target = [&](const std::string& id) -> std::shared_ptr<Collection> {
+    auto it = fresh.find(id);
+    if (it != fresh.end()) return it->second;
+    auto current = collections_.find(id);
+    return current == collections_.end() ? nullptr : current->second;
+  };
+  storage::ChangeVisitor visitor;
+  visitor.log = [&](std::vector<storage::ChangeLogEntry>&& entries) {
+    for (const storage::ChangeLogEntry& entry : entries) {
+      if (entry.kind != storage::ChangeKind::kDeleteRecords) continue;
+      if (std::shared_ptr<Collection> collection = target(entry.collection_id)) {
+        collection->ApplyFollowedDeletes(entry.record_ids, entry.seq);
+      }
+    }
+    return Status::Ok();
+  };
+  visitor.records = [&](std::vector<storage::CollectionRecordRow>&& rows) {
+    std::map<std::string, std::vector<storage::RecordRow>> by_collection;
+    for (storage::CollectionRecordRow& row : rows) {
+      by_collection[row.collection_id].push_back(std::move(row.row));
+    }
+    for (auto& [id, records] : by_collection) {
+      if (std::shared_ptr<Collection> collection = target(id)) {
+        KSDB_RETURN_IF_ERROR(collection->ApplyFollowedRows(std::move(records)));
+      }
+    }
+    return Status::Ok();
+  };
+  // `missed` stays unset: entries missing again now are an error.
+  KSDB_ASSIGN_OR_RETURN(uint64_t last, store_->ReadChangesSince(from, visitor));
+  last = std::max(last, from);
+  // Catalog changes of the log are covered by reading the catalog now.
+  KSDB_ASSIGN_OR_RETURN(auto tenants, store_->LoadTenants());
+  KSDB_ASSIGN_OR_RETURN(auto databases, store_->LoadDatabases());
+  KSDB_ASSIGN_OR_RETURN(auto next, NextCollectionsLocked(fresh));
+  for (auto& [id, collection] : collections_) {
+    auto kept = next.find(id);
+    if (kept != next.end() && kept->second == collection) continue;
+    // Replaced objects are locked above; collections gone from the store
+    // are not. Either way later calls through old handles get NotFound.
+    std::unique_lock<std::shared_mutex> drop_lock;
+    if (!fresh.count(id)) drop_lock = collection->LockForDrop();
+    collection->FinishDrop();
+  }
+  tenants_.clear();
+  for (auto& t : tenants) tenants_[t.name] = TenantInfo{t.name, t.resource_name};
+  databases_.clear();
+  for (auto& d : databases) databases_[{d.tenant, d.name}] = DatabaseInfo{d.id, d.name, d.tenant};
+  collections_ = std::move(next);
+  collection_names_.clear();
+  for (const auto& [id, collection] : collections_) {
+    CollectionInfo info = collection->Info();
+    collection_names_[{info.tenant, info.database, info.name}] = id;
+  }
+  ++follow_passes_;
+  writer_.AdvanceTo(last);
+  replaced_locks.clear();
+  catalog_lock.unlock();
+  for (const std::shared_ptr<Collection>& collection : AllCollections()) {
+    collection->ForgetDeletionsUpTo(last);
+  }
+  return last;
+}
+
+Result<std::map<std::string, std::shared_ptr<Collection>>> EngineImpl::NextCollectionsLocked(
+    const std::map<std::string, std::shared_ptr<Collection>>& fresh) {
+  KSDB_ASSIGN_OR_RETURN(std::vector<storage::CollectionRow> rows, store_->LoadCollections());
+  std::map<std::string, std::shared_ptr<Collection>> next;
+  for (storage::CollectionRow& row : rows) {
+    CollectionInfo info = FromRow(std::move(row));
+    auto fresh_it = fresh.find(info.id);
+    auto current_it = collections_.find(info.id);
+    if (fresh_it != fresh.end() || current_it != collections_.end()) {
+      std::shared_ptr<Collection> kept =
+          fresh_it != fresh.end() ? fresh_it->second : current_it->second;
+      kept->AdoptInfo(info);
+      next[info.id] = std::move(kept);
+      continue;
+    }
+    // Created by another server while the fresh objects loaded.
+    auto collection = std::make_shared<Collection>(info, SnapshotPath(info.id));
+    KSDB_RETURN_IF_ERROR(collection->Load(store_.get(), writer_.committed_seq()));
+    next[info.id] = std::move(collection);
+  }
+  return next;
+}
+
+std::shared_ptr<Collection> EngineImpl::Successor(const std::shared_ptr<Collection>& stale) const {
+  std::shared_ptr<Collection> current = FindOrNull(stale->id());
+  return current == stale ? nullptr : current;
+}
+
+template <typename Call>
+auto EngineImpl::OnCollection(const std::string& collection_id, Call call)
+    -> decltype(call(std::shared_ptr<Collection>())) {
+  KSDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection, FindById(collection_id));
+  auto result = call(collection);
+  if (StatusOf(result).code() != StatusCode::kNotFound) return result;
+  std::shared_ptr<Collection> successor = Successor(collection);
+  return successor ? call(successor) : result;
 }
 
 Status EngineImpl::ReloadCatalog() {
@@ -648,7 +849,13 @@ Status EngineImpl::BuildIndexes() {
 
 Status EngineImpl::StageRecords(const std::string& collection_id, const WriteBatch& batch,
                                 WriteKind kind) {
-  KSDB_ASSIGN_OR_RETURN(auto collection, FindById(collection_id));
+  return OnCollection(collection_id, [&](const std::shared_ptr<Collection>& collection) {
+    return StageRecordsIn(collection, batch, kind);
+  });
+}
+
+Status EngineImpl::StageRecordsIn(const std::shared_ptr<Collection>& collection,
+                                  const WriteBatch& batch, WriteKind kind) {
   if (!NeedsEmbedding(batch, kind)) return collection->Write(batch, kind, &writer_);
   // Embedding runs before the collection lock is taken, so a slow embedder never
   // blocks readers or other writers of the collection.
@@ -682,31 +889,42 @@ Status EngineImpl::Update(const std::string& collection_id, const WriteBatch& ba
 
 Result<uint64_t> EngineImpl::Delete(const std::string& collection_id,
                                     const DeleteRequest& request) {
-  KSDB_ASSIGN_OR_RETURN(auto collection, FindById(collection_id));
-  return collection->Delete(request, &writer_);
+  return OnCollection(collection_id, [&](const std::shared_ptr<Collection>& collection) {
+    return collection->Delete(request, &writer_);
+  });
 }
 
 Result<uint64_t> EngineImpl::Count(const std::string& collection_id) {
   KSDB_ASSIGN_OR_RETURN(auto collection, FindById(collection_id));
-  return collection->Count();
+  const uint64_t count = collection->Count();
+  // A reload may have replaced (and emptied) the object meanwhile.
+  std::shared_ptr<Collection> successor = Successor(collection);
+  return successor ? successor->Count() : count;
 }
 
 Result<GetResult> EngineImpl::Get(const std::string& collection_id, const GetRequest& request) {
-  KSDB_ASSIGN_OR_RETURN(auto collection, FindById(collection_id));
-  return collection->Get(request);
+  return OnCollection(collection_id, [&](const std::shared_ptr<Collection>& collection) {
+    return collection->Get(request);
+  });
 }
 
 Result<std::vector<QueryHits>> EngineImpl::Query(const std::string& collection_id,
                                                  const QueryRequest& request) {
+  if (!request.texts.has_value()) {
+    return OnCollection(collection_id, [&](const std::shared_ptr<Collection>& collection) {
+      return collection->Query(request);
+    });
+  }
   KSDB_ASSIGN_OR_RETURN(auto collection, FindById(collection_id));
-  if (!request.texts.has_value()) return collection->Query(request);
   CollectionInfo info = collection->Info();
   KSDB_ASSIGN_OR_RETURN(const embed::Embedder* embedder, EmbedderFor(info.config));
   QueryRequest embedded = request;
   KSDB_RETURN_IF_ERROR(EmbedQueryTexts(embedder, info.name, *request.texts, &embedded.embeddings,
                                        &embedded.num_queries, &embedded.dim));
   embedded.texts.reset();
-  return collection->Query(embedded);
+  return OnCollection(collection_id, [&](const std::shared_ptr<Collection>& current) {
+    return current->Query(embedded);
+  });
 }
 
 // --- system ---
@@ -744,6 +962,7 @@ EngineStats EngineImpl::Stats() {
   stats.followed_records = followed_records_.load();
   stats.followed_deletes = followed_deletes_.load();
   stats.follow_errors = follow_errors_.load();
+  stats.follow_reloads = follow_reloads_.load();
   return stats;
 }
 

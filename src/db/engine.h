@@ -155,6 +155,10 @@ struct EngineStats {
   uint64_t followed_records = 0;
   uint64_t followed_deletes = 0;
   uint64_t follow_errors = 0;
+  // Reloads of everything from the store after it pruned change log entries
+  // this server had not read (it stopped following for longer than the
+  // store's change_log_retention_s).
+  uint64_t follow_reloads = 0;
 };
 
 class Engine {
@@ -250,6 +254,12 @@ class Engine {
   // call (catalog, records, deletes) to this engine's memory and indexes. A
   // background thread does this on its own; tests call it to wait for no
   // timer. No-op for SQLite.
+  //
+  // When the store pruned change log entries this engine had not read, it
+  // reloads the catalog and every collection from the store instead (as a
+  // fresh open would, each collection swapped in whole), logs one line and
+  // follows on. A second gap before a pass succeeds after that reload is
+  // returned as the store's IoError, as is every later pass (restart).
   virtual Status CatchUp() = 0;
 };
 
