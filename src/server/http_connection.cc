@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <string_view>
 #include <system_error>
 
 #include "common/logging.h"
@@ -117,6 +118,36 @@ ssize_t BufferedSocketStream::read(char* ptr, size_t size) {
   std::memcpy(ptr, read_buffer_.data() + read_pos_, count);
   read_pos_ += count;
   return static_cast<ssize_t>(count);
+}
+
+bool BufferedSocketStream::ReadAvailable() {
+  if (read_pos_ > 0) {
+    // Keeps the unread bytes at the front so the head can grow behind them.
+    std::memmove(read_buffer_.data(), read_buffer_.data() + read_pos_, read_end_ - read_pos_);
+    read_end_ -= read_pos_;
+    read_pos_ = 0;
+  }
+  if (read_end_ == read_buffer_.size())
+    return true;
+  ssize_t received;
+  do {
+    received =
+        recv(sock_, read_buffer_.data() + read_end_, read_buffer_.size() - read_end_, MSG_DONTWAIT);
+  } while (received < 0 && errno == EINTR);
+  if (received > 0) {
+    read_end_ += static_cast<size_t>(received);
+    return true;
+  }
+  return received < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+bool BufferedSocketStream::HasRequestHead() const {
+  if (read_pos_ == 0 && read_end_ == read_buffer_.size())
+    return true;
+  // httplib ends lines at '\n' (a '\r' before it is optional).
+  const std::string_view buffered(read_buffer_.data() + read_pos_, read_end_ - read_pos_);
+  return buffered.find("\n\r\n") != std::string_view::npos ||
+         buffered.find("\n\n") != std::string_view::npos;
 }
 
 ssize_t BufferedSocketStream::write(const char* ptr, size_t size) {
@@ -249,13 +280,16 @@ struct ConnectionServer::Connection {
   bool parked = false;   // waiting in the epoll set (else a worker has it)
   bool watched = false;  // added to the epoll set once (later: EPOLL_CTL_MOD)
   Clock::time_point idle_deadline;
+  // When the first byte of a request whose head is incomplete was seen.
+  std::optional<Clock::time_point> request_started;
 };
 
 ConnectionServer::ConnectionServer(ConnectionTimeouts timeouts, ConnectionLimits limits)
     : timeouts_(timeouts),
       max_threads_(std::max<size_t>(limits.max_threads, 1)),
       max_connections_(ClampToFdLimit(limits.max_connections)),
-      epoll_fd_(epoll_create1(EPOLL_CLOEXEC)) {
+      epoll_fd_(epoll_create1(EPOLL_CLOEXEC)),
+      wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   if (max_connections_ < limits.max_connections) {
     Log(LogLevel::kWarning, "HTTP connection limit lowered from " +
                                 std::to_string(limits.max_connections) + " to " +
@@ -276,6 +310,8 @@ ConnectionServer::~ConnectionServer() {
     close(listener);
   if (epoll_fd_ >= 0)
     close(epoll_fd_);
+  if (wake_fd_ >= 0)
+    close(wake_fd_);
 }
 
 void ConnectionServer::StopAll() {
@@ -294,11 +330,15 @@ size_t ConnectionServer::open_connections() const {
 
 bool ConnectionServer::ServeAfterBind() {
   const int listener = svr_sock_;
-  if (epoll_fd_ < 0 || stop_.fd() < 0 || listener < 0 || !SetNonBlocking(listener))
+  if (epoll_fd_ < 0 || stop_.fd() < 0 || wake_fd_ < 0 || listener < 0 ||
+      !SetNonBlocking(listener)) {
     return false;
+  }
   epoll_event stop_entry{.events = EPOLLIN, .data = {.fd = stop_.fd()}};
+  epoll_event wake_entry{.events = EPOLLIN, .data = {.fd = wake_fd_}};
   epoll_event listen_entry{.events = EPOLLIN, .data = {.fd = listener}};
   if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, stop_.fd(), &stop_entry) != 0 ||
+      epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &wake_entry) != 0 ||
       epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listener, &listen_entry) != 0) {
     return false;
   }
@@ -327,7 +367,11 @@ bool ConnectionServer::Poll() {
       const int fd = events[i].data.fd;
       if (fd == stop_.fd())
         return true;
-      if (fd == listener) {
+      if (fd == wake_fd_) {
+        uint64_t count;
+        ssize_t drained = ::read(wake_fd_, &count, sizeof(count));
+        (void)drained;  // only the wake-up matters; the loop recomputes the timeout
+      } else if (fd == listener) {
         if (!AcceptPending())
           return false;
       } else {
@@ -417,22 +461,40 @@ int ConnectionServer::ExpireIdle() {
   const Clock::time_point now = Clock::now();
   while (!idle_deadlines_.empty() && idle_deadlines_.begin()->first <= now)
     CloseLocked(connections_.at(idle_deadlines_.begin()->second).get());
-  if (!idle_deadlines_.empty())
-    return MillisUntil(idle_deadlines_.begin()->first, now);
-  if (timeouts_.idle_ms < 0)
-    return -1;
-  // A connection parked while we wait gets a deadline at least idle_ms from
-  // now, so waking after idle_ms is never late for it (no wake-up signal
-  // needed). At least 1 ms: an idle timeout of 0 must not spin.
-  return std::max(timeouts_.idle_ms, 1);
+  int timeout = -1;
+  if (!idle_deadlines_.empty()) {
+    timeout = MillisUntil(idle_deadlines_.begin()->first, now);
+  } else if (timeouts_.idle_ms >= 0) {
+    // An idle connection parked while we wait gets a deadline at least
+    // idle_ms from now, so waking then is never late for it and needs no
+    // wake-up. At least 1 ms: an idle timeout of 0 must not spin.
+    timeout = std::max(timeouts_.idle_ms, 1);
+  }
+  poller_wakes_at_ =
+      timeout < 0 ? Clock::time_point::max() : now + std::chrono::milliseconds(timeout);
+  return timeout;
 }
 
 void ConnectionServer::ServeOne(Connection* connection) {
-  if (stopping() || !ServeRequest(connection->stream)) {
+  BufferedSocketStream& stream = connection->stream;
+  if (stopping() || (!stream.HasRequestHead() && !stream.ReadAvailable())) {
     Close(connection);
     return;
   }
-  if (connection->stream.HasBufferedInput()) {
+  if (!stream.HasRequestHead()) {
+    // Waiting for the rest of the head must not hold this worker (a
+    // slow-loris client), but its time is bounded.
+    if (!connection->request_started)
+      connection->request_started = Clock::now();
+    Park(connection);
+    return;
+  }
+  connection->request_started.reset();
+  if (!ServeRequest(stream)) {
+    Close(connection);
+    return;
+  }
+  if (stream.HasBufferedInput()) {
     // The next pipelined request was received with this one: the socket may
     // never become readable for it. Queued, not served here, so one client's
     // pipeline cannot keep this worker from the other ready connections.
@@ -469,10 +531,28 @@ void ConnectionServer::ParkLocked(Connection* connection) {
   }
   connection->watched = true;
   connection->parked = true;
-  if (timeouts_.idle_ms >= 0) {
-    connection->idle_deadline = Clock::now() + std::chrono::milliseconds(timeouts_.idle_ms);
-    idle_deadlines_.emplace(connection->idle_deadline, connection->fd);
+  connection->idle_deadline = ParkDeadline(connection, Clock::now());
+  if (connection->idle_deadline == Clock::time_point::max())
+    return;
+  idle_deadlines_.emplace(connection->idle_deadline, connection->fd);
+  if (connection->idle_deadline < poller_wakes_at_) {
+    poller_wakes_at_ = connection->idle_deadline;
+    const uint64_t one = 1;
+    ssize_t written = ::write(wake_fd_, &one, sizeof(one));
+    (void)written;  // EAGAIN only when the counter is saturated: still readable
   }
+}
+
+ConnectionServer::Clock::time_point ConnectionServer::ParkDeadline(Connection* connection,
+                                                                   Clock::time_point now) const {
+  if (connection->request_started) {
+    if (timeouts_.read_ms < 0)
+      return Clock::time_point::max();
+    return *connection->request_started + std::chrono::milliseconds(timeouts_.read_ms);
+  }
+  if (timeouts_.idle_ms < 0)
+    return Clock::time_point::max();
+  return now + std::chrono::milliseconds(timeouts_.idle_ms);
 }
 
 void ConnectionServer::Close(Connection* connection) {

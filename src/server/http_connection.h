@@ -11,8 +11,12 @@
 // pipelined request is already buffered, queued at once), and the worker
 // takes the next ready connection. So idle keep-alive sockets and clients
 // that connect and send nothing cost a file descriptor, not a thread, and
-// cannot starve new clients. A client that stalls in the middle of a request
-// still holds its worker, for at most the read timeout per wait.
+// cannot starve new clients. A request's head (request line and headers) is
+// gathered without a worker too: a connection whose head is incomplete is
+// parked again with what arrived, and must complete it within the read
+// timeout of its first byte. A worker starts once the head is complete (or
+// fills the 16 KiB read buffer); a client that then stalls in its body still
+// holds that worker, for at most the read timeout per wait.
 //
 // Parked connections end at their idle timeout or at once on StopAll();
 // requests in progress finish. Open connections are capped (a new one beyond
@@ -74,8 +78,8 @@ struct ConnectionTimeouts {
 
 // How much a ConnectionServer serves at once.
 struct ConnectionLimits {
-  size_t max_threads = 512;        // worker threads (requests in progress)
-  size_t max_connections = 4096;   // open sockets, busy or parked
+  size_t max_threads = 512;       // worker threads (requests in progress)
+  size_t max_connections = 4096;  // open sockets, busy or parked
 };
 
 // An httplib::Stream over a connected socket with a read buffer and a write
@@ -99,6 +103,12 @@ class BufferedSocketStream : public httplib::Stream {
   bool Flush();
   // Whether received bytes are waiting (a pipelined next request).
   bool HasBufferedInput() const { return read_pos_ < read_end_; }
+  // Receives what the socket holds now, without waiting; false on EOF or a
+  // socket error.
+  bool ReadAvailable();
+  // Whether the buffered bytes hold a whole request head (up to the empty
+  // line), or fill the buffer so that no more of it can be gathered.
+  bool HasRequestHead() const;
 
  private:
   // Waits for `events` on the socket (or the stop event); true when ready.
@@ -192,14 +202,19 @@ class ConnectionServer : public httplib::Server {
   // Closes parked connections whose idle deadline passed; returns the
   // epoll_wait timeout until the next deadline (-1 = none).
   int ExpireIdle();
-  // Worker task: serves one request of `connection`, then parks, requeues
-  // or closes it.
+  // Worker task: gathers the head of the next request of `connection`
+  // without waiting, then serves the request and parks, requeues or closes
+  // the connection (or parks it to wait for the rest of the head).
   void ServeOne(Connection* connection);
   // Reads, handles and answers one request; false if the connection must
   // close (peer gone, error, "Connection: close").
   bool ServeRequest(BufferedSocketStream& stream);
-  // Watches `connection` for its next request. Precondition: mutex_ held.
+  // Watches `connection` for its next request (or the rest of a started
+  // one). Precondition: mutex_ held.
   void ParkLocked(Connection* connection);
+  // When `connection` parked now must be closed: the idle timeout, or the
+  // read timeout from the first byte of a partly received request.
+  Clock::time_point ParkDeadline(Connection* connection, Clock::time_point now) const;
   void Park(Connection* connection);
   // Precondition: mutex_ held.
   void CloseLocked(Connection* connection);
@@ -217,6 +232,9 @@ class ConnectionServer : public httplib::Server {
   size_t max_connections_;
   StopEvent stop_;
   int epoll_fd_ = -1;
+  // Makes the poller recompute its timeout (a deadline earlier than it
+  // planned for was parked).
+  int wake_fd_ = -1;
   std::unique_ptr<ElasticTaskQueue> workers_;
   std::optional<Clock::time_point> accept_paused_until_;  // poller thread only
   bool at_capacity_logged_ = false;                       // poller thread only
@@ -224,6 +242,7 @@ class ConnectionServer : public httplib::Server {
   mutable std::mutex mutex_;
   std::unordered_map<int, std::unique_ptr<Connection>> connections_;
   std::set<std::pair<Clock::time_point, int>> idle_deadlines_;  // parked ones
+  Clock::time_point poller_wakes_at_ = Clock::time_point::max();
   bool closing_ = false;
 };
 

@@ -325,6 +325,50 @@ TEST(HttpServerTest, IdleConnectionsBeyondMaxThreadsDoNotBlockANewRequest) {
   }
 }
 
+TEST(HttpServerTest, StalledRequestHeadsDoNotHoldWorkers) {
+  RunningServer server(HttpServerOptions{.max_threads = 2});
+  // Slow-loris clients: three times the workers, each stalled in its headers.
+  std::vector<std::unique_ptr<Client>> stalled;
+  for (int i = 0; i < 6; ++i) {
+    stalled.push_back(std::make_unique<Client>(server.port()));
+    ASSERT_TRUE(stalled.back()->Send("GET /ping HTTP/1.1\r\nHost: t\r\n"));
+  }
+  Client fresh(server.port());
+  ASSERT_TRUE(fresh.Send(kPing));
+  EXPECT_EQ(fresh.ReadBody(), "pong");
+  for (auto& client : stalled) {
+    EXPECT_FALSE(client->HasDataWithin(0));
+    ASSERT_TRUE(client->Send("\r\n"));
+    EXPECT_EQ(client->ReadBody(), "pong");
+  }
+}
+
+TEST(HttpServerTest, ServesAHeadThatArrivesInPieces) {
+  RunningServer server(HttpServerOptions{.max_threads = 1});
+  Client client(server.port());
+  ASSERT_TRUE(client.Send("GET /pi"));
+  EXPECT_FALSE(client.HasDataWithin(50));
+  ASSERT_TRUE(client.Send("ng HTTP/1.1\r\nHo"));
+  EXPECT_FALSE(client.HasDataWithin(50));
+  ASSERT_TRUE(client.Send("st: t\r\n\r\n" + kPing));
+  EXPECT_EQ(client.ReadBody(), "pong");
+  EXPECT_EQ(client.ReadBody(), "pong");
+}
+
+TEST(HttpServerTest, ClosesAnIncompleteHeadAfterTheReadTimeout) {
+  RunningServer server(
+      HttpServerOptions{.read_timeout_seconds = 1, .keep_alive_timeout_ms = 60000});
+  Client client(server.port());
+  ASSERT_TRUE(client.Send("GET /ping HTTP/1.1\r\n"));
+  EXPECT_TRUE(client.ClosedWithin(kWaitMs));
+  // An idle connection (no request started) is subject to the idle timeout
+  // instead, here a minute.
+  Client idle(server.port());
+  ASSERT_TRUE(idle.Send(kPing));
+  ASSERT_EQ(idle.ReadBody(), "pong");
+  EXPECT_FALSE(idle.ClosedWithin(1500));
+}
+
 TEST(HttpServerTest, RequestsBeyondMaxThreadsWaitForAFreeWorker) {
   RunningServer server(HttpServerOptions{.max_threads = 2});
   Client first(server.port());
