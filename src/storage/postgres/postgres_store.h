@@ -29,9 +29,10 @@ namespace ksdb::storage {
 // least every min(retention / 4, 60 s). Every min(retention / 10, 60 s) a
 // follow pass also prunes: entries at or below the lowest followed seq of the
 // servers seen within the retention are deleted. A server that comes back
-// after entries above its `since` were pruned gets an IoError from
-// ReadChangesSince saying so (it must reload everything, e.g. by
-// restarting) and no longer holds back pruning.
+// after entries above its `since` were pruned is registered again at the last
+// sequence number and told so through ChangeVisitor::missed (it reloads
+// everything from the store); without `missed` it gets an IoError from
+// ReadChangesSince saying so and no longer holds back pruning.
 class PostgresRecordStore : public RecordStore {
  public:
   // Gauges and counters of the connection pool.
