@@ -418,8 +418,9 @@ Result<uint64_t> PostgresStore::ReadPrunedThrough(Connection& conn) {
   return static_cast<uint64_t>(value.value_or(0));
 }
 
-Result<std::optional<uint64_t>> PostgresStore::ChangesInTransaction(
-    Connection& conn, uint64_t since, const ChangeVisitor& visitor) {
+Result<std::optional<uint64_t>> PostgresStore::ChangesInTransaction(Connection& conn,
+                                                                    uint64_t since,
+                                                                    const ChangeVisitor& visitor) {
   KSDB_ASSIGN_OR_RETURN(ResultHandle counter,
                         conn.Query(postgres::sql::kLastSequence, Params(), "read changes"));
   uint64_t last = 0;

@@ -32,7 +32,8 @@ std::string PgValue(const std::string& url, const std::string& sql) {
   EXPECT_TRUE(status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)
       << sql << ": " << PQerrorMessage(conn);
   std::string value;
-  if (status == PGRES_TUPLES_OK && PQntuples(result) > 0) value = PQgetvalue(result, 0, 0);
+  if (status == PGRES_TUPLES_OK && PQntuples(result) > 0)
+    value = PQgetvalue(result, 0, 0);
   PQclear(result);
   PQfinish(conn);
   return value;
@@ -46,8 +47,10 @@ std::vector<std::string> Sorted(std::vector<std::string> ids) {
 class EngineFollowReloadTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!testing::UsePostgres()) GTEST_SKIP() << "a PostgreSQL test (two servers, one database)";
-    if (testing::PgTestUrl().empty()) GTEST_SKIP() << "no $KSDB_TEST_PG_URL";
+    if (!testing::UsePostgres())
+      GTEST_SKIP() << "a PostgreSQL test (two servers, one database)";
+    if (testing::PgTestUrl().empty())
+      GTEST_SKIP() << "no $KSDB_TEST_PG_URL";
     url_ = testing::TestStoreFor(dir_a_.path());
     a_ = Open(dir_a_.path());
     b_ = Open(dir_b_.path());
@@ -108,7 +111,8 @@ class EngineFollowReloadTest : public ::testing::Test {
     query.n_results = 1;
     auto hits = engine->Query(id, query);
     EXPECT_TRUE(hits.ok()) << hits.status().ToString();
-    if (!hits.ok() || hits->empty() || hits->front().records.ids.empty()) return "";
+    if (!hits.ok() || hits->empty() || hits->front().records.ids.empty())
+      return "";
     return hits->front().records.ids.front();
   }
 
@@ -117,7 +121,8 @@ class EngineFollowReloadTest : public ::testing::Test {
     get.ids = std::vector<std::string>{record_id};
     auto result = engine->Get(id, get);
     EXPECT_TRUE(result.ok()) << result.status().ToString();
-    if (!result.ok() || result->documents.empty() || !result->documents[0]) return "";
+    if (!result.ok() || result->documents.empty() || !result->documents[0])
+      return "";
     return *result->documents[0];
   }
 
@@ -126,9 +131,8 @@ class EngineFollowReloadTest : public ::testing::Test {
     keep_ = testing::CreateCollection(a_.get(), "keep");
     testing::CreateCollection(a_.get(), "gone");
     testing::CreateCollection(a_.get(), "old_name");
-    ASSERT_TRUE(a_->Add(keep_, Batch({"k1", "k2", "k3", "k4"},
-                                     {{0, 0}, {1, 0}, {2, 0}, {3, 0}}))
-                    .ok());
+    ASSERT_TRUE(
+        a_->Add(keep_, Batch({"k1", "k2", "k3", "k4"}, {{0, 0}, {1, 0}, {2, 0}, {3, 0}})).ok());
     CatchUpOk(b_.get());
     ASSERT_EQ(Sorted(AllIds(b_.get(), keep_)), (std::vector<std::string>{"k1", "k2", "k3", "k4"}));
     ASSERT_TRUE(Exists(b_.get(), "gone"));

@@ -269,8 +269,9 @@ TEST_F(PostgresChangeLogTest, AnErrorOfTheReloadIsReturned) {
   ASSERT_NE(a, nullptr);
   ASSERT_NE(b, nullptr);
   CreateThenDelete(*a);
-  backend_->RawExec("UPDATE followers SET seen_at = seen_at - interval '1 day' WHERE server_id = '" +
-                    b->server_id() + "'");
+  backend_->RawExec(
+      "UPDATE followers SET seen_at = seen_at - interval '1 day' WHERE server_id = '" +
+      b->server_id() + "'");
   FollowOk(*a, 2, 2);
   ChangeVisitor visitor;
   visitor.log = [](std::vector<ChangeLogEntry>&&) { return Status::Ok(); };
