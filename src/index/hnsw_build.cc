@@ -37,7 +37,7 @@ constexpr size_t kNumNodeLocks = 4096;
 // Below this many nodes per thread, thread start-up costs more than it saves.
 constexpr size_t kMinNodesPerThread = 64;
 // Nodes a thread claims at a time from the shared cursor.
-constexpr size_t kClaimChunk = 8;
+constexpr size_t kClaimChunk = 2;
 
 bool AllFinite(std::span<const float> values) {
   return std::all_of(values.begin(), values.end(), [](float v) { return std::isfinite(v); });
@@ -91,6 +91,7 @@ Status HnswGraph::GrowTo(size_t num_nodes) {
         std::memcpy(blocks.get(), blocks_.get(), states_.size() * block_bytes_);
       levels_.reserve(capacity);
       states_.reserve(capacity);
+      closed_rows_.reserve(capacity);
       upper_.reserve(capacity);
       blocks_ = std::move(blocks);
       capacity_ = capacity;
@@ -103,6 +104,7 @@ Status HnswGraph::GrowTo(size_t num_nodes) {
     KSDB_RETURN_IF_ERROR(floats_.Resize(num_nodes));
   levels_.resize(num_nodes, 0);
   states_.resize(num_nodes, kEmpty);
+  closed_rows_.resize(num_nodes, 0);
   upper_.resize(num_nodes);
   return Status::Ok();
 }
@@ -276,9 +278,9 @@ void HnswGraph::CopyLinks(InternalId id, int level, std::vector<InternalId>* out
   out->assign(row + 1, row + 1 + row[0]);
 }
 
-void HnswGraph::SelectNeighbors(std::vector<Neighbor>* candidates, size_t max) const {
+bool HnswGraph::SelectNeighbors(std::vector<Neighbor>* candidates, size_t max) const {
   if (candidates->size() <= max)
-    return;
+    return false;
   std::vector<Neighbor> kept;
   kept.reserve(max);
   for (const Neighbor& c : *candidates) {
@@ -295,9 +297,47 @@ void HnswGraph::SelectNeighbors(std::vector<Neighbor>* candidates, size_t max) c
       kept.push_back(c);
   }
   *candidates = std::move(kept);
+  return true;
 }
 
-void HnswGraph::SetLinks(InternalId id, int level, const std::vector<Neighbor>& neighbors) {
+void HnswGraph::SelectNeighborsAddingOne(std::vector<Neighbor>* candidates, size_t max,
+                                         InternalId newcomer) const {
+  // SelectNeighbors' loop, skipping the comparisons between two old members:
+  // in a closed row each was kept against every nearer one, and dropping a
+  // member (for the newcomer) only makes the later ones easier to keep.
+  std::vector<Neighbor> kept;
+  kept.reserve(max);
+  bool newcomer_kept = false;
+  for (const Neighbor& c : *candidates) {
+    if (kept.size() >= max)
+      break;
+    bool diverse = true;
+    if (c.internal_id == newcomer) {
+      for (const Neighbor& k : kept) {
+        if (NodeDistance(c.internal_id, k.internal_id) < c.distance) {
+          diverse = false;
+          break;
+        }
+      }
+      newcomer_kept = diverse;
+    } else if (newcomer_kept) {
+      diverse = !(NodeDistance(c.internal_id, newcomer) < c.distance);
+    }
+    if (diverse)
+      kept.push_back(c);
+  }
+  *candidates = std::move(kept);
+}
+
+void HnswGraph::NodeDistances(InternalId from, std::span<const InternalId> ids, float* out) const {
+  for (InternalId id : ids)
+    __builtin_prefetch(Vector(id));
+  const PreparedQuery q{Vector(from), space_ == DistanceSpace::kCosine ? InvNorm(from) : 0.0f};
+  QueryDistances(q, ids.data(), ids.size(), out);
+}
+
+void HnswGraph::SetLinks(InternalId id, int level, const std::vector<Neighbor>& neighbors,
+                         bool closed) {
   std::unique_lock<std::mutex> lock;
   if (std::mutex* mu = NodeLock(id))
     lock = std::unique_lock<std::mutex>(*mu);
@@ -305,6 +345,8 @@ void HnswGraph::SetLinks(InternalId id, int level, const std::vector<Neighbor>& 
   row[0] = static_cast<uint32_t>(neighbors.size());
   for (size_t i = 0; i < neighbors.size(); ++i)
     row[1 + i] = neighbors[i].internal_id;
+  if (level == 0)
+    closed_rows_[id] = closed;
 }
 
 void HnswGraph::AddBackLink(InternalId from, InternalId to, int level) {
@@ -319,16 +361,26 @@ void HnswGraph::AddBackLink(InternalId from, InternalId to, int level) {
   if (count < max) {
     row[1 + count] = to;
     row[0] = count + 1;
+    if (level == 0)
+      closed_rows_[from] = false;  // `to` was not checked against the others
     return;
   }
   // Full: keep the most diverse `max` of the old neighbours plus the new one.
-  std::vector<Neighbor> candidates;
-  candidates.reserve(count + 1);
-  for (uint32_t i = 0; i < count; ++i)
-    candidates.push_back({NodeDistance(from, row[1 + i]), row[1 + i]});
-  candidates.push_back({NodeDistance(from, to), to});
+  std::vector<InternalId> ids(row + 1, row + 1 + count);
+  ids.push_back(to);
+  std::vector<float> distances(ids.size());
+  NodeDistances(from, ids, distances.data());
+  std::vector<Neighbor> candidates(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i)
+    candidates[i] = {distances[i], ids[i]};
   std::sort(candidates.begin(), candidates.end(), Closer);
-  SelectNeighbors(&candidates, max);
+  if (level == 0 && closed_rows_[from]) {
+    SelectNeighborsAddingOne(&candidates, max, to);
+  } else {
+    SelectNeighbors(&candidates, max);
+    if (level == 0)
+      closed_rows_[from] = true;
+  }
   row[0] = static_cast<uint32_t>(candidates.size());
   for (size_t i = 0; i < candidates.size(); ++i)
     row[1 + i] = candidates[i].internal_id;
@@ -370,10 +422,12 @@ void HnswGraph::RepairLinks(InternalId node, InternalId moved, int level,
       candidates.push_back({NodeDistance(node, candidate), candidate});
   }
   std::sort(candidates.begin(), candidates.end(), Closer);
-  SelectNeighbors(&candidates, MaxLinks(level));
+  const bool closed = SelectNeighbors(&candidates, MaxLinks(level));
   row[0] = static_cast<uint32_t>(candidates.size());
   for (size_t i = 0; i < candidates.size(); ++i)
     row[1 + i] = candidates[i].internal_id;
+  if (level == 0)
+    closed_rows_[node] = closed;
 }
 
 void HnswGraph::LinkNode(InternalId id, VisitedList* visited) {
@@ -422,8 +476,8 @@ void HnswGraph::LinkNode(InternalId id, VisitedList* visited) {
     // re-linked one would otherwise come back with half the layer-0 degree of
     // the nodes around it, which accumulated theirs while it was elsewhere
     // (recall after mass updates drops by ~0.04 without this).
-    SelectNeighbors(&found, was_linked ? MaxLinks(l) : params_.m);
-    SetLinks(id, l, found);
+    const bool closed = SelectNeighbors(&found, was_linked ? MaxLinks(l) : params_.m);
+    SetLinks(id, l, found, closed);
     for (const Neighbor& n : found)
       AddBackLink(n.internal_id, id, l);
   }
