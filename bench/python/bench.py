@@ -53,10 +53,27 @@ def log(message: str) -> None:
     sys.stderr.flush()
 
 
-def generate(n: int) -> np.ndarray:
-    """n random unit-length 384-d float32 rows (fixed seed)."""
+# The clustered kind: bench/ann's generated set (centres N(0, 1), 2000 of
+# them, rows = centre + N(0, 0.5) per dimension). Plain standard normal rows
+# have no neighbourhood structure at all (HNSW recall@10 ~0.1 at ef 100): the
+# slowest case for graph construction and unlike any embedding model's output.
+CLUSTERS = 2000
+SPREAD = 0.5
+DATA_KINDS = {
+    "random": "random unit 384-d float32",
+    "clustered": f"clustered unit 384-d float32 ({CLUSTERS} Gaussian clusters, spread {SPREAD})",
+}
+
+
+def generate(n: int, kind: str = "random") -> np.ndarray:
+    """n unit-length 384-d float32 rows of the given kind (fixed seed)."""
     rng = np.random.default_rng(SEED)
-    matrix = rng.standard_normal((n, DIM), dtype=np.float32)
+    if kind == "clustered":
+        centres = rng.standard_normal((CLUSTERS, DIM), dtype=np.float32)
+        matrix = centres[rng.integers(0, CLUSTERS, n)]
+        matrix += SPREAD * rng.standard_normal((n, DIM), dtype=np.float32)
+    else:
+        matrix = rng.standard_normal((n, DIM), dtype=np.float32)
     matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
     return matrix
 
@@ -276,7 +293,7 @@ def report(args: argparse.Namespace) -> None:
         f"Run {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}: `{args.command}` at {args.commit}. "
         f"ksdb through `ksdb.HttpClient` (pip-installed in a venv, numpy {np.__version__}); "
         f"reference through the official JS client "
-        f"({ref['client'] if ref else 'not run'}), same data (random unit 384-d float32, seed "
+        f"({ref['client'] if ref else 'not run'}), same data ({DATA_KINDS[args.kind]}, seed "
         f"{SEED}, ids `id-<n>`, metadata `{{\"i\": n}}`, cosine). Load averages: {args.load}.",
         "",
         "| measurement | ksdb, Python client | reference, JS client | ratio | issue 5 target |",
@@ -319,6 +336,7 @@ def main() -> None:
     gen = commands.add_parser("gen", help="write the data set (float32 little-endian rows)")
     gen.add_argument("--out", required=True)
     gen.add_argument("--n", type=int, default=100_000)
+    gen.add_argument("--kind", choices=sorted(DATA_KINDS), default="random")
     bench = commands.add_parser("run", help="benchmark a ksdb server")
     bench.add_argument("--data", required=True)
     bench.add_argument("--n", type=int, default=0, help="use only the first N rows")
@@ -334,9 +352,10 @@ def main() -> None:
     summary.add_argument("--command", default="bench/python/run.sh")
     summary.add_argument("--commit", default="unknown")
     summary.add_argument("--load", default="not recorded")
+    summary.add_argument("--kind", choices=sorted(DATA_KINDS), default="random")
     args = parser.parse_args()
     if args.action == "gen":
-        generate(args.n).astype("<f4").tofile(args.out)
+        generate(args.n, args.kind).astype("<f4").tofile(args.out)
     elif args.action == "report":
         report(args)
     else:

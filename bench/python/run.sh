@@ -2,7 +2,7 @@
 # Python client benchmark (issue 5): ksdb through its Python HttpClient vs the
 # reference Chroma server through the official chromadb JS client, one run.
 #
-#   bench/python/run.sh [--n N] [--small-runs R] [--big-runs R] [--peer-big-runs R]
+#   bench/python/run.sh [--n N] [--data random|clustered] [--small-runs R] [--big-runs R] [--peer-big-runs R]
 #                       [--rev REV] [--no-build] [--no-reference] [--native] [--json-out FILE]
 #
 #  1. builds ksdb and ksdb._native (Release) in build-pybench from the working
@@ -11,8 +11,10 @@
 #     is being edited meanwhile); --no-build uses the last build as it is;
 #  2. creates a venv (system site packages, so Debian's numpy; offline) in a
 #     temp dir and `pip install ./python` into it;
-#  3. writes the data set: N (default 100,000) random unit 384-d float32 rows,
-#     fixed seed (bench.py gen);
+#  3. writes the data set: N (default 100,000) unit 384-d float32 rows, fixed
+#     seed (bench.py gen): standard normal (--data random, the default: no
+#     neighbourhood structure, the slowest case for graph construction) or
+#     bench/ann's generated clusters (--data clustered: closer to embeddings);
 #  4. starts `ksdb run` on a free 127.0.0.1 port with a temp data dir, runs
 #     bench.py (1000-record add x R (default 5) with lists and numpy; N records
 #     in one add call x R (default 5): time to acknowledge, and time until
@@ -30,6 +32,7 @@ HERE="$ROOT/bench/python"
 BUILD_DIR="$ROOT/build-pybench"
 SERVER_BENCH="$ROOT/bench/server"
 N=100000
+KIND=random
 SMALL_RUNS=5
 BIG_RUNS=5
 PEER_BIG_RUNS=1
@@ -48,6 +51,7 @@ usage() {
 while (($#)); do
   case "$1" in
     --n) N="${2:-}"; shift 2 || usage ;;
+    --data) KIND="${2:-}"; shift 2 || usage ;;
     --small-runs) SMALL_RUNS="${2:-}"; shift 2 || usage ;;
     --big-runs) BIG_RUNS="${2:-}"; shift 2 || usage ;;
     --peer-big-runs) PEER_BIG_RUNS="${2:-}"; shift 2 || usage ;;
@@ -60,6 +64,7 @@ while (($#)); do
     *) echo "run.sh: unknown argument: $1" >&2; usage ;;
   esac
 done
+[[ "$KIND" == random || "$KIND" == clustered ]] || usage
 for value in "$N" "$SMALL_RUNS" "$BIG_RUNS" "$PEER_BIG_RUNS"; do
   [[ "$value" =~ ^[0-9]+$ ]] || usage
 done
@@ -157,7 +162,7 @@ PYTHON="$WORK/venv/bin/python"
 
 # --- 3. data ----------------------------------------------------------------------------
 DATA="$WORK/vectors.f32"
-"$PYTHON" "$HERE/bench.py" gen --out "$DATA" --n "$N"
+"$PYTHON" "$HERE/bench.py" gen --out "$DATA" --n "$N" --kind "$KIND"
 
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 started=$SECONDS
@@ -196,7 +201,7 @@ else
   fi
 fi
 "$PYTHON" "$HERE/bench.py" report --ksdb "$WORK/ksdb.json" "${REFERENCE_ARGS[@]}" \
-  --command "$COMMAND" --commit "$commit" \
+  --command "$COMMAND" --commit "$commit" --kind "$KIND" \
   --load "before $LOAD_BEFORE; after ksdb $LOAD_MID; at the end $LOAD_AFTER (1/5/15-min, $(nproc) cores)"
 if [[ -n "$JSON_OUT" ]]; then
   "$PYTHON" -c 'import json, sys; print(json.dumps({"ksdb": json.load(open(sys.argv[1])), "reference": json.load(open(sys.argv[2])) if len(sys.argv) > 2 else None}, indent=1))' \
