@@ -124,10 +124,13 @@ size_t HnswGraph::MemoryBytes() const {
 }
 
 bool PreferExactScan(size_t allowed, size_t live, size_t ef) {
-  // Measured crossover (bench/ann, filtered sweep): see hnsw_index.h.
-  constexpr double kFilteredGraphCost = 8.0;
+  // Exact distances per unit of ef that a two-hop filtered search costs
+  // (bench/ann filtered sweep, see hnsw_index.h).
+  constexpr double kTwoHopCostPerEf = 40.0;
   const double a = static_cast<double>(allowed);
-  return a * a < kFilteredGraphCost * static_cast<double>(ef) * static_cast<double>(live);
+  if (a < kTwoHopMinFraction * static_cast<double>(live))
+    return true;
+  return a < kTwoHopCostPerEf * static_cast<double>(ef);
 }
 
 Result<std::unique_ptr<HnswIndex>> NewHnswIndex(size_t dim, DistanceSpace space,

@@ -51,6 +51,11 @@
 
 namespace ksdb::index {
 
+// Below this share of accepted nodes a filtered query is answered by an exact
+// scan: the two-hop filtered search (hnsw_filtered_search.cc) no longer stays
+// connected. PreferExactScan and HnswGraph::PickFilteredPath both use it.
+inline constexpr double kTwoHopMinFraction = 0.025;
+
 class HnswGraph final : public HnswIndex {
  public:
   // `floats` holds the float vectors when params.quantize_int8 (else unused).
@@ -308,6 +313,40 @@ class HnswGraph final : public HnswIndex {
   // Returns how many it wrote.
   size_t CollectUnvisited(const uint32_t* row, VisitedList* visited,
                           std::vector<InternalId>& out) const;
+  // --- filtered search (hnsw_filtered_search.cc) ---
+  // How SearchWithEf answers a filtered query (PickFilteredPath).
+  enum class FilteredPath { kGraph, kTwoHop, kScan };
+  // The share of a fixed sample of node slots that Accepts(filter), over the
+  // live ones sampled: an estimate of the filter's selectivity.
+  double SampledAcceptedFraction(const IdFilter* filter) const;
+  // kScan when too few nodes are accepted for a graph search to stay
+  // connected, kTwoHop for selective filters, kGraph (SearchBaseLayer) else.
+  FilteredPath PickFilteredPath(const IdFilter* filter) const;
+  // SearchWithEf on the given path (kGraph when `filter` is null); the tests
+  // compare the paths through HnswFilteredSearchPeer.
+  std::vector<Neighbor> SearchWithPath(std::span<const float> query, size_t k, size_t ef,
+                                       const IdFilter* filter, FilteredPath path) const;
+  friend class HnswFilteredSearchPeer;
+  // The layer-0 search for selective filters (ACORN-1, Patel et al. 2024):
+  // like SearchBaseLayer, but distances are computed for accepted nodes only,
+  // found among each expanded node's neighbours and, through a neighbour that
+  // is not accepted, that neighbour's neighbours (links read, vector not).
+  // Candidates and results hold accepted nodes only; empty when none is found
+  // within two hops of `ep`.
+  template <typename Dist>
+  NeighborHeap SearchTwoHop(const Dist& dist, InternalId ep, size_t ef,
+                            const IdFilter* filter) const;
+  // Writes to `out` (its size is the cap) the accepted, unvisited nodes
+  // within two hops of `id` (marking them and the not-accepted first hops
+  // visited) and prefetches their traversal bytes. Returns how many it wrote.
+  // `hops` is scratch room for a full layer-0 row.
+  size_t CollectAcceptedTwoHop(InternalId id, const IdFilter* filter, VisitedList* visited,
+                               std::vector<InternalId>& out,
+                               std::vector<InternalId>& hops) const;
+  // The exact top-k among the linked nodes `filter` accepts (the fallback of
+  // a two-hop search that found fewer than k).
+  NeighborHeap ScanAccepted(const PreparedQuery& q, size_t k, const IdFilter* filter) const;
+
   // Whether a graph search may return `id` (linked, live, allowed).
   bool Accepts(InternalId id, const IdFilter* filter) const {
     return states_[id] == kLive && (filter == nullptr || filter->IsMember(id));

@@ -89,12 +89,14 @@ struct LoadedHnswSnapshot {
   std::string user_data;
 };
 
-// Whether an exact scan of the `allowed` matching vectors is expected to be
-// faster than a filtered graph search with candidate list `ef` over `live`
-// vectors. A filtered graph search visits about ef * live / allowed nodes
-// before it holds ef matches, an exact scan costs `allowed` distances, so the
-// scan wins while allowed^2 < kFilteredGraphCost * ef * live; the constant
-// comes from bench/ann's crossover measurement (bench/RESULTS.md).
+// Whether the engine should scan the `allowed` matching vectors exactly
+// instead of running a filtered graph search with candidate list `ef` over
+// `live` vectors (SearchWithEf with the filter). Filters accepting
+// at least 2.5% of the vectors get the two-hop filtered search (distances for
+// accepted nodes only), which costs about 40 * ef exact distances, so the scan
+// wins while allowed < 40 * ef; below 2.5% the two-hop search loses recall
+// (too few accepted nodes within two hops) and the scan is always chosen. The
+// constants come from bench/ann's filtered sweep (bench/RESULTS.md).
 bool PreferExactScan(size_t allowed, size_t live, size_t ef);
 
 // Loads a snapshot written by SaveSnapshot. Corruption (naming the file and the

@@ -2,12 +2,16 @@
 // search of layer 0 with a candidate list of size ef (Malkov & Yashunin,
 // algorithms 2 and 5), and the exact scans.
 //
-// Filtering (and tombstones) only decide what enters the result list; every
-// node may still be expanded, so the graph stays connected however sparse the
-// allowed set is. The search stops once ef accepted results are held and the
-// nearest unexpanded candidate is farther than all of them, so a selective
-// filter makes it explore more; below a measured selectivity the engine scans
-// the allowed set exactly instead (SearchAmong).
+// Filtering (and tombstones) only decide what enters the result list. The
+// plain layer-0 search (SearchBaseLayer) may expand every node, so the graph
+// stays connected however sparse the allowed set is; it stops once ef
+// accepted results are held and the nearest unexpanded candidate is farther
+// than all of them, so a selective filter makes it explore more. Filtered
+// queries therefore take one of three paths (hnsw_filtered_search.cc): this
+// search for broad filters, the two-hop search that computes distances only
+// for accepted nodes for selective ones, and an exact scan of the accepted
+// nodes below that; the engine itself scans its list of matching ids when
+// PreferExactScan says so (SearchAmong).
 #include <algorithm>
 #include <limits>
 #include <mutex>
@@ -91,21 +95,40 @@ std::vector<Neighbor> HnswGraph::SearchWithEf(std::span<const float> query, size
                                               const IdFilter* filter) const {
   if (k == 0 || query.size() != dim_ || size_ == 0)
     return {};
+  const FilteredPath path = filter == nullptr || entry_point_ == kNoNode ? FilteredPath::kGraph
+                                                                         : PickFilteredPath(filter);
+  return SearchWithPath(query, k, ef, filter, path);
+}
+
+std::vector<Neighbor> HnswGraph::SearchWithPath(std::span<const float> query, size_t k, size_t ef,
+                                                const IdFilter* filter, FilteredPath path) const {
+  if (k == 0 || query.size() != dim_ || size_ == 0)
+    return {};
+  if (filter == nullptr)
+    path = FilteredPath::kGraph;
   const PreparedQuery q = Prepare(query.data());
   NeighborHeap results;
+  const bool two_hop = path == FilteredPath::kTwoHop;
+  ef = std::max(ef, k);
   if (entry_point_ == kNoNode) {
     // Nothing linked yet: every stored vector is pending.
+  } else if (path == FilteredPath::kScan) {
+    results = ScanAccepted(q, k, filter);
   } else if (quantized_ && trained_) {
     const CodeQuery codes = PrepareCodes(query.data());
     const CodeDistance dist{this, &codes};
     const InternalId ep = GreedyDescend(dist, entry_point_, max_level_, 0, kNoNode);
-    results = SearchBaseLayer(dist, ep, std::max(ef, k), filter);
+    results = two_hop ? SearchTwoHop(dist, ep, ef, filter) : SearchBaseLayer(dist, ep, ef, filter);
     Rerank(q, &results);
   } else {
     const FloatDistance dist{this, q};
     const InternalId ep = GreedyDescend(dist, entry_point_, max_level_, 0, kNoNode);
-    results = SearchBaseLayer(dist, ep, std::max(ef, k), filter);
+    results = two_hop ? SearchTwoHop(dist, ep, ef, filter) : SearchBaseLayer(dist, ep, ef, filter);
   }
+  // Fewer than k means the accepted nodes near the entry are not connected
+  // through two hops (or fewer than k exist): only a scan is sure to find them.
+  if (two_hop && results.size() < k)
+    results = ScanAccepted(q, k, filter);
   if (!pending_list_.empty()) {
     // Graph results never hold pending nodes, so the two lists are disjoint.
     std::vector<Neighbor> staged = SearchPending(q, k, filter);
