@@ -72,27 +72,9 @@ done
 log() { echo "[bench/python/run.sh $(date +%H:%M:%S)] $*" >&2; }
 
 WORK="$(mktemp -d -t ksdb-pybench-XXXXXX)"
-SERVER_PID=""
-SERVER_DIR=""
-
-stop_server() {
-  local i
-  if [[ -n "$SERVER_PID" ]]; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    # Bounded wait (10 s) for a clean exit, then SIGKILL.
-    for ((i = 0; i < 100; i++)); do
-      kill -0 "$SERVER_PID" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
-  fi
-  if [[ -n "$SERVER_DIR" ]]; then
-    rm -rf "$SERVER_DIR"
-    SERVER_DIR=""
-  fi
-}
+BENCH_LOG_DIR="$WORK"
+# shellcheck source=../lib/servers.sh
+source "$ROOT/bench/lib/servers.sh"
 
 cleanup() {
   stop_server
@@ -100,30 +82,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# start_server NAME BIN: `BIN run --path DIR --host 127.0.0.1 --port P`, then
-# a bounded wait (60 s) for /api/v2/heartbeat. Sets SERVER_URL and SERVER_PORT.
-start_server() {
-  local name="$1" bin="$2" i
-  SERVER_PORT="$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-  SERVER_DIR="$(mktemp -d -t "ksdb-pybench-$name-XXXXXX")"
-  "$bin" run --path "$SERVER_DIR" --host 127.0.0.1 --port "$SERVER_PORT" >"$WORK/$name.log" 2>&1 &
-  SERVER_PID=$!
-  SERVER_URL="http://127.0.0.1:$SERVER_PORT"
-  for ((i = 0; i < 600; i++)); do
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-      log "$name exited before it was ready:"; cat "$WORK/$name.log" >&2
-      exit 1
-    fi
-    if curl -sf -o /dev/null "$SERVER_URL/api/v2/heartbeat"; then
-      log "$name ready at $SERVER_URL"
-      return 0
-    fi
-    sleep 0.1
-  done
-  log "$name not ready after 60 s:"; cat "$WORK/$name.log" >&2
-  exit 1
-}
 
 # --- 1. build -------------------------------------------------------------------
 SOURCE="$ROOT"

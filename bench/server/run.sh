@@ -82,28 +82,10 @@ if [[ "$TARGET" != reference ]]; then
 fi
 
 # --- server lifecycle ---------------------------------------------------------
-SERVER_PID=""
-SERVER_DIR=""
 WORK_DIR="$(mktemp -d -t ksdb-bench-XXXXXX)"
-
-stop_server() {
-  local i
-  if [[ -n "$SERVER_PID" ]]; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    # Bounded wait (10 s) for a clean exit, then SIGKILL.
-    for ((i = 0; i < 100; i++)); do
-      kill -0 "$SERVER_PID" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
-  fi
-  if [[ -n "$SERVER_DIR" ]]; then
-    rm -rf "$SERVER_DIR"
-    SERVER_DIR=""
-  fi
-}
+BENCH_LOG_DIR="$WORK_DIR"
+# shellcheck source=../lib/servers.sh
+source "$ROOT/bench/lib/servers.sh"
 
 cleanup() {
   stop_server
@@ -111,34 +93,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-free_port() {
-  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});'
-}
-
-# start_server NAME BIN: starts `BIN run --path DIR --host 127.0.0.1 --port P`
-# and waits (bounded, 60 s) for /api/v2/heartbeat. Sets SERVER_URL.
-start_server() {
-  local name="$1" bin="$2" port i
-  port="$(free_port)"
-  SERVER_DIR="$(mktemp -d -t "ksdb-bench-$name-XXXXXX")"
-  "$bin" run --path "$SERVER_DIR" --host 127.0.0.1 --port "$port" >"$WORK_DIR/$name.log" 2>&1 &
-  SERVER_PID=$!
-  SERVER_URL="http://127.0.0.1:$port"
-  for ((i = 0; i < 600; i++)); do
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-      log "$name exited before it was ready:"; cat "$WORK_DIR/$name.log" >&2
-      exit 1
-    fi
-    if curl -sf -o /dev/null "$SERVER_URL/api/v2/heartbeat"; then
-      log "$name ready at $SERVER_URL"
-      return 0
-    fi
-    sleep 0.1
-  done
-  log "$name not ready after 60 s:"; cat "$WORK_DIR/$name.log" >&2
-  exit 1
-}
 
 # bench_target NAME BIN: one server, one benchmark, result in $WORK_DIR/NAME.json.
 bench_target() {
