@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <span>
 #include <vector>
 
 #include "index/hnsw_graph.h"
@@ -37,6 +38,14 @@ constexpr double kTwoHopMaxFraction = 0.3;
 // ACORN-1 keeps the expanded list about as long as an ordinary one (1, 2 and
 // 4 gave the same recall at 1% and 3%).
 constexpr size_t kTwoHopCapRows = 1;
+// The upper layer whose nodes seed the two-hop search (TwoHopEntries), and how
+// many of its nearest nodes do. A layer-2 node stands for ~M^2 layer-0 nodes,
+// the scale two hops reach. Measured on a 100k x 384 set of 250-point clusters
+// at 3%: recall@10 0.944 at ef 32 (6.1k q/s) instead of 0.918 (8.1k q/s), 0.95
+// reached at ~1.3x the q/s of the single entry; at 1% 0.43 -> 0.57 at ef 16
+// (not enough: the scan stays below 2.5%); more seeds cost more than they gain.
+constexpr int kSeedLevel = 2;
+constexpr size_t kSeedWidth = 8;
 
 void PrefetchRow(const void* data, size_t bytes) {
   const char* p = static_cast<const char*>(data);
@@ -112,7 +121,64 @@ size_t HnswGraph::CollectAcceptedTwoHop(InternalId id, const IdFilter* filter, V
 }
 
 template <typename Dist>
-HnswGraph::NeighborHeap HnswGraph::SearchTwoHop(const Dist& dist, InternalId ep, size_t ef,
+std::vector<InternalId> HnswGraph::BeamAtLevel(const Dist& dist, InternalId ep, int level,
+                                               size_t width) const {
+  VisitedPool::Handle visited = visited_pool_.Acquire(num_nodes());
+  visited->TestAndSet(ep);
+  NeighborHeap candidates{{dist(ep), ep}};  // min-heap (Farther)
+  NeighborHeap nearest = candidates;        // max-heap (Closer)
+  while (!candidates.empty()) {
+    const Neighbor current = candidates.front();
+    if (nearest.size() >= width && current.distance > nearest.front().distance)
+      break;
+    std::pop_heap(candidates.begin(), candidates.end(), Farther);
+    candidates.pop_back();
+    const uint32_t* row = Links(current.internal_id, level);
+    for (uint32_t i = 1; i <= row[0]; ++i) {
+      const InternalId n = row[i];
+      if (visited->TestAndSet(n))
+        continue;
+      const float d = dist(n);
+      if (nearest.size() >= width && d >= nearest.front().distance)
+        continue;
+      candidates.push_back({d, n});
+      std::push_heap(candidates.begin(), candidates.end(), Farther);
+      nearest.push_back({d, n});
+      std::push_heap(nearest.begin(), nearest.end(), Closer);
+      if (nearest.size() > width) {
+        std::pop_heap(nearest.begin(), nearest.end(), Closer);
+        nearest.pop_back();
+      }
+    }
+  }
+  std::sort(nearest.begin(), nearest.end(), NearerThan);
+  std::vector<InternalId> ids;
+  for (const Neighbor& n : nearest)
+    ids.push_back(n.internal_id);
+  return ids;
+}
+
+template <typename Dist>
+std::vector<InternalId> HnswGraph::TwoHopEntries(const Dist& dist) const {
+  if (max_level_ < kSeedLevel)
+    return {GreedyDescend(dist, entry_point_, max_level_, 0, kNoNode)};
+  const InternalId top = GreedyDescend(dist, entry_point_, max_level_, kSeedLevel, kNoNode);
+  std::vector<InternalId> entries = BeamAtLevel(dist, top, kSeedLevel, kSeedWidth);
+  // The nearest continues down as an ordinary search's entry would.
+  entries.insert(entries.begin(), GreedyDescend(dist, entries.front(), kSeedLevel, 0, kNoNode));
+  return entries;
+}
+
+template <typename Dist>
+HnswGraph::NeighborHeap HnswGraph::SearchTwoHopFromTop(const Dist& dist, size_t ef,
+                                                       const IdFilter* filter) const {
+  const std::vector<InternalId> entries = TwoHopEntries(dist);
+  return SearchTwoHop(dist, entries, ef, filter);
+}
+
+template <typename Dist>
+HnswGraph::NeighborHeap HnswGraph::SearchTwoHop(const Dist& dist,
+                                                std::span<const InternalId> entries, size_t ef,
                                                 const IdFilter* filter) const {
   VisitedPool::Handle visited = visited_pool_.Acquire(num_nodes());
   const size_t max_links = MaxLinks(0);
@@ -122,16 +188,6 @@ HnswGraph::NeighborHeap HnswGraph::SearchTwoHop(const Dist& dist, InternalId ep,
   NeighborHeap candidates;  // min-heap (Farther), accepted nodes only
   NeighborHeap results;     // max-heap (Closer)
   results.reserve(ef + 1);
-  // The greedy descent ran unfiltered; a not-accepted entry point is only a
-  // place to start from, so the search is seeded with the accepted nodes
-  // around it.
-  size_t fresh = 0;
-  if (Accepts(ep, filter)) {
-    visited->TestAndSet(ep);
-    fresh_ids[fresh++] = ep;
-  } else {
-    fresh = CollectAcceptedTwoHop(ep, filter, visited.get(), fresh_ids, hops);
-  }
   float worst = std::numeric_limits<float>::infinity();
   // Every collected node is accepted, so each may enter the results.
   const auto take = [&](size_t count) {
@@ -152,7 +208,19 @@ HnswGraph::NeighborHeap HnswGraph::SearchTwoHop(const Dist& dist, InternalId ep,
         worst = results.front().distance;
     }
   };
-  take(fresh);
+  // The descent ran unfiltered: an entry that is not accepted is only a place
+  // to start from, so the search is seeded with the accepted nodes around it.
+  for (InternalId entry : entries) {
+    if (Accepts(entry, filter)) {
+      if (!visited->TestAndSet(entry)) {
+        fresh_ids[0] = entry;
+        take(1);
+      }
+    } else {
+      visited->TestAndSet(entry);
+      take(CollectAcceptedTwoHop(entry, filter, visited.get(), fresh_ids, hops));
+    }
+  }
   while (!candidates.empty()) {
     const Neighbor current = candidates.front();
     if (current.distance > worst && results.size() >= ef)
@@ -164,10 +232,13 @@ HnswGraph::NeighborHeap HnswGraph::SearchTwoHop(const Dist& dist, InternalId ep,
   return results;
 }
 
+template HnswGraph::NeighborHeap HnswGraph::SearchTwoHopFromTop<HnswGraph::FloatDistance>(
+    const FloatDistance& dist, size_t ef, const IdFilter* filter) const;
+template HnswGraph::NeighborHeap HnswGraph::SearchTwoHopFromTop<HnswGraph::CodeDistance>(
+    const CodeDistance& dist, size_t ef, const IdFilter* filter) const;
 template HnswGraph::NeighborHeap HnswGraph::SearchTwoHop<HnswGraph::FloatDistance>(
-    const FloatDistance& dist, InternalId ep, size_t ef, const IdFilter* filter) const;
-template HnswGraph::NeighborHeap HnswGraph::SearchTwoHop<HnswGraph::CodeDistance>(
-    const CodeDistance& dist, InternalId ep, size_t ef, const IdFilter* filter) const;
+    const FloatDistance& dist, std::span<const InternalId> entries, size_t ef,
+    const IdFilter* filter) const;
 
 HnswGraph::NeighborHeap HnswGraph::ScanAccepted(const PreparedQuery& q, size_t k,
                                                 const IdFilter* filter) const {

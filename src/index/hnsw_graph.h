@@ -334,8 +334,23 @@ class HnswGraph final : public HnswIndex {
   // Candidates and results hold accepted nodes only; empty when none is found
   // within two hops of `ep`.
   template <typename Dist>
-  NeighborHeap SearchTwoHop(const Dist& dist, InternalId ep, size_t ef,
+  NeighborHeap SearchTwoHop(const Dist& dist, std::span<const InternalId> entries, size_t ef,
                             const IdFilter* filter) const;
+  // The layer-0 entries of a two-hop search: the greedy descent's node and
+  // the nodes of a small beam search at kSeedLevel (each stands for a region
+  // of about (2M)^2 layer-0 nodes, the reach of two hops), so that the
+  // accepted nodes of several nearby regions seed the search even when no
+  // two-hop path joins them (clustered data).
+  template <typename Dist>
+  std::vector<InternalId> TwoHopEntries(const Dist& dist) const;
+  // The `width` nodes nearest to the query found by a best-first search of
+  // `level` from `ep`, nearest first.
+  template <typename Dist>
+  std::vector<InternalId> BeamAtLevel(const Dist& dist, InternalId ep, int level,
+                                      size_t width) const;
+  // SearchTwoHop from TwoHopEntries.
+  template <typename Dist>
+  NeighborHeap SearchTwoHopFromTop(const Dist& dist, size_t ef, const IdFilter* filter) const;
   // Writes to `out` (its size is the cap) the accepted, unvisited nodes
   // within two hops of `id` (marking them and the not-accepted first hops
   // visited) and prefetches their traversal bytes. Returns how many it wrote.

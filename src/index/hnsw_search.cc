@@ -117,13 +117,21 @@ std::vector<Neighbor> HnswGraph::SearchWithPath(std::span<const float> query, si
   } else if (quantized_ && trained_) {
     const CodeQuery codes = PrepareCodes(query.data());
     const CodeDistance dist{this, &codes};
-    const InternalId ep = GreedyDescend(dist, entry_point_, max_level_, 0, kNoNode);
-    results = two_hop ? SearchTwoHop(dist, ep, ef, filter) : SearchBaseLayer(dist, ep, ef, filter);
+    if (two_hop) {
+      results = SearchTwoHopFromTop(dist, ef, filter);
+    } else {
+      const InternalId ep = GreedyDescend(dist, entry_point_, max_level_, 0, kNoNode);
+      results = SearchBaseLayer(dist, ep, ef, filter);
+    }
     Rerank(q, &results);
   } else {
     const FloatDistance dist{this, q};
-    const InternalId ep = GreedyDescend(dist, entry_point_, max_level_, 0, kNoNode);
-    results = two_hop ? SearchTwoHop(dist, ep, ef, filter) : SearchBaseLayer(dist, ep, ef, filter);
+    if (two_hop) {
+      results = SearchTwoHopFromTop(dist, ef, filter);
+    } else {
+      const InternalId ep = GreedyDescend(dist, entry_point_, max_level_, 0, kNoNode);
+      results = SearchBaseLayer(dist, ep, ef, filter);
+    }
   }
   // Fewer than k means the accepted nodes near the entry are not connected
   // through two hops (or fewer than k exist): only a scan is sure to find them.
