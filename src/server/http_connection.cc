@@ -203,16 +203,30 @@ namespace {
 // Accepts per wake-up, so a burst of new clients cannot delay the requests of
 // parked ones for long.
 constexpr int kMaxAcceptsPerWake = 64;
-constexpr int kMaxEventsPerWait = 64;
 // File descriptors left to the database (files, SQLite, PostgreSQL) when the
 // connection cap is clamped to the process's fd limit.
 constexpr size_t kReservedFds = 256;
 // How long accepting pauses when the process is out of fds or memory.
 constexpr std::chrono::milliseconds kAcceptPause(100);
 
+// epoll keys of the two sockets that are not connections. A connection's key
+// is its generation (never 0 or all ones) and fd, so a worker holding the key
+// of a connection closed meanwhile cannot mistake a new one on the same fd
+// for it.
+constexpr uint64_t kStopKey = ~uint64_t{0};
+constexpr uint64_t kListenerKey = 0;
+
 constexpr char kBusyResponse[] =
     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
     "Content-Length: 20\r\nConnection: close\r\n\r\nToo many connections";
+
+uint64_t ConnectionKey(uint32_t generation, int fd) {
+  return (uint64_t{generation} << 32) | static_cast<uint32_t>(fd);
+}
+
+int FdOfKey(uint64_t key) {
+  return static_cast<int>(static_cast<uint32_t>(key));
+}
 
 // `wanted` limited so that open connections cannot exhaust the process's file
 // descriptors (the database needs some too).
@@ -233,15 +247,6 @@ int MillisUntil(std::chrono::steady_clock::time_point deadline,
     return 0;
   auto wait = std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count();
   return static_cast<int>(std::min<decltype(wait)>(wait, 24 * 3600 * 1000));
-}
-
-// The shorter of two epoll_wait timeouts (-1 = none).
-int ShorterTimeout(int a, int b) {
-  if (a < 0)
-    return b;
-  if (b < 0)
-    return a;
-  return std::min(a, b);
 }
 
 bool SetNonBlocking(int fd) {
@@ -269,17 +274,46 @@ void RejectBusy(int sock) {
   close(sock);
 }
 
+// Whether accept4 failed with `error` because of one client (the listener is
+// fine).
+bool IsClientAcceptError(int error) {
+  switch (error) {
+    case EINTR:
+    case ECONNABORTED:
+    case EPROTO:
+    case EPERM:
+    case ENETDOWN:
+    case ENOPROTOOPT:
+    case EHOSTDOWN:
+    case ENONET:
+    case EHOSTUNREACH:
+    case EOPNOTSUPP:
+    case ENETUNREACH:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void SignalEventFd(int fd) {
+  const uint64_t one = 1;
+  ssize_t written = ::write(fd, &one, sizeof(one));
+  (void)written;  // EAGAIN only when the counter is saturated: still readable
+}
+
 }  // namespace
 
 struct ConnectionServer::Connection {
-  Connection(int sock, const ConnectionTimeouts& timeouts, const StopEvent* stop)
-      : fd(sock), stream(sock, timeouts, stop) {}
+  Connection(int sock, uint32_t generation, const ConnectionTimeouts& timeouts,
+             const StopEvent* stop)
+      : fd(sock), key(ConnectionKey(generation, sock)), stream(sock, timeouts, stop) {}
 
   const int fd;
+  const uint64_t key;  // the epoll key (see kStopKey)
   BufferedSocketStream stream;
-  bool parked = false;   // waiting in the epoll set (else a worker has it)
+  bool parked = false;   // armed in the epoll set (else a worker has it)
   bool watched = false;  // added to the epoll set once (later: EPOLL_CTL_MOD)
-  Clock::time_point idle_deadline;
+  Clock::time_point deadline;
   // When the first byte of a request whose head is incomplete was seen.
   std::optional<Clock::time_point> request_started;
 };
@@ -298,8 +332,16 @@ ConnectionServer::ConnectionServer(ConnectionTimeouts timeouts, ConnectionLimits
 }
 
 ConnectionServer::~ConnectionServer() {
-  // Joins the workers first: none may still use a connection.
-  workers_.reset();
+  // ServeAfterBind() joined the workers, if it ran; none may still use a
+  // connection.
+  StopAll();
+  std::vector<std::thread> workers;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    workers.swap(workers_);
+  }
+  for (std::thread& worker : workers)
+    worker.join();
   {
     std::lock_guard<std::mutex> lock(mutex_);
     while (!connections_.empty())
@@ -328,98 +370,138 @@ size_t ConnectionServer::open_connections() const {
   return connections_.size();
 }
 
+size_t ConnectionServer::workers_started() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return workers_.size();
+}
+
 bool ConnectionServer::ServeAfterBind() {
   const int listener = svr_sock_;
   if (epoll_fd_ < 0 || stop_.fd() < 0 || wake_fd_ < 0 || listener < 0 ||
       !SetNonBlocking(listener)) {
     return false;
   }
-  epoll_event stop_entry{.events = EPOLLIN, .data = {.fd = stop_.fd()}};
-  epoll_event wake_entry{.events = EPOLLIN, .data = {.fd = wake_fd_}};
-  epoll_event listen_entry{.events = EPOLLIN, .data = {.fd = listener}};
+  // Level-triggered: every worker sees the stop event, not just one.
+  epoll_event stop_entry{.events = EPOLLIN, .data = {.u64 = kStopKey}};
   if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, stop_.fd(), &stop_entry) != 0 ||
-      epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &wake_entry) != 0 ||
-      epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listener, &listen_entry) != 0) {
+      !ArmListener(EPOLL_CTL_ADD)) {
     return false;
   }
-  workers_ = std::make_unique<ElasticTaskQueue>(max_threads_);
-  const bool ok = Poll();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    StartWorkerLocked();
+    if (workers_.empty())
+      return false;
+  }
+  KeepTimeouts();
   CloseParkedAndListener();
-  // Requests in progress finish; their workers then close the connections.
-  workers_->shutdown();
-  return ok;
+  // Workers see the stop event; requests in progress finish and their
+  // workers then close the connections.
+  std::vector<std::thread> workers;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    workers.swap(workers_);
+  }
+  for (std::thread& worker : workers)
+    worker.join();
+  return !failed_.load();
 }
 
-bool ConnectionServer::Poll() {
-  epoll_event events[kMaxEventsPerWait];
-  const int listener = svr_sock_;
+void ConnectionServer::StartWorkerLocked() {
+  if (workers_.size() >= max_threads_ || closing_)
+    return;
+  try {
+    workers_.emplace_back([this] { Work(); });
+  } catch (const std::system_error&) {
+    // Out of threads: ready sockets wait for a running worker instead.
+  }
+}
+
+void ConnectionServer::Work() {
   while (true) {
-    ResumeAcceptingIfDue();
-    int timeout = ExpireIdle();
-    if (accept_paused_until_)
-      timeout = ShorterTimeout(timeout, MillisUntil(*accept_paused_until_, Clock::now()));
-    const int ready = epoll_wait(epoll_fd_, events, kMaxEventsPerWait, timeout);
+    epoll_event event;
+    waiting_workers_.fetch_add(1, std::memory_order_relaxed);
+    const int ready = epoll_wait(epoll_fd_, &event, 1, -1);
+    waiting_workers_.fetch_sub(1, std::memory_order_relaxed);
     if (ready < 0 && errno == EINTR)
       continue;
-    if (ready < 0)
-      return false;
-    for (int i = 0; i < ready; ++i) {
-      const int fd = events[i].data.fd;
-      if (fd == stop_.fd())
-        return true;
-      if (fd == wake_fd_) {
-        uint64_t count;
-        ssize_t drained = ::read(wake_fd_, &count, sizeof(count));
-        (void)drained;  // only the wake-up matters; the loop recomputes the timeout
-      } else if (fd == listener) {
-        if (!AcceptPending())
-          return false;
-      } else {
-        Dispatch(fd);
-      }
+    if (ready < 0) {
+      Fail(std::string("HTTP epoll_wait failed: ") + std::strerror(errno));
+      return;
     }
+    if (ready == 0)
+      continue;
+    const uint64_t key = event.data.u64;
+    if (key == kStopKey)
+      return;
+    if (key == kListenerKey) {
+      if (!AcceptPending())
+        return;
+      continue;
+    }
+    Connection* connection = Claim(key);
+    if (connection != nullptr)
+      ServeOne(connection);
   }
+}
+
+void ConnectionServer::Fail(const std::string& what) {
+  Log(LogLevel::kError, what);
+  failed_.store(true);
+  StopAll();
+}
+
+bool ConnectionServer::ArmListener(int operation) {
+  // One-shot, so one worker accepts while the others keep serving.
+  epoll_event entry{.events = EPOLLIN | EPOLLONESHOT, .data = {.u64 = kListenerKey}};
+  return epoll_ctl(epoll_fd_, operation, svr_sock_, &entry) == 0;
 }
 
 bool ConnectionServer::AcceptPending() {
+  std::lock_guard<std::mutex> accept_lock(accept_mutex_);
+  if (svr_sock_ < 0)
+    return true;  // closed by the stop
   for (int i = 0; i < kMaxAcceptsPerWake; ++i) {
     const int sock = accept4(svr_sock_, nullptr, nullptr, SOCK_CLOEXEC);
     if (sock >= 0) {
       Admit(sock);
       continue;
     }
-    switch (errno) {
-      case EAGAIN:
-        return true;  // all accepted (level-triggered: more wake us again)
-      case EMFILE:
-      case ENFILE:
-      case ENOBUFS:
-      case ENOMEM:
-        // Retrying at once would spin on the still-readable listener.
-        PauseAccepting(errno);
-        return true;
-      case EINTR:
-      case ECONNABORTED:
-      case EPROTO:
-      case EPERM:
-      case ENETDOWN:
-      case ENOPROTOOPT:
-      case EHOSTDOWN:
-      case ENONET:
-      case EHOSTUNREACH:
-      case EOPNOTSUPP:
-      case ENETUNREACH:
-        continue;  // this client's problem, not the listener's
-      default:
-        Log(LogLevel::kError, std::string("HTTP accept failed: ") + std::strerror(errno));
-        return false;
+    if (errno == EAGAIN)
+      break;  // all accepted
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+      PauseAccepting(errno);
+      return true;
     }
+    if (!IsClientAcceptError(errno)) {
+      Fail(std::string("HTTP accept failed: ") + std::strerror(errno));
+      return false;
+    }
+  }
+  // Level-triggered underneath: clients still pending make it ready again.
+  if (!ArmListener(EPOLL_CTL_MOD)) {
+    Fail(std::string("HTTP listener epoll_ctl failed: ") + std::strerror(errno));
+    return false;
   }
   return true;
 }
 
+void ConnectionServer::PauseAccepting(int error) {
+  Log(LogLevel::kWarning, std::string("HTTP accept paused: ") + std::strerror(error));
+  // Re-arming at once would spin on the still-readable listener; the
+  // timeout thread re-arms it after the pause.
+  std::lock_guard<std::mutex> lock(mutex_);
+  accept_paused_until_ = Clock::now() + kAcceptPause;
+  WakeTimeoutsIfEarlierLocked(*accept_paused_until_);
+}
+
 void ConnectionServer::Admit(int sock) {
-  if (open_connections() >= max_connections_) {
+  // Each response goes out in one send(); Nagle's algorithm would only hold
+  // it back waiting for an ACK.
+  int yes = 1;
+  setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof(yes));
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (connections_.size() >= max_connections_) {
     if (!at_capacity_logged_) {
       Log(LogLevel::kWarning, "HTTP connection limit (" + std::to_string(max_connections_) +
                                   ") reached: new connections get 503");
@@ -429,50 +511,30 @@ void ConnectionServer::Admit(int sock) {
     return;
   }
   at_capacity_logged_ = false;
-  // Each response goes out in one send(); Nagle's algorithm would only hold
-  // it back waiting for an ACK.
-  int yes = 1;
-  setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof(yes));
-  auto connection = std::make_unique<Connection>(sock, timeouts_, &stop_);
+  const uint32_t generation = next_generation_;
+  // Generation 0 would make the key of fd 0 collide with kListenerKey.
+  next_generation_ = next_generation_ == UINT32_MAX ? 1 : next_generation_ + 1;
+  auto connection = std::make_unique<Connection>(sock, generation, timeouts_, &stop_);
   Connection* admitted = connection.get();
-  std::lock_guard<std::mutex> lock(mutex_);
   connections_.emplace(sock, std::move(connection));
   // Parked even though the request is probably on its way: waiting for it
   // must not hold a worker (a client may connect and send nothing).
   ParkLocked(admitted);
 }
 
-void ConnectionServer::Dispatch(int sock) {
-  Connection* connection = nullptr;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = connections_.find(sock);
-    if (it == connections_.end() || !it->second->parked)
-      return;
-    connection = it->second.get();
-    connection->parked = false;
-    idle_deadlines_.erase({connection->idle_deadline, sock});
-  }
-  workers_->enqueue([this, connection] { ServeOne(connection); });
-}
-
-int ConnectionServer::ExpireIdle() {
+ConnectionServer::Connection* ConnectionServer::Claim(uint64_t key) {
   std::lock_guard<std::mutex> lock(mutex_);
-  const Clock::time_point now = Clock::now();
-  while (!idle_deadlines_.empty() && idle_deadlines_.begin()->first <= now)
-    CloseLocked(connections_.at(idle_deadlines_.begin()->second).get());
-  int timeout = -1;
-  if (!idle_deadlines_.empty()) {
-    timeout = MillisUntil(idle_deadlines_.begin()->first, now);
-  } else if (timeouts_.idle_ms >= 0) {
-    // An idle connection parked while we wait gets a deadline at least
-    // idle_ms from now, so waking then is never late for it and needs no
-    // wake-up. At least 1 ms: an idle timeout of 0 must not spin.
-    timeout = std::max(timeouts_.idle_ms, 1);
-  }
-  poller_wakes_at_ =
-      timeout < 0 ? Clock::time_point::max() : now + std::chrono::milliseconds(timeout);
-  return timeout;
+  auto it = connections_.find(FdOfKey(key));
+  if (it == connections_.end() || it->second->key != key || !it->second->parked)
+    return nullptr;
+  Connection* connection = it->second.get();
+  connection->parked = false;
+  deadlines_.erase({connection->deadline, connection->fd});
+  // The caller is busy until its request is answered: someone must keep
+  // waiting for the other sockets.
+  if (waiting_workers_.load(std::memory_order_relaxed) == 0)
+    StartWorkerLocked();
+  return connection;
 }
 
 void ConnectionServer::ServeOne(Connection* connection) {
@@ -494,13 +556,9 @@ void ConnectionServer::ServeOne(Connection* connection) {
     Close(connection);
     return;
   }
-  if (stream.HasBufferedInput()) {
-    // The next pipelined request was received with this one: the socket may
-    // never become readable for it. Queued, not served here, so one client's
-    // pipeline cannot keep this worker from the other ready connections.
-    workers_->enqueue([this, connection] { ServeOne(connection); });
-    return;
-  }
+  // Parked also when the next pipelined request is already buffered (armed
+  // for "writable", see ParkLocked), so one client's pipeline cannot keep
+  // this worker from the other ready connections.
   Park(connection);
 }
 
@@ -521,9 +579,13 @@ void ConnectionServer::ParkLocked(Connection* connection) {
     CloseLocked(connection);
     return;
   }
-  // One-shot: once reported readable the socket stays quiet until parked
-  // again, so exactly one worker has it.
-  epoll_event entry{.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, .data = {.fd = connection->fd}};
+  // A buffered head would never make the socket readable again; "writable"
+  // holds at once (the response just went out), so the connection is
+  // reported again behind the sockets that are already ready.
+  const uint32_t wanted = connection->stream.HasRequestHead() ? EPOLLOUT : EPOLLIN;
+  // One-shot: once reported the socket stays quiet until parked again, so
+  // exactly one worker has it.
+  epoll_event entry{.events = wanted | EPOLLRDHUP | EPOLLONESHOT, .data = {.u64 = connection->key}};
   const int operation = connection->watched ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
   if (epoll_ctl(epoll_fd_, operation, connection->fd, &entry) != 0) {
     CloseLocked(connection);
@@ -531,16 +593,18 @@ void ConnectionServer::ParkLocked(Connection* connection) {
   }
   connection->watched = true;
   connection->parked = true;
-  connection->idle_deadline = ParkDeadline(connection, Clock::now());
-  if (connection->idle_deadline == Clock::time_point::max())
+  connection->deadline = ParkDeadline(connection, Clock::now());
+  if (connection->deadline == Clock::time_point::max())
     return;
-  idle_deadlines_.emplace(connection->idle_deadline, connection->fd);
-  if (connection->idle_deadline < poller_wakes_at_) {
-    poller_wakes_at_ = connection->idle_deadline;
-    const uint64_t one = 1;
-    ssize_t written = ::write(wake_fd_, &one, sizeof(one));
-    (void)written;  // EAGAIN only when the counter is saturated: still readable
-  }
+  deadlines_.emplace(connection->deadline, connection->fd);
+  WakeTimeoutsIfEarlierLocked(connection->deadline);
+}
+
+void ConnectionServer::WakeTimeoutsIfEarlierLocked(Clock::time_point deadline) {
+  if (deadline >= timeouts_wake_at_)
+    return;
+  timeouts_wake_at_ = deadline;
+  SignalEventFd(wake_fd_);
 }
 
 ConnectionServer::Clock::time_point ConnectionServer::ParkDeadline(Connection* connection,
@@ -563,7 +627,7 @@ void ConnectionServer::Close(Connection* connection) {
 void ConnectionServer::CloseLocked(Connection* connection) {
   const int sock = connection->fd;
   if (connection->parked)
-    idle_deadlines_.erase({connection->idle_deadline, sock});
+    deadlines_.erase({connection->deadline, sock});
   if (connection->watched)
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, sock, nullptr);
   shutdown(sock, SHUT_RDWR);
@@ -573,14 +637,65 @@ void ConnectionServer::CloseLocked(Connection* connection) {
   connections_.erase(sock);
 }
 
+void ConnectionServer::KeepTimeouts() {
+  pollfd entries[2] = {{stop_.fd(), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+  while (true) {
+    const int timeout = ExpireAndResume();
+    const int ready = poll(entries, 2, timeout);
+    if (ready < 0 && errno != EINTR) {
+      Fail(std::string("HTTP timeout poll failed: ") + std::strerror(errno));
+      return;
+    }
+    if (ready > 0 && entries[0].revents != 0)
+      return;
+    if (ready > 0 && entries[1].revents != 0) {
+      uint64_t count;
+      ssize_t drained = ::read(wake_fd_, &count, sizeof(count));
+      (void)drained;  // only the wake-up matters; the loop recomputes the timeout
+    }
+  }
+}
+
+int ConnectionServer::ExpireAndResume() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const Clock::time_point now = Clock::now();
+  while (!deadlines_.empty() && deadlines_.begin()->first <= now)
+    CloseLocked(connections_.at(deadlines_.begin()->second).get());
+  if (accept_paused_until_ && *accept_paused_until_ <= now) {
+    accept_paused_until_.reset();
+    if (!ArmListener(EPOLL_CTL_MOD))
+      Log(LogLevel::kError, std::string("HTTP listener epoll_ctl failed: ") + std::strerror(errno));
+  }
+  Clock::time_point wake_at = Clock::time_point::max();
+  if (!deadlines_.empty())
+    wake_at = deadlines_.begin()->first;
+  if (accept_paused_until_)
+    wake_at = std::min(wake_at, *accept_paused_until_);
+  int timeout = -1;
+  if (wake_at != Clock::time_point::max()) {
+    timeout = MillisUntil(wake_at, now);
+  } else if (timeouts_.idle_ms >= 0) {
+    // A connection parked idle while we wait gets a deadline at least
+    // idle_ms from now, so waking then is never late for it and needs no
+    // wake-up. At least 1 ms: an idle timeout of 0 must not spin.
+    timeout = std::max(timeouts_.idle_ms, 1);
+  }
+  timeouts_wake_at_ =
+      timeout < 0 ? Clock::time_point::max() : now + std::chrono::milliseconds(timeout);
+  return timeout;
+}
+
 void ConnectionServer::CloseParkedAndListener() {
-  const int listener = svr_sock_.exchange(INVALID_SOCKET);
+  {
+    std::lock_guard<std::mutex> accept_lock(accept_mutex_);
+    const int listener = svr_sock_.exchange(INVALID_SOCKET);
+    if (listener >= 0) {
+      epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listener, nullptr);
+      close(listener);
+    }
+  }
   std::lock_guard<std::mutex> lock(mutex_);
   closing_ = true;
-  if (listener >= 0) {
-    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listener, nullptr);
-    close(listener);
-  }
   std::vector<Connection*> parked;
   for (const auto& [sock, connection] : connections_) {
     if (connection->parked)
@@ -588,77 +703,6 @@ void ConnectionServer::CloseParkedAndListener() {
   }
   for (Connection* connection : parked)
     CloseLocked(connection);
-}
-
-void ConnectionServer::PauseAccepting(int error) {
-  if (accept_paused_until_)
-    return;
-  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, svr_sock_, nullptr);
-  accept_paused_until_ = Clock::now() + kAcceptPause;
-  Log(LogLevel::kWarning, std::string("HTTP accept paused: ") + std::strerror(error));
-}
-
-void ConnectionServer::ResumeAcceptingIfDue() {
-  if (!accept_paused_until_ || Clock::now() < *accept_paused_until_)
-    return;
-  accept_paused_until_.reset();
-  epoll_event entry{.events = EPOLLIN, .data = {.fd = svr_sock_}};
-  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, svr_sock_, &entry);
-}
-
-ElasticTaskQueue::~ElasticTaskQueue() {
-  shutdown();
-}
-
-void ElasticTaskQueue::enqueue(std::function<void()> fn) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  tasks_.push_back(std::move(fn));
-  // Idle workers each take one task; start another only if they are too few.
-  if (tasks_.size() > idle_ && threads_.size() < max_threads_ && !shutdown_)
-    StartWorker();
-  wake_.notify_one();
-}
-
-void ElasticTaskQueue::StartWorker() {
-  try {
-    threads_.emplace_back([this] { Work(); });
-    ++started_;
-  } catch (const std::system_error&) {
-    // Out of threads: the task waits for a running worker instead.
-  }
-}
-
-void ElasticTaskQueue::shutdown() {
-  std::vector<std::thread> threads;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    shutdown_ = true;
-    threads.swap(threads_);
-  }
-  wake_.notify_all();
-  for (std::thread& thread : threads)
-    thread.join();
-}
-
-size_t ElasticTaskQueue::threads_started() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return started_;
-}
-
-void ElasticTaskQueue::Work() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  while (true) {
-    ++idle_;
-    wake_.wait(lock, [this] { return !tasks_.empty() || shutdown_; });
-    --idle_;
-    if (tasks_.empty())
-      return;  // shut down and drained
-    std::function<void()> task = std::move(tasks_.front());
-    tasks_.pop_front();
-    lock.unlock();
-    task();
-    lock.lock();
-  }
 }
 
 }  // namespace ksdb::server

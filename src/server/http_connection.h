@@ -2,25 +2,37 @@
 // cpp-httplib 0.11.4 sockets are accepted, read, written, kept alive and
 // scheduled onto worker threads.
 //
-// ConnectionServer replaces httplib's accept loop and its keep-alive loop.
-// The thread that calls ServeAfterBind() becomes the poller: one epoll set
-// (level-triggered, connections EPOLLONESHOT) watches the listening socket,
-// the stop event and every idle ("parked") connection. A worker thread is
-// busy with a connection only while one request is read, handled and its
-// response written; then the connection is parked again (or, when the next
-// pipelined request is already buffered, queued at once), and the worker
-// takes the next ready connection. So idle keep-alive sockets and clients
-// that connect and send nothing cost a file descriptor, not a thread, and
-// cannot starve new clients. A request's head (request line and headers) is
-// gathered without a worker too: a connection whose head is incomplete is
-// parked again with what arrived, and must complete it within the read
-// timeout of its first byte. A worker starts once the head is complete (or
-// fills the 16 KiB read buffer); a client that then stalls in its body still
-// holds that worker, for at most the read timeout per wait.
+// ConnectionServer replaces httplib's accept loop and its keep-alive loop
+// with a leader/follower design around one epoll set. The set watches the
+// listening socket and every idle ("parked") connection one-shot
+// (EPOLLONESHOT), and the stop event level-triggered. Idle worker threads
+// themselves wait in epoll_wait on that set, one socket each: the worker
+// that gets a ready connection reads its request, handles it, writes the
+// response and re-arms the connection with one epoll_ctl (EPOLL_CTL_MOD),
+// then waits again. So no thread hands a request to another one. One-shot
+// means exactly one worker has a connection at a time; when the next
+// pipelined request is already buffered, the connection is re-armed for
+// "writable", which epoll reports at once, so it queues behind the sockets
+// already ready instead of holding the worker. Workers start on demand (when
+// a worker takes a socket and none is left waiting) up to max_threads; beyond
+// that ready sockets wait in the epoll set for a free worker.
 //
-// Parked connections end at their idle timeout or at once on StopAll();
-// requests in progress finish. Open connections are capped (a new one beyond
-// the cap gets a best-effort 503 and is closed), and so are worker threads.
+// Idle keep-alive sockets and clients that connect and send nothing cost a
+// file descriptor, not a thread, and cannot starve new clients. A request's
+// head (request line and headers) is gathered without a worker too: a
+// connection whose head is incomplete is parked again with what arrived, and
+// must complete it within the read timeout of its first byte. A worker holds
+// a connection once its head is complete (or fills the 16 KiB read buffer); a
+// client that then stalls in its body still holds that worker, for at most
+// the read timeout per wait.
+//
+// Timeouts are kept off the request path by the thread that called
+// ServeAfterBind(): it sleeps until the earliest deadline of a parked
+// connection (woken early only when a partly received head parks with an
+// earlier one) and closes the expired ones; on StopAll() it closes the
+// listener and every parked connection at once, even while all workers are
+// busy. Requests in progress finish. Open connections are capped (a new one
+// beyond the cap gets a best-effort 503 and is closed).
 //
 // The stream sends each response (status line, headers and body) in one
 // send(), resolves the peer address once per connection instead of once per
@@ -32,10 +44,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
-#include <deque>
-#include <functional>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -129,53 +139,24 @@ class BufferedSocketStream : public httplib::Stream {
   int local_port_ = 0;
 };
 
-// An httplib::TaskQueue that starts a worker thread whenever a task would
-// otherwise wait, up to `max_threads`; beyond that tasks queue. Workers stay
-// for reuse until shutdown(). Thread-safe.
-class ElasticTaskQueue : public httplib::TaskQueue {
- public:
-  explicit ElasticTaskQueue(size_t max_threads) : max_threads_(max_threads) {}
-  ~ElasticTaskQueue() override;
-
-  void enqueue(std::function<void()> fn) override;
-  // Runs the queued tasks, then joins every worker.
-  void shutdown() override;
-
-  // Worker threads started so far (including ones already joined).
-  size_t threads_started() const;
-
- private:
-  // Starts one more worker. Precondition: mutex_ held.
-  void StartWorker();
-  void Work();
-
-  const size_t max_threads_;
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<std::function<void()>> tasks_;
-  std::vector<std::thread> threads_;
-  size_t idle_ = 0;
-  size_t started_ = 0;
-  bool shutdown_ = false;
-};
-
-// httplib::Server with our accept loop, poller and workers (see the file
-// comment). Its handlers and settings are httplib's; only bind_to_port /
+// httplib::Server with our accept loop and workers (see the file comment).
+// Its handlers and settings are httplib's; only bind_to_port /
 // bind_to_any_port of its own serving functions may be used.
 class ConnectionServer : public httplib::Server {
  public:
   ConnectionServer(ConnectionTimeouts timeouts, ConnectionLimits limits);
   ~ConnectionServer() override;
 
-  // Serves the bound socket on the calling thread (the poller) until
-  // StopAll(), then closes every connection once its request in progress is
-  // answered, and returns. False if the poller could not be set up or
-  // accepting failed for good. Precondition: bound; called at most once.
+  // Serves the bound socket until StopAll(): starts the first worker and
+  // keeps the timeouts on the calling thread. Then closes every connection
+  // once its request in progress is answered, joins the workers and returns.
+  // False if the epoll set could not be set up or accepting or epoll_wait
+  // failed for good. Precondition: bound; called at most once.
   bool ServeAfterBind();
-  // Raises the stop event: the poller closes the listening socket and every
-  // parked connection at once; requests in progress finish (waits for more
-  // of a request end at once). Idempotent, callable from any thread, also
-  // before ServeAfterBind() (which then returns at once).
+  // Raises the stop event: idle and partly received connections are closed
+  // at once; requests in progress finish (waits for more of a request end at
+  // once). Idempotent, callable from any thread, also before ServeAfterBind()
+  // (which then returns at once).
   void StopAll();
   // Raises the listen backlog of the bound socket from httplib's 5 (which
   // drops the SYNs of clients that connect at once, delaying them by 1 s or
@@ -187,62 +168,89 @@ class ConnectionServer : public httplib::Server {
   size_t open_connections() const;
   // The cap on open connections after clamping to the fd limit.
   size_t max_connections() const { return max_connections_; }
+  // Worker threads started so far. Thread-safe.
+  size_t workers_started() const;
 
  private:
   using Clock = std::chrono::steady_clock;
   struct Connection;
 
-  // The poller loop; false on a fatal accept or epoll error.
-  bool Poll();
-  // Accepts every pending connection; false on a fatal error.
+  // A worker: waits in epoll_wait for one ready socket (a connection, the
+  // listener or the stop event) and handles it, until the stop event.
+  void Work();
+  // Closes expired parked connections and resumes a paused accept on the
+  // calling thread until the stop event; no request passes through it.
+  void KeepTimeouts();
+  // Accepts pending connections, then watches the listener again (unless
+  // accepting pauses); false on a fatal error.
   bool AcceptPending();
+  // Stops watching the listener for a moment (accept4 failed with `error`:
+  // out of fds or memory).
+  void PauseAccepting(int error);
+  // Admits or (beyond max_connections) rejects the accepted `sock`.
   void Admit(int sock);
-  // Hands the parked connection on `sock` to a worker.
-  void Dispatch(int sock);
-  // Closes parked connections whose idle deadline passed; returns the
-  // epoll_wait timeout until the next deadline (-1 = none).
-  int ExpireIdle();
-  // Worker task: gathers the head of the next request of `connection`
-  // without waiting, then serves the request and parks, requeues or closes
-  // the connection (or parks it to wait for the rest of the head).
+  // The parked connection that epoll reported as `key`, now owned by the
+  // calling worker; null if it was closed meanwhile. Starts another worker
+  // when no other one is left waiting for sockets.
+  Connection* Claim(uint64_t key);
+  // Starts one more worker unless max_threads run. Precondition: mutex_ held.
+  void StartWorkerLocked();
+  // Gathers the head of the next request of `connection` without waiting,
+  // then serves the request and parks or closes the connection (or parks it
+  // to wait for the rest of the head).
   void ServeOne(Connection* connection);
   // Reads, handles and answers one request; false if the connection must
   // close (peer gone, error, "Connection: close").
   bool ServeRequest(BufferedSocketStream& stream);
   // Watches `connection` for its next request (or the rest of a started
-  // one). Precondition: mutex_ held.
+  // one) with one epoll_ctl. Precondition: mutex_ held.
   void ParkLocked(Connection* connection);
   // When `connection` parked now must be closed: the idle timeout, or the
   // read timeout from the first byte of a partly received request.
   Clock::time_point ParkDeadline(Connection* connection, Clock::time_point now) const;
   void Park(Connection* connection);
+  // Makes KeepTimeouts() plan again if `deadline` precedes its next wake-up.
+  // Precondition: mutex_ held.
+  void WakeTimeoutsIfEarlierLocked(Clock::time_point deadline);
   // Precondition: mutex_ held.
   void CloseLocked(Connection* connection);
   void Close(Connection* connection);
-  // After the poller stopped: closes the listening socket and the parked
+  // Closes parked connections whose deadline passed and re-arms the listener
+  // when its pause is over; returns the poll timeout until the next of them
+  // (-1 = none).
+  int ExpireAndResume();
+  // After the stop event: closes the listening socket and the parked
   // connections; later Park() calls close instead.
   void CloseParkedAndListener();
-  // Stops watching the listening socket for a moment (accept() failed with
-  // `error`: out of fds or memory).
-  void PauseAccepting(int error);
-  void ResumeAcceptingIfDue();
+  // Watches the listening socket again (one-shot, like connections).
+  bool ArmListener(int operation);
+  // Records a fatal error and stops the server.
+  void Fail(const std::string& what);
 
   ConnectionTimeouts timeouts_;
   size_t max_threads_;
   size_t max_connections_;
   StopEvent stop_;
   int epoll_fd_ = -1;
-  // Makes the poller recompute its timeout (a deadline earlier than it
-  // planned for was parked).
+  // Makes KeepTimeouts() recompute its timeout (a deadline earlier than it
+  // planned for was parked, or accepting paused).
   int wake_fd_ = -1;
-  std::unique_ptr<ElasticTaskQueue> workers_;
-  std::optional<Clock::time_point> accept_paused_until_;  // poller thread only
-  bool at_capacity_logged_ = false;                       // poller thread only
+  std::atomic<bool> failed_{false};
+  // Workers blocked in epoll_wait (or about to be): when none is left, the
+  // next claimed connection starts another worker.
+  std::atomic<size_t> waiting_workers_{0};
+
+  // Held while accepting, so that the listener is not closed under accept4.
+  std::mutex accept_mutex_;
 
   mutable std::mutex mutex_;
+  std::vector<std::thread> workers_;
   std::unordered_map<int, std::unique_ptr<Connection>> connections_;
-  std::set<std::pair<Clock::time_point, int>> idle_deadlines_;  // parked ones
-  Clock::time_point poller_wakes_at_ = Clock::time_point::max();
+  std::set<std::pair<Clock::time_point, int>> deadlines_;  // parked connections
+  uint32_t next_generation_ = 1;
+  Clock::time_point timeouts_wake_at_ = Clock::time_point::max();
+  std::optional<Clock::time_point> accept_paused_until_;
+  bool at_capacity_logged_ = false;
   bool closing_ = false;
 };
 

@@ -94,7 +94,7 @@ HttpServer::HttpServer(const Router* router, HttpServerOptions options)
       options_(std::move(options)),
       server_(std::make_unique<ConnectionServer>(TimeoutsOf(options_), LimitsOf(options_))) {
   server_->set_payload_max_length(options_.max_payload_bytes);
-  // Our poller enforces the idle timeout; httplib only advertises it in the
+  // Our connection loop enforces the idle timeout; httplib only advertises it in the
   // Keep-Alive response header (clients close their side before it).
   server_->set_keep_alive_timeout(std::max(1, options_.keep_alive_timeout_ms / 1000));
   server_->set_keep_alive_max_count(100000);

@@ -34,8 +34,9 @@ struct HttpServerOptions {
   size_t max_payload_bytes = 40 * 1024 * 1024;  // spec §1.1
   // Most requests handled at once: a worker thread (started on demand) is
   // busy with a connection only while one of its requests is read, handled
-  // and answered; idle keep-alive connections wait in one poller, not in a
-  // worker. Further ready requests wait for a free worker.
+  // and answered; idle keep-alive connections wait in one epoll set, not in a
+  // worker, and idle workers take the next ready connection from it
+  // themselves. Further ready requests wait for a free worker.
   // 0 = kDefaultMaxThreads.
   size_t max_threads = 0;
   // Most open connections (busy or idle). A connection beyond it gets a 503

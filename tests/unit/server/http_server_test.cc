@@ -1,7 +1,8 @@
 // HttpServer over real sockets: keep-alive idle timeout, prompt Stop() with
-// idle connections open, idle connections that hold no worker, the worker and
-// connection caps, many concurrent connections, pipelining, 100-continue,
-// large responses and no fd leaks.
+// idle connections open (also while every worker is busy), idle connections
+// that hold no worker, the worker and connection caps, many concurrent
+// connections and requests, pipelining, 100-continue, large responses and no
+// fd leaks.
 #include "server/http_server.h"
 
 #include <arpa/inet.h>
@@ -443,6 +444,60 @@ TEST(HttpServerTest, StopLetsARequestInProgressFinish) {
   EXPECT_TRUE(busy.ClosedWithin(kWaitMs));
   server.Stop();
   EXPECT_TRUE(server.listen_status().ok());
+}
+
+TEST(HttpServerTest, StopClosesParkedConnectionsWhileEveryWorkerIsBusy) {
+  RunningServer server(HttpServerOptions{.max_threads = 1, .keep_alive_timeout_ms = 120000});
+  Client idle(server.port());
+  Client busy(server.port());
+  ASSERT_TRUE(idle.Send(kPing));
+  ASSERT_EQ(idle.ReadBody(), "pong");
+  ASSERT_TRUE(busy.Send("GET /block HTTP/1.1\r\nHost: t\r\n\r\n"));
+  ASSERT_TRUE(server.gate().WaitForWaiting(1));
+  // The only worker waits at the gate: no worker can close the idle one.
+  server.RequestStop();
+  EXPECT_TRUE(idle.ClosedWithin(kWaitMs));
+  server.gate().Open();
+  EXPECT_EQ(busy.ReadBody(), "passed");
+  EXPECT_TRUE(busy.ClosedWithin(kWaitMs));
+}
+
+TEST(HttpServerTest, IdleTimeoutHoldsWhileEveryWorkerIsBusy) {
+  RunningServer server(HttpServerOptions{.max_threads = 1, .keep_alive_timeout_ms = 200});
+  Client idle(server.port());
+  Client busy(server.port());
+  ASSERT_TRUE(idle.Send(kPing));
+  ASSERT_EQ(idle.ReadBody(), "pong");
+  ASSERT_TRUE(busy.Send("GET /block HTTP/1.1\r\nHost: t\r\n\r\n"));
+  ASSERT_TRUE(server.gate().WaitForWaiting(1));
+  EXPECT_TRUE(idle.ClosedWithin(kWaitMs));
+  server.gate().Open();
+  EXPECT_EQ(busy.ReadBody(), "passed");
+}
+
+TEST(HttpServerTest, ServesManyRequestsFromConcurrentKeepAliveClients) {
+  RunningServer server(HttpServerOptions{.max_threads = 3});
+  constexpr int kClients = 8;
+  constexpr int kRequests = 200;
+  std::vector<std::thread> threads;
+  std::vector<int> served(kClients, 0);
+  for (int c = 0; c < kClients; ++c) {
+    threads.emplace_back([&, c] {
+      Client client(server.port());
+      const std::string echo = "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: " +
+                               std::to_string(std::to_string(c).size()) + "\r\n\r\n" +
+                               std::to_string(c);
+      for (int i = 0; i < kRequests; ++i) {
+        if (!client.Send(echo) || client.ReadBody() != std::to_string(c))
+          return;
+        ++served[c];
+      }
+    });
+  }
+  for (std::thread& thread : threads)
+    thread.join();
+  for (int c = 0; c < kClients; ++c)
+    EXPECT_EQ(served[c], kRequests) << c;
 }
 
 TEST(HttpServerTest, ConnectionsClosedByThePeerWhileParkedLeaveNoFds) {
