@@ -1,6 +1,6 @@
 // ksdb: the command-line entry point.
 //   ksdb run [--path DIR] [--store postgresql://USER[:PASSWORD]@HOST[:PORT]/DB]
-//            [--host H] [--port P] [--allow-reset]
+//            [--host H] [--port P] [--allow-reset] [--max-connections N]
 //            [--embedder static:DIR | openai:URL#MODEL[#KEY_ENV]]... [--embedder-config FILE]
 //   ksdb convert-glove SOURCE OUT_DIR [--max-words N]
 //   ksdb --version
@@ -39,6 +39,7 @@ struct RunOptions {
   std::string host = "127.0.0.1";
   int port = 8000;
   bool allow_reset = false;
+  size_t max_connections = ksdb::server::kDefaultMaxConnections;
   std::vector<std::string> embedders;  // --embedder values, in order
   std::string embedder_config;         // --embedder-config file
 };
@@ -169,6 +170,7 @@ int Run(const RunOptions& options) {
   ksdb::server::HttpServerOptions http_options;
   http_options.host = options.host;
   http_options.port = options.port;
+  http_options.max_connections = options.max_connections;
   ksdb::server::HttpServer server(&router, http_options);
   ksdb::Result<int> port = server.Bind();
   if (!port.ok()) {
@@ -216,6 +218,11 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
   run->add_flag("--allow-reset", options.allow_reset, "Enable POST /api/v2/reset");
+  run->add_option("--max-connections", options.max_connections,
+                  "Most open HTTP connections, idle keep-alive ones included; a connection "
+                  "beyond it gets a 503 and is closed (lowered to the open file limit minus 256)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20));
   run->add_option("--embedder", options.embedders,
                   "Server-side embedder: static:DIR or openai:URL#MODEL[#API_KEY_ENV] "
                   "(repeatable; the first is the default)");
