@@ -186,7 +186,7 @@ struct PolicyPoint {
 // filtered graph at its smallest ef reaching the recall target (best recall
 // when none does).
 std::optional<PolicyPoint> EnginePolicy(const DatasetResult& d, const FilteredResult& f) {
-  if (index::PreferExactScan(f.allowed, d.num_base, kPolicyEf)) {
+  if (index::PreferExactScan(f.allowed, d.num_base, kPolicyEf, d.dim)) {
     if (std::isnan(f.ksdb_exact_qps)) return std::nullopt;
     return PolicyPoint{true, f.ksdb_exact_recall, f.ksdb_exact_qps, 0};
   }

@@ -477,7 +477,8 @@ Result<std::vector<QueryHits>> Collection::Query(const QueryRequest& request) co
   if (request.ids || request.where || request.where_document) {
     allowed = MatchingSlots(request.ids, request.where, request.where_document);
     // Only a graph search needs the bitmap; an exact scan walks the list.
-    if (!index::PreferExactScan(allowed->size(), index_->size(), EfSearch(request.n_results))) {
+    if (!index::PreferExactScan(allowed->size(), index_->size(), EfSearch(request.n_results),
+                                request.dim)) {
       allowed_bitmap.emplace(slots_.size());
       for (InternalId slot : *allowed) allowed_bitmap->Add(slot);
     }

@@ -123,14 +123,16 @@ size_t HnswGraph::MemoryBytes() const {
   return bytes + visited_pool_.MemoryBytes();
 }
 
-bool PreferExactScan(size_t allowed, size_t live, size_t ef) {
-  // Exact distances per unit of ef that a two-hop filtered search costs
-  // (bench/ann filtered sweep, see hnsw_index.h).
-  constexpr double kTwoHopCostPerEf = 40.0;
+bool PreferExactScan(size_t allowed, size_t live, size_t ef, size_t dim) {
+  // Vector components an exact scan may read per unit of ef before the
+  // two-hop filtered search is cheaper (bench/ann filtered sweep, see
+  // hnsw_index.h): the scan's cost grows with the dimension, the graph's
+  // mostly with the number of nodes it touches.
+  constexpr double kScanComponentsPerEf = 15000.0;
   const double a = static_cast<double>(allowed);
   if (a < kTwoHopMinFraction * static_cast<double>(live))
     return true;
-  return a < kTwoHopCostPerEf * static_cast<double>(ef);
+  return a * static_cast<double>(dim) < kScanComponentsPerEf * static_cast<double>(ef);
 }
 
 Result<std::unique_ptr<HnswIndex>> NewHnswIndex(size_t dim, DistanceSpace space,

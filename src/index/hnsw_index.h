@@ -89,15 +89,16 @@ struct LoadedHnswSnapshot {
   std::string user_data;
 };
 
-// Whether the engine should scan the `allowed` matching vectors exactly
-// instead of running a filtered graph search with candidate list `ef` over
-// `live` vectors (SearchWithEf with the filter). Filters accepting
-// at least 2.5% of the vectors get the two-hop filtered search (distances for
-// accepted nodes only), which costs about 40 * ef exact distances, so the scan
-// wins while allowed < 40 * ef; below 2.5% the two-hop search loses recall
-// (too few accepted nodes within two hops) and the scan is always chosen. The
-// constants come from bench/ann's filtered sweep (bench/RESULTS.md).
-bool PreferExactScan(size_t allowed, size_t live, size_t ef);
+// Whether the engine should scan the `allowed` matching `dim`-dimensional
+// vectors exactly instead of running a filtered graph search with candidate
+// list `ef` over `live` vectors (SearchWithEf with the filter). Filters
+// accepting at least 2.5% of the vectors get the two-hop filtered search
+// (distances for accepted nodes only); the scan wins while
+// allowed * dim < 15,000 * ef (measured crossovers: ~39 * ef at 384-d, ~150 *
+// ef at 100-d); below 2.5% the two-hop search loses recall (too few accepted
+// nodes within two hops) and the scan is always chosen. The constants come
+// from bench/ann's filtered sweep (bench/RESULTS.md).
+bool PreferExactScan(size_t allowed, size_t live, size_t ef, size_t dim);
 
 // Loads a snapshot written by SaveSnapshot. Corruption (naming the file and the
 // problem) when it is truncated, fails its checksum, or was written for another

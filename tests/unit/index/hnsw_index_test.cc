@@ -418,9 +418,9 @@ TEST_F(HnswSnapshotTest, OtherDimensionOrSpaceIsRejected) {
 }
 
 TEST(HnswPolicyTest, ExactScanPreferredForSelectiveFilters) {
-  EXPECT_TRUE(PreferExactScan(10, 1000000, 100));
-  EXPECT_TRUE(PreferExactScan(10000, 1000000, 100));
-  EXPECT_FALSE(PreferExactScan(500000, 1000000, 100));
+  EXPECT_TRUE(PreferExactScan(10, 1000000, 100, 384));
+  EXPECT_TRUE(PreferExactScan(10000, 1000000, 100, 384));
+  EXPECT_FALSE(PreferExactScan(500000, 1000000, 100, 384));
 }
 
 TEST_F(HnswSnapshotTest, EmptyIndexRoundTrips) {
