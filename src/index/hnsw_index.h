@@ -3,9 +3,13 @@
 // graphs") behind the VectorIndex interface.
 //
 // Node numbers are the engine's InternalIds (dense slot numbers), so no label
-// map is kept: a removed id's node is unlinked and its slot is reused by the
-// next insert of that id. Filtered search skips disallowed nodes for the result
-// set but still traverses through them, so the graph stays connected.
+// map is kept: a removed id's node stays in the graph as a traversable
+// tombstone until the next insert into its slot re-links it. Filtered search
+// (hnsw_filtered_search.cc) picks by the filter's sampled selectivity: broad
+// filters traverse every node and only gate the results, selective ones
+// compute distances only for allowed nodes, reached through the links of
+// disallowed neighbours (two hops), and the most selective scan the allowed
+// nodes exactly.
 //
 // Optional int8 scalar quantisation keeps a one-byte-per-dimension copy for
 // traversal and reranks the candidates with the float32 vectors.
