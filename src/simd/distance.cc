@@ -17,14 +17,17 @@ constexpr char kLevelEnvVar[] = "KSDB_SIMD_LEVEL";
 constexpr Kernels kScalarKernels = {SimdLevel::kScalar, &internal::L2SquaredScalar,
                                     &internal::DotScalar, &internal::NormSquaredScalar,
                                     &internal::DotU8Scalar, &internal::L2SquaredBatchScalar,
-                                    &internal::DotBatchScalar};
+                                    &internal::DotBatchScalar, &internal::L2SquaredBf16Scalar,
+                                    &internal::DotBf16Scalar};
 constexpr Kernels kAvx2Kernels = {SimdLevel::kAvx2, &internal::L2SquaredAvx2, &internal::DotAvx2,
                                   &internal::NormSquaredAvx2, &internal::DotU8Avx2,
-                                  &internal::L2SquaredBatchAvx2, &internal::DotBatchAvx2};
+                                  &internal::L2SquaredBatchAvx2, &internal::DotBatchAvx2,
+                                  &internal::L2SquaredBf16Avx2, &internal::DotBf16Avx2};
 constexpr Kernels kAvx512Kernels = {SimdLevel::kAvx512, &internal::L2SquaredAvx512,
                                     &internal::DotAvx512, &internal::NormSquaredAvx512,
                                     &internal::DotU8Avx512, &internal::L2SquaredBatchAvx512,
-                                    &internal::DotBatchAvx512};
+                                    &internal::DotBatchAvx512, &internal::L2SquaredBf16Avx512,
+                                    &internal::DotBf16Avx512};
 
 std::optional<SimdLevel> ParseLevelName(std::string_view name) {
   if (name == "scalar")

@@ -27,6 +27,8 @@ bool LevelSupported(SimdLevel level);
 using PairFn = float (*)(const float* a, const float* b, size_t dim);
 using NormFn = float (*)(const float* a, size_t dim);
 using DotU8Fn = float (*)(const float* a, const uint8_t* codes, size_t dim);
+// `b` in bfloat16 (the top 16 bits of a float32; see Bf16FromFloat).
+using Bf16Fn = float (*)(const float* a, const uint16_t* b, size_t dim);
 // out[j] = f(a, vectors[j], dim) for j < n: one call for all the neighbours of
 // a graph node, so a search pays one indirect call per expansion, not per
 // distance. Each out[j] equals the single-vector kernel's result exactly.
@@ -41,7 +43,25 @@ struct Kernels {
   DotU8Fn dot_u8;       // sum a_i * codes_i (int8 scalar quantisation)
   BatchFn l2_squared_batch;  // l2_squared against several vectors
   BatchFn dot_batch;         // dot against several vectors
+  Bf16Fn l2_squared_bf16;    // l2_squared with b in bfloat16
+  Bf16Fn dot_bf16;           // dot with b in bfloat16
 };
+
+// bfloat16 of `x`, rounded to nearest even (x finite). bfloat16 keeps float32's
+// exponent and 8 significant bits: half the bytes, relative error <= 2^-8.
+inline uint16_t Bf16FromFloat(float x) {
+  uint32_t bits;
+  __builtin_memcpy(&bits, &x, sizeof bits);
+  bits += 0x7fffu + ((bits >> 16) & 1u);
+  return static_cast<uint16_t>(bits >> 16);
+}
+
+inline float FloatFromBf16(uint16_t b) {
+  const uint32_t bits = uint32_t{b} << 16;
+  float x;
+  __builtin_memcpy(&x, &bits, sizeof x);
+  return x;
+}
 
 // Kernels of `level`; precondition LevelSupported(level).
 const Kernels& KernelsFor(SimdLevel level);

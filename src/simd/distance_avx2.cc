@@ -133,4 +133,51 @@ void DotBatchAvx2(const float* a, const float* const* vectors, size_t n, size_t 
   }
 }
 
+namespace {
+
+// 8 bfloat16 values widened to float32 (a bfloat16 is a float32's top half).
+__m256 LoadBf16x8(const uint16_t* b) {
+  const __m128i halves = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(halves), 16));
+}
+
+// Two accumulators over 8-lane blocks of a float row and a bfloat16 row; the
+// tail (dim % 8) is summed by the scalar kernel's loop.
+template <typename Step>
+[[gnu::always_inline]] inline float SumBf16Blocks(const float* a, const uint16_t* b, size_t dim,
+                                                  Step step) {
+  __m256 acc0 = _mm256_setzero_ps();
+  __m256 acc1 = _mm256_setzero_ps();
+  size_t i = 0;
+  for (; i + 2 * kLanes <= dim; i += 2 * kLanes) {
+    acc0 = step(acc0, _mm256_loadu_ps(a + i), LoadBf16x8(b + i));
+    acc1 = step(acc1, _mm256_loadu_ps(a + i + kLanes), LoadBf16x8(b + i + kLanes));
+  }
+  if (i + kLanes <= dim) {
+    acc0 = step(acc0, _mm256_loadu_ps(a + i), LoadBf16x8(b + i));
+    i += kLanes;
+  }
+  float sum = HorizontalSum(_mm256_add_ps(acc0, acc1));
+  for (; i < dim; ++i) {
+    const __m256 x = _mm256_set1_ps(a[i]);
+    const __m256 y = _mm256_set1_ps(FloatFromBf16(b[i]));
+    sum += _mm256_cvtss_f32(step(_mm256_setzero_ps(), x, y));
+  }
+  return sum;
+}
+
+}  // namespace
+
+float L2SquaredBf16Avx2(const float* a, const uint16_t* b, size_t dim) {
+  return SumBf16Blocks(a, b, dim, [](__m256 acc, __m256 x, __m256 y) {
+    const __m256 d = _mm256_sub_ps(x, y);
+    return _mm256_fmadd_ps(d, d, acc);
+  });
+}
+
+float DotBf16Avx2(const float* a, const uint16_t* b, size_t dim) {
+  return SumBf16Blocks(a, b, dim,
+                       [](__m256 acc, __m256 x, __m256 y) { return _mm256_fmadd_ps(x, y, acc); });
+}
+
 }  // namespace ksdb::simd::internal

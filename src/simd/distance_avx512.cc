@@ -127,4 +127,51 @@ void DotBatchAvx512(const float* a, const float* const* vectors, size_t n, size_
   }
 }
 
+namespace {
+
+// 16 bfloat16 values widened to float32 (a bfloat16 is a float32's top half).
+__m512 LoadBf16x16(const uint16_t* b) {
+  const __m256i halves = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b));
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(halves), 16));
+}
+
+// Two accumulators over 16-lane blocks of a float row and a bfloat16 row; the
+// tail (dim % 16) one lane at a time (a masked 16-bit load needs AVX-512BW).
+template <typename Step>
+[[gnu::always_inline]] inline float SumBf16Blocks(const float* a, const uint16_t* b, size_t dim,
+                                                  Step step) {
+  __m512 acc0 = _mm512_setzero_ps();
+  __m512 acc1 = _mm512_setzero_ps();
+  size_t i = 0;
+  for (; i + 2 * kLanes <= dim; i += 2 * kLanes) {
+    acc0 = step(acc0, _mm512_loadu_ps(a + i), LoadBf16x16(b + i));
+    acc1 = step(acc1, _mm512_loadu_ps(a + i + kLanes), LoadBf16x16(b + i + kLanes));
+  }
+  if (i + kLanes <= dim) {
+    acc0 = step(acc0, _mm512_loadu_ps(a + i), LoadBf16x16(b + i));
+    i += kLanes;
+  }
+  float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+  for (; i < dim; ++i) {
+    const __m512 x = _mm512_set1_ps(a[i]);
+    const __m512 y = _mm512_set1_ps(FloatFromBf16(b[i]));
+    sum += _mm512_cvtss_f32(step(_mm512_setzero_ps(), x, y));
+  }
+  return sum;
+}
+
+}  // namespace
+
+float L2SquaredBf16Avx512(const float* a, const uint16_t* b, size_t dim) {
+  return SumBf16Blocks(a, b, dim, [](__m512 acc, __m512 x, __m512 y) {
+    const __m512 d = _mm512_sub_ps(x, y);
+    return _mm512_fmadd_ps(d, d, acc);
+  });
+}
+
+float DotBf16Avx512(const float* a, const uint16_t* b, size_t dim) {
+  return SumBf16Blocks(a, b, dim,
+                       [](__m512 acc, __m512 x, __m512 y) { return _mm512_fmadd_ps(x, y, acc); });
+}
+
 }  // namespace ksdb::simd::internal

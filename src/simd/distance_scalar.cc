@@ -29,6 +29,22 @@ float DotU8Scalar(const float* a, const uint8_t* codes, size_t dim) {
   return sum;
 }
 
+float L2SquaredBf16Scalar(const float* a, const uint16_t* b, size_t dim) {
+  float sum = 0.0f;
+  for (size_t i = 0; i < dim; ++i) {
+    const float d = a[i] - FloatFromBf16(b[i]);
+    sum += d * d;
+  }
+  return sum;
+}
+
+float DotBf16Scalar(const float* a, const uint16_t* b, size_t dim) {
+  float sum = 0.0f;
+  for (size_t i = 0; i < dim; ++i)
+    sum += a[i] * FloatFromBf16(b[i]);
+  return sum;
+}
+
 float NormSquaredScalar(const float* a, size_t dim) {
   float sum = 0.0f;
   for (size_t i = 0; i < dim; ++i)

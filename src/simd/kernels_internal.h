@@ -19,6 +19,8 @@ float DotU8Scalar(const float* a, const uint8_t* codes, size_t dim);
 void L2SquaredBatchScalar(const float* a, const float* const* vectors, size_t n, size_t dim,
                         float* out);
 void DotBatchScalar(const float* a, const float* const* vectors, size_t n, size_t dim, float* out);
+float L2SquaredBf16Scalar(const float* a, const uint16_t* b, size_t dim);
+float DotBf16Scalar(const float* a, const uint16_t* b, size_t dim);
 
 // AVX2+FMA kernels. Only call when the CPU supports AVX2 and FMA.
 float L2SquaredAvx2(const float* a, const float* b, size_t dim);
@@ -28,6 +30,8 @@ float DotU8Avx2(const float* a, const uint8_t* codes, size_t dim);
 void L2SquaredBatchAvx2(const float* a, const float* const* vectors, size_t n, size_t dim,
                         float* out);
 void DotBatchAvx2(const float* a, const float* const* vectors, size_t n, size_t dim, float* out);
+float L2SquaredBf16Avx2(const float* a, const uint16_t* b, size_t dim);
+float DotBf16Avx2(const float* a, const uint16_t* b, size_t dim);
 
 // AVX-512F kernels. Only call when the CPU supports AVX-512F.
 float L2SquaredAvx512(const float* a, const float* b, size_t dim);
@@ -37,6 +41,8 @@ float DotU8Avx512(const float* a, const uint8_t* codes, size_t dim);
 void L2SquaredBatchAvx512(const float* a, const float* const* vectors, size_t n, size_t dim,
                         float* out);
 void DotBatchAvx512(const float* a, const float* const* vectors, size_t n, size_t dim, float* out);
+float L2SquaredBf16Avx512(const float* a, const uint16_t* b, size_t dim);
+float DotBf16Avx512(const float* a, const uint16_t* b, size_t dim);
 
 // The best level the CPU supports, ignoring the environment.
 SimdLevel DetectCpuLevel();

@@ -219,6 +219,74 @@ TEST_P(KernelLevelTest, DotWithByteCodesIsExactOnSmallIntegers) {
   }
 }
 
+TEST_P(KernelLevelTest, Bf16KernelsAreExactOnSmallIntegers) {
+  // Integers up to 256 are exact in bfloat16 and their sums exact in float32,
+  // so every level must give the exact value for every dim (all tails).
+  std::mt19937 rng(13);
+  std::uniform_int_distribution<int> value(-16, 16);
+  for (size_t dim = 0; dim <= 70; ++dim) {
+    std::vector<float> a(dim);
+    std::vector<uint16_t> b(dim);
+    double dot = 0;
+    double l2 = 0;
+    for (size_t i = 0; i < dim; ++i) {
+      a[i] = static_cast<float>(value(rng));
+      const float y = static_cast<float>(value(rng));
+      b[i] = Bf16FromFloat(y);
+      dot += static_cast<double>(a[i]) * y;
+      l2 += (static_cast<double>(a[i]) - y) * (static_cast<double>(a[i]) - y);
+    }
+    EXPECT_EQ(kernels().dot_bf16(a.data(), b.data(), dim), static_cast<float>(dot)) << dim;
+    EXPECT_EQ(kernels().l2_squared_bf16(a.data(), b.data(), dim), static_cast<float>(l2)) << dim;
+  }
+}
+
+TEST_P(KernelLevelTest, Bf16KernelsApproximateFloatDistances) {
+  // The use: graph construction on a bfloat16 copy of float rows. The result
+  // must be within bfloat16's rounding (2^-8 relative per component) of the
+  // float32 distance.
+  std::mt19937 rng(17);
+  std::normal_distribution<float> gauss(0.0f, 1.0f);
+  for (size_t dim : {1, 7, 16, 100, 384, 1536}) {
+    std::vector<float> a(dim);
+    std::vector<float> b(dim);
+    std::vector<uint16_t> b16(dim);
+    double magnitude = 0;
+    for (size_t i = 0; i < dim; ++i) {
+      a[i] = gauss(rng);
+      b[i] = gauss(rng);
+      b16[i] = Bf16FromFloat(b[i]);
+      magnitude += std::fabs(static_cast<double>(a[i]) * b[i]);
+    }
+    const double tolerance = magnitude / 256.0 + 1e-6;
+    EXPECT_NEAR(kernels().dot_bf16(a.data(), b16.data(), dim),
+                internal::DotScalar(a.data(), b.data(), dim), tolerance)
+        << dim;
+    const float l2 = internal::L2SquaredScalar(a.data(), b.data(), dim);
+    EXPECT_NEAR(kernels().l2_squared_bf16(a.data(), b16.data(), dim), l2, l2 / 64.0 + 1e-6) << dim;
+  }
+}
+
+TEST(Bf16Test, RoundsToNearestEvenAndKeepsExponent) {
+  EXPECT_EQ(Bf16FromFloat(1.0f), 0x3f80);
+  EXPECT_EQ(Bf16FromFloat(-2.0f), 0xc000);
+  EXPECT_EQ(Bf16FromFloat(0.0f), 0x0000);
+  EXPECT_EQ(FloatFromBf16(0x3f80), 1.0f);
+  // 1 + 2^-8 is halfway between two bfloat16 values: ties go to even (1.0);
+  // 1 + 3 * 2^-8 is halfway too and goes up to the even 1 + 2^-6.
+  EXPECT_EQ(FloatFromBf16(Bf16FromFloat(1.0f + 0x1p-8f)), 1.0f);
+  EXPECT_EQ(FloatFromBf16(Bf16FromFloat(1.0f + 3 * 0x1p-8f)), 1.0f + 0x1p-6f);
+  // Large and small magnitudes keep float32's range.
+  EXPECT_NEAR(FloatFromBf16(Bf16FromFloat(3e38f)), 3e38f, 3e38f / 256);
+  EXPECT_NEAR(FloatFromBf16(Bf16FromFloat(1e-30f)), 1e-30f, 1e-30f / 256);
+  std::mt19937 rng(19);
+  std::normal_distribution<float> gauss(0.0f, 100.0f);
+  for (int i = 0; i < 10000; ++i) {
+    const float x = gauss(rng);
+    EXPECT_LE(std::fabs(FloatFromBf16(Bf16FromFloat(x)) - x), std::fabs(x) * 0x1p-8f) << x;
+  }
+}
+
 TEST_P(KernelLevelTest, UnalignedInputsAndZeroDim) {
   // Rows inside a flat buffer start at arbitrary float offsets.
   std::mt19937 rng(9);
