@@ -218,12 +218,14 @@ size_t HnswGraph::LinkPending(size_t max_nodes, size_t max_threads) {
     pending_pos_.erase(id);
     states_[id] = kLive;
   }
+  const size_t backlog = pending_list_.size();
   pending_list_.resize(pending_list_.size() - n);
-  LinkAll(nodes, max_threads);
+  LinkAll(nodes, max_threads, backlog);
   return n;
 }
 
-void HnswGraph::LinkAll(std::span<const InternalId> nodes, size_t max_threads) {
+void HnswGraph::LinkAll(std::span<const InternalId> nodes, size_t max_threads, size_t backlog) {
+  PrepareMirror(nodes, std::max(backlog, nodes.size()));
   size_t first = 0;
   {
     // The very first node only becomes the entry point; link it alone so that
@@ -264,6 +266,7 @@ void HnswGraph::LinkAll(std::span<const InternalId> nodes, size_t max_threads) {
   for (std::thread& helper : helpers)
     helper.join();
   node_locks_.reset();
+  ReleaseMirrorIfIdle();
 }
 
 std::mutex* HnswGraph::NodeLock(InternalId id) const {
@@ -470,6 +473,7 @@ void HnswGraph::LinkNode(InternalId id, VisitedList* visited) {
     ep = GreedyDescend(FloatDistance{this, q}, ep, start_level, level, id);
   for (int l = std::min(level, start_level); l >= 0; --l) {
     NeighborHeap found = SearchLayerPrefetched(q, ep, l, id, visited);
+    RescoreExactly(q, &found);
     std::sort(found.begin(), found.end(), Closer);
     ep = found.front().internal_id;
     // A new node keeps m and fills up to MaxLinks through later back links; a

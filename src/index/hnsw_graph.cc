@@ -113,7 +113,7 @@ std::span<const float> HnswGraph::GetVector(InternalId id) const {
 
 size_t HnswGraph::MemoryBytes() const {
   size_t bytes = capacity_ * block_bytes_ + levels_.capacity() + states_.capacity() +
-                 closed_rows_.capacity() +
+                 closed_rows_.capacity() + mirror_nodes_ * mirror_row_bytes_ +
                  upper_.capacity() * sizeof(upper_[0]);
   for (size_t id = 0; id < upper_.size(); ++id) {
     if (upper_[id])

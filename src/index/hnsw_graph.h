@@ -212,7 +212,7 @@ class HnswGraph final : public HnswIndex {
   int DrawLevel();
   // Links `nodes` on up to params.num_threads threads (and at most
   // `max_threads` unless 0).
-  void LinkAll(std::span<const InternalId> nodes, size_t max_threads = 0);
+  void LinkAll(std::span<const InternalId> nodes, size_t max_threads = 0, size_t backlog = 0);
   void LinkNode(InternalId id, VisitedList* visited);
   // Greedy descent from `ep` through layers (from, to], returning the nearest
   // node found (never `self`).
@@ -326,6 +326,29 @@ class HnswGraph final : public HnswIndex {
   // building in parallel (then copied under the node's lock).
   NeighborHeap SearchLayerPrefetched(const PreparedQuery& q, InternalId ep, int level,
                                      InternalId self, VisitedList* visited) const;
+  // --- bfloat16 construction copy (hnsw_mirror.cc) ---
+  // Linking a large backlog searches the graph on a transient bfloat16 copy
+  // of the vectors (half the bytes per distance; graph construction is bound
+  // by fetching vectors) and ranks each node's candidates by exact float
+  // distances before choosing its links.
+  // Creates the copy for a backlog of `backlog` nodes if it pays (see
+  // kMirrorMinBacklog), or extends it to the current nodes, and encodes the
+  // rows of `nodes` (new or changed vectors about to be linked). Without
+  // memory for it, linking just runs on the float vectors.
+  void PrepareMirror(std::span<const InternalId> nodes, size_t backlog);
+  // Frees the copy once no backlog is left.
+  void ReleaseMirrorIfIdle();
+  void EncodeMirrorRow(InternalId id);
+  const uint16_t* MirrorRow(InternalId id) const {
+    return reinterpret_cast<const uint16_t*>(mirror_.get() + size_t{id} * mirror_row_bytes_);
+  }
+  // Construction distances from `q` to `ids`: on the copy while it exists,
+  // else exactly QueryDistances.
+  void ConstructionDistances(const PreparedQuery& q, const InternalId* ids, size_t n,
+                             float* out) const;
+  // While the copy exists: replaces the distances of `candidates` (found on
+  // the copy) by exact float ones. Their order is left to the caller.
+  void RescoreExactly(const PreparedQuery& q, NeighborHeap* candidates) const;
   // The link row [count, ids...] of `id` at `level` for reading: the row
   // itself, or while building in parallel a copy (taken under the node's
   // lock) in `copy`, which has room for 1 + MaxLinks(level) entries.
@@ -419,6 +442,11 @@ class HnswGraph final : public HnswIndex {
   // repaired keep their flag although their distances changed; the selection
   // is then slightly less diverse than a full re-run, never invalid.
   std::vector<uint8_t> closed_rows_;
+  // The bfloat16 construction copy: rows of dim values (cosine: of v / |v|),
+  // padded to cache lines, for the first mirror_nodes_ nodes; null when idle.
+  std::unique_ptr<std::byte[], AlignedFree> mirror_;
+  size_t mirror_nodes_ = 0;
+  size_t mirror_row_bytes_ = 0;
   std::vector<std::unique_ptr<uint32_t[]>> upper_;
   size_t size_ = 0;
   size_t deleted_ = 0;  // tombstones; while 0, unfiltered search skips state checks

@@ -238,7 +238,8 @@ HnswGraph::NeighborHeap HnswGraph::SearchLayerPrefetched(const PreparedQuery& q,
   visited->Reset(num_nodes());
   visited->TestAndSet(self);
   visited->TestAndSet(ep);
-  const float ep_distance = QueryDistance(q, ep);
+  float ep_distance;
+  ConstructionDistances(q, &ep, 1, &ep_distance);
   NeighborHeap candidates{{ep_distance, ep}};  // min-heap (Farther)
   NeighborHeap results{{ep_distance, ep}};     // max-heap (Closer)
   results.reserve(ef + 1);
@@ -262,9 +263,11 @@ HnswGraph::NeighborHeap HnswGraph::SearchLayerPrefetched(const PreparedQuery& q,
       if (!visited->TestAndSet(row[i]))
         fresh_ids[fresh++] = row[i];
     }
-    for (size_t i = 0; i < fresh; ++i)
-      PrefetchVector(Vector(fresh_ids[i]), dim_ + 1);
-    QueryDistances(q, fresh_ids.data(), fresh, distances.data());
+    if (!mirror_) {
+      for (size_t i = 0; i < fresh; ++i)
+        PrefetchVector(Vector(fresh_ids[i]), dim_ + 1);
+    }
+    ConstructionDistances(q, fresh_ids.data(), fresh, distances.data());
     for (size_t i = 0; i < fresh; ++i) {
       const float d = distances[i];
       if (results.size() >= ef && d >= results.front().distance)

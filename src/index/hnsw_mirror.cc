@@ -1,0 +1,121 @@
+// HnswGraph's bfloat16 construction copy: while a large backlog is linked,
+// the candidate searches of graph construction read bfloat16 rows (half the
+// bytes of float32: construction is bound by fetching vectors, not by
+// arithmetic), and every node's candidates are re-scored with exact float
+// distances before the neighbour heuristic chooses its links, so the links
+// are chosen exactly as without the copy among (almost always) the same
+// candidates. The copy is freed when the backlog is gone.
+#include <algorithm>
+#include <cstring>
+#include <new>
+
+#include "index/hnsw_graph.h"
+#include "simd/distance.h"
+
+namespace ksdb::index {
+namespace {
+
+// Backlogs smaller than this link on the float vectors: the copy costs about
+// a distance's worth of work per existing node to create.
+constexpr size_t kMirrorMinBacklog = 1024;
+// ... and so must a backlog under 1/16 of the index: a trickle of writes into
+// a big index never makes a copy of all of it (the copy is half the size of
+// the float vectors while it exists).
+constexpr size_t kMirrorNodesPerBacklog = 16;
+
+}  // namespace
+
+void HnswGraph::PrepareMirror(std::span<const InternalId> nodes, size_t backlog) {
+  if (!mirror_) {
+    if (backlog < kMirrorMinBacklog || backlog * kMirrorNodesPerBacklog < num_nodes())
+      return;
+    mirror_row_bytes_ = (dim_ * sizeof(uint16_t) + 63) / 64 * 64;
+    mirror_nodes_ = 0;
+  }
+  if (mirror_nodes_ < num_nodes()) {
+    // Room for the whole block capacity, so staging within it needs no copy.
+    const size_t rows = std::max(capacity_, num_nodes());
+    std::unique_ptr<std::byte[], AlignedFree> grown;
+    try {
+      grown = AllocateBlocks(rows * mirror_row_bytes_);
+    } catch (const std::bad_alloc&) {
+      // Not worth failing a write for: link on the float vectors.
+      mirror_.reset();
+      mirror_nodes_ = 0;
+      return;
+    }
+    const size_t first_new = mirror_nodes_;
+    if (mirror_)
+      std::memcpy(grown.get(), mirror_.get(), first_new * mirror_row_bytes_);
+    mirror_ = std::move(grown);
+    mirror_nodes_ = rows;
+    // Nodes staged since the copy was made are encoded when they are linked
+    // (below); until then nothing links to them.
+    for (size_t id = first_new; id < num_nodes(); ++id) {
+      if (states_[id] != kEmpty)
+        EncodeMirrorRow(static_cast<InternalId>(id));
+    }
+  }
+  for (InternalId id : nodes)
+    EncodeMirrorRow(id);
+}
+
+void HnswGraph::ReleaseMirrorIfIdle() {
+  if (pending_list_.empty()) {
+    mirror_.reset();
+    mirror_nodes_ = 0;
+  }
+}
+
+void HnswGraph::EncodeMirrorRow(InternalId id) {
+  uint16_t* row = reinterpret_cast<uint16_t*>(mirror_.get() + size_t{id} * mirror_row_bytes_);
+  const float* v = Vector(id);
+  // Cosine rows are stored normalised, so a distance needs no 1/|v| (which
+  // lives in the float block: one more cache miss).
+  const float scale = space_ == DistanceSpace::kCosine ? InvNorm(id) : 1.0f;
+  for (size_t i = 0; i < dim_; ++i)
+    row[i] = simd::Bf16FromFloat(v[i] * scale);
+}
+
+void HnswGraph::ConstructionDistances(const PreparedQuery& q, const InternalId* ids, size_t n,
+                                      float* out) const {
+  if (!mirror_) {
+    QueryDistances(q, ids, n, out);
+    return;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const char* row = reinterpret_cast<const char*>(MirrorRow(ids[i]));
+    for (size_t offset = 0; offset < mirror_row_bytes_; offset += 64)
+      __builtin_prefetch(row + offset);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const uint16_t* row = MirrorRow(ids[i]);
+    switch (space_) {
+      case DistanceSpace::kL2:
+        out[i] = kernels_->l2_squared_bf16(q.vector, row, dim_);
+        break;
+      case DistanceSpace::kIp:
+        out[i] = 1.0f - kernels_->dot_bf16(q.vector, row, dim_);
+        break;
+      case DistanceSpace::kCosine:
+        out[i] = 1.0f - kernels_->dot_bf16(q.vector, row, dim_) * q.inv_norm;
+        break;
+    }
+  }
+}
+
+void HnswGraph::RescoreExactly(const PreparedQuery& q, NeighborHeap* candidates) const {
+  if (!mirror_)
+    return;
+  std::vector<InternalId> ids(candidates->size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    ids[i] = (*candidates)[i].internal_id;
+    __builtin_prefetch(Vector(ids[i]));
+  }
+  std::vector<float> distances(ids.size());
+  QueryDistances(q, ids.data(), ids.size(), distances.data());
+  for (size_t i = 0; i < ids.size(); ++i)
+    (*candidates)[i].distance = distances[i];
+}
+
+}  // namespace ksdb::index
