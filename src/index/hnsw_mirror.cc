@@ -22,6 +22,10 @@ constexpr size_t kMirrorMinBacklog = 1024;
 // a big index never makes a copy of all of it (the copy is half the size of
 // the float vectors while it exists).
 constexpr size_t kMirrorNodesPerBacklog = 16;
+// Rows requested ahead of the one whose distance is computed (measured: 4 and
+// 8 equal, 1-2 slower, all at once ~5% slower: the prefetches themselves
+// stall once the core's outstanding-miss slots are full).
+constexpr size_t kRowsAhead = 4;
 
 }  // namespace
 
@@ -83,12 +87,16 @@ void HnswGraph::ConstructionDistances(const PreparedQuery& q, const InternalId* 
     QueryDistances(q, ids, n, out);
     return;
   }
-  for (size_t i = 0; i < n; ++i) {
-    const char* row = reinterpret_cast<const char*>(MirrorRow(ids[i]));
+  const auto prefetch_row = [this](InternalId id) {
+    const char* row = reinterpret_cast<const char*>(MirrorRow(id));
     for (size_t offset = 0; offset < mirror_row_bytes_; offset += 64)
       __builtin_prefetch(row + offset);
-  }
+  };
+  for (size_t i = 0; i < std::min(n, kRowsAhead); ++i)
+    prefetch_row(ids[i]);
   for (size_t i = 0; i < n; ++i) {
+    if (i + kRowsAhead < n)
+      prefetch_row(ids[i + kRowsAhead]);
     const uint16_t* row = MirrorRow(ids[i]);
     switch (space_) {
       case DistanceSpace::kL2:
