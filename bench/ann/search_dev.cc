@@ -10,14 +10,8 @@
 // rows) and its exact scan of the allowed ids (SearchAmong), for filtered-search
 // work: the 1% target compares the filtered q/s with the unfiltered one.
 //
-// With --reorder it instead alternates ksdb's index with two relabelled copies
-// of it (BFS and reverse Cuthill-McKee node orders over layer 0, see
-// src/index/hnsw_reorder.cc): same graph, other memory placement, so the
-// answers must be identical and only queries/s may differ.
-//
 //   ksdb_ann_search_dev --work-dir DIR [--dataset glove] [--ef 64,96,128] [--rounds 5]
 //   ksdb_ann_search_dev --work-dir DIR --dataset generated --generated-n 100000 --selectivity 0.01
-//   ksdb_ann_search_dev --work-dir DIR --reorder --ef 64,96,128 --rounds 21
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -33,7 +27,6 @@
 #include <hnswlib/hnswlib.h>
 
 #include "ann/dataset.h"
-#include "index/hnsw_graph.h"
 #include "index/hnsw_index.h"
 
 namespace ksdb::bench {
@@ -54,7 +47,6 @@ struct Options {
   size_t max_queries = 0;
   double selectivity = 0;  // > 0: the filtered A/B instead of ksdb vs hnswlib
   bool int8 = false;       // ksdb with quantize_int8
-  bool reorder = false;    // original vs relabelled copies (BFS, reverse Cuthill-McKee)
 };
 
 void Normalise(const float* src, size_t dim, float* dst) {
@@ -188,83 +180,6 @@ int RunFiltered(const Options& o, const DatasetOptions& dopts, const Dataset& d,
   return 0;
 }
 
-// Per query, the answers of one pass.
-using Answers = std::vector<std::vector<index::Neighbor>>;
-
-// Whether `relabelled` (node i = node old_of_new[i] of the original) answered
-// exactly `original`: same ids once mapped back, same distances bit for bit.
-bool SameAnswers(const Answers& original, const Answers& relabelled,
-                 const std::vector<InternalId>& old_of_new) {
-  for (size_t q = 0; q < original.size(); ++q) {
-    const auto& a = original[q];
-    const auto& b = relabelled[q];
-    if (a.size() != b.size())
-      return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-      if (a[i].distance != b[i].distance || a[i].internal_id != old_of_new[b[i].internal_id])
-        return false;
-    }
-  }
-  return true;
-}
-
-// The reordering A/B: the loaded index against relabelled copies of it (BFS
-// and reverse Cuthill-McKee order from the entry point over layer 0). Same
-// graph, other memory placement: results must be identical once mapped back.
-int RunReorder(const Options& o, const Dataset& d, const index::HnswIndex& ksdb) {
-  struct Variant {
-    std::string name;
-    const index::HnswIndex* index;
-    index::RelabelledHnsw copy;  // empty for the loaded index
-  };
-  std::vector<Variant> variants(3);
-  variants[0].name = "slot order";
-  variants[0].index = &ksdb;
-  const char* names[] = {"bfs", "rcm"};
-  for (int v = 0; v < 2; ++v) {
-    const auto start = Clock::now();
-    Result<index::RelabelledHnsw> copy = index::RelabelHnswForBench(ksdb, v == 1);
-    if (!copy.ok()) {
-      std::fprintf(stderr, "%s\n", copy.status().ToString().c_str());
-      return 1;
-    }
-    std::fprintf(stderr, "%s relabelled copy: %.2f s\n", names[v],
-                 std::chrono::duration<double>(Clock::now() - start).count());
-    Variant& var = variants[v + 1];
-    var.name = names[v];
-    var.copy = std::move(*copy);
-    var.index = var.copy.index.get();
-  }
-  const size_t nq = d.queries.rows;
-  std::printf("| ef | recall | slot q/s | bfs q/s | rcm q/s | bfs/slot | rcm/slot | identical |\n");
-  for (size_t ef : o.ef) {
-    std::vector<std::vector<double>> qps(variants.size());
-    std::vector<Answers> answers(variants.size(), Answers(nq));
-    for (size_t r = 0; r < o.rounds; ++r) {
-      for (size_t v = 0; v < variants.size(); ++v) {
-        const auto start = Clock::now();
-        for (size_t q = 0; q < nq; ++q)
-          answers[v][q] = variants[v].index->SearchWithEf(
-              std::span<const float>(d.queries.Row(q), d.queries.dim), 10, ef, nullptr);
-        qps[v].push_back(nq / std::chrono::duration<double>(Clock::now() - start).count());
-      }
-    }
-    bool identical = true;
-    for (size_t v = 1; v < variants.size(); ++v)
-      identical = identical && SameAnswers(answers[0], answers[v], variants[v].copy.old_of_new);
-    std::vector<uint32_t> found(nq * 10, UINT32_MAX);
-    for (size_t q = 0; q < nq; ++q) {
-      for (size_t i = 0; i < 10 && i < answers[0][q].size(); ++i)
-        found[q * 10 + i] = answers[0][q][i].internal_id;
-    }
-    const double m0 = Median(qps[0]), m1 = Median(qps[1]), m2 = Median(qps[2]);
-    std::printf("| %zu | %.4f | %.0f | %.0f | %.0f | %.3fx | %.3fx | %s |\n", ef, Recall(d, found),
-                m0, m1, m2, m1 / m0, m2 / m0, identical ? "yes" : "NO");
-    std::fflush(stdout);
-  }
-  return 0;
-}
-
 int Run(const Options& o) {
   DatasetOptions dopts;
   dopts.cache_dir = o.work_dir + "/gt";
@@ -286,8 +201,6 @@ int Run(const Options& o) {
   }
   if (o.selectivity > 0)
     return RunFiltered(o, dopts, d, **ksdb);
-  if (o.reorder)
-    return RunReorder(o, d, **ksdb);
   std::unique_ptr<hnswlib::SpaceInterface<float>> space;
   if (d.space == DistanceSpace::kL2)
     space = std::make_unique<hnswlib::L2Space>(d.base.dim);
@@ -349,7 +262,6 @@ int main(int argc, char** argv) {
   app.add_option("--selectivity", o.selectivity,
                  "filtered A/B of ksdb at this selectivity instead of ksdb vs hnswlib");
   app.add_flag("--int8", o.int8, "ksdb with int8 quantisation");
-  app.add_flag("--reorder", o.reorder, "A/B of ksdb against relabelled copies (BFS, RCM)");
   app.add_option("--ef", o.ef, "ef values")->delimiter(',');
   app.add_option("--rounds", o.rounds, "alternating passes per ef");
   app.add_option("--max-base", o.max_base, "truncate the base (0: all)");

@@ -56,19 +56,6 @@ namespace ksdb::index {
 // connected. PreferExactScan and HnswGraph::PickFilteredPath both use it.
 inline constexpr double kTwoHopMinFraction = 0.025;
 
-// A relabelled copy of an HnswIndex for bench/ann's reordering A/B
-// (search_dev --reorder): node i of `index` is node old_of_new[i] of the
-// original, with the same links, levels, states and entry point, so searches
-// give the same answers in other numbers.
-struct RelabelledHnsw {
-  std::unique_ptr<HnswIndex> index;
-  std::vector<InternalId> old_of_new;
-};
-// The copy of `index` (an HnswGraph: float32, nothing staged, else
-// InvalidArgument) in BFS order over layer 0 from the entry point, or in
-// reverse Cuthill-McKee order when `by_degree` (hnsw_reorder.cc).
-Result<RelabelledHnsw> RelabelHnswForBench(const HnswIndex& index, bool by_degree);
-
 class HnswGraph final : public HnswIndex {
  public:
   // `floats` holds the float vectors when params.quantize_int8 (else unused).
@@ -111,7 +98,6 @@ class HnswGraph final : public HnswIndex {
                                                      const HnswParams& params);
   // Unit tests reach the neighbour-selection internals through it.
   friend class HnswGraphTestPeer;
-  friend Result<RelabelledHnsw> RelabelHnswForBench(const HnswIndex& index, bool by_degree);
 
  private:
   static constexpr uint8_t kEmpty = 0;
@@ -295,16 +281,6 @@ class HnswGraph final : public HnswIndex {
   // for an empty node or before training). `expected`, `scratch`: reused space.
   bool CodesMatchVector(InternalId id, std::vector<std::byte>* expected,
                         std::vector<float>* scratch) const;
-
-  // --- node orders (hnsw_reorder.cc) ---
-  // Every node once (old numbers in their new order): BFS over layer 0 from
-  // the entry point, neighbours in link order, or by ascending degree
-  // (Cuthill-McKee) when `by_degree`; unreached nodes follow in slot order.
-  std::vector<InternalId> BfsOrder(bool by_degree) const;
-  // A copy whose node i is node order[i] of this graph (links renumbered).
-  // InvalidArgument unless `order` is a permutation of the nodes and the
-  // index is float32 without pending nodes.
-  Result<std::unique_ptr<HnswGraph>> RelabelledCopy(std::span<const InternalId> order) const;
 
   // --- snapshots (hnsw_snapshot.cc) ---
   // Corruption naming `path` unless every link, state, level and the entry
