@@ -22,7 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { ChromaClient } from 'chromadb';
 import { startNullServer } from './null_server.mjs';
-import { randomVectors } from './data.mjs';
+import { kDataKinds, vectorsOfKind } from './data.mjs';
 
 const kDim = 384;
 const kSmallCount = 1000;
@@ -56,8 +56,10 @@ function parseOptions() {
       out: { type: 'string' },
       scale: { type: 'string', default: process.env.BENCH_SCALE || '0' },
       'scale-only': { type: 'boolean', default: false },
+      data: { type: 'string', default: process.env.BENCH_DATA || 'random' },
     },
   });
+  if (!(values.data in kDataKinds)) throw new Error(`--data: random or clustered, not ${values.data}`);
   return {
     url: values.url.replace(/\/+$/, ''),
     label: values.label,
@@ -66,6 +68,7 @@ function parseOptions() {
     out: values.out,
     scale: Math.max(0, Number.parseInt(values.scale, 10) || 0),
     scaleOnly: values['scale-only'],
+    data: values.data,
   };
 }
 
@@ -415,8 +418,8 @@ async function waitUntilIndexed(url, startMs) {
   }
 }
 
-async function benchScale(client, url, runs, count, queries) {
-  const data = randomVectors(count, kDim, 4343);
+async function benchScale(client, url, runs, count, queries, vectors) {
+  const data = vectors(count, kDim, 4343);
   const inBucket = (i) => i % kScaleBuckets === kScaleFilterBucket;
   log(`scale ${count}: exact ground truth`);
   const truth = exactTopK(data, count, queries, kQueryCount, 'x');
@@ -467,8 +470,9 @@ async function main() {
   const opts = parseOptions();
   log(`target ${opts.label} at ${opts.url}, runs ${opts.runs}, ingest runs ${opts.ingestRuns}`);
   const client = makeClient(opts.url);
-  const base = randomVectors(kIngestCount, kDim, 42);
-  const queries = randomVectors(kQueryCount, kDim, 4242);
+  const vectors = vectorsOfKind(opts.data);
+  const base = vectors(kIngestCount, kDim, 42);
+  const queries = vectors(kQueryCount, kDim, 4242);
   const wherePredicate = (i) => i % kGroups === kFilterGroup;
   const version = await client.version();
   log(`server version ${version}`);
@@ -479,6 +483,8 @@ async function main() {
     date_utc: new Date().toISOString(),
     runs: opts.runs,
     ingest_runs: opts.ingestRuns,
+    data: opts.data,
+    data_description: kDataKinds[opts.data],
   };
   if (!opts.scaleOnly) {
     result.params = {
@@ -502,7 +508,7 @@ async function main() {
     await dropCollection(client, col);
   }
   if (opts.scale > 0) {
-    result.scale = await benchScale(client, opts.url, opts.runs, opts.scale, queries);
+    result.scale = await benchScale(client, opts.url, opts.runs, opts.scale, queries, vectors);
   }
   const json = JSON.stringify(result, null, 2);
   if (opts.out) writeFileSync(opts.out, `${json}\n`);

@@ -139,7 +139,7 @@ function main() {
   const scaleCount = ksdb?.scale?.count ?? ref?.scale?.count;
   const hasDefault = Boolean(ksdb?.small_adds || ref?.small_adds);
   const scaleSection = scaleCount ? [
-    `### Scale: ${scaleCount.toLocaleString('en-US')} records × 384 (cosine), ingested once in batches of 1000; 1% filter = metadata \`bucket\` (1 of 100 values); query rows are medians over the runs`,
+    `### Scale: ${scaleCount.toLocaleString('en-US')} records × 384 (cosine; data: ${any?.data_description ?? 'uniform random in [-1, 1) per component'}), ingested once in batches of 1000; 1% filter = metadata \`bucket\` (1 of 100 values); query rows are medians over the runs`,
     '',
     table(ksdb, ref, kScaleRows),
     '',

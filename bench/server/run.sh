@@ -4,6 +4,7 @@
 #
 #   bench/server/run.sh [--target both|ksdb|reference] [--runs N] [--ingest-runs N]
 #                       [--ksdb-bin PATH] [--no-build] [--record] [--scale N] [--scale-only]
+#                       [--data random|clustered]
 #
 # Installs the npm packages (npm ci, only when node_modules is missing), builds
 # ksdb in Release into build-bench (unless --ksdb-bin or --no-build), then for
@@ -14,6 +15,9 @@
 # section to bench/RESULTS.md. --scale N adds the measurements at scale (the
 # issue's: N=100000 records x 384 ingest records/s, query p50/p99, 8-client
 # queries/s, 1%-filtered p50) against every target; --scale-only skips the rest.
+# --data picks the vectors: uniform random per component (default; no
+# neighbourhood structure, the hardest case for a graph index) or bench/ann's
+# generated Gaussian clusters (closer to an embedding model's output).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -28,10 +32,11 @@ BUILD=1
 RECORD=0
 SCALE=0
 SCALE_ONLY=0
+DATA_KIND=random
 COMMAND="bench/server/run.sh $*"
 
 usage() {
-  sed -n '2,17p' "${BASH_SOURCE[0]}" >&2
+  sed -n '2,20p' "${BASH_SOURCE[0]}" >&2
   exit 2
 }
 
@@ -45,13 +50,15 @@ while (($#)); do
     --record) RECORD=1; shift ;;
     --scale) SCALE="${2:-}"; shift 2 || usage ;;
     --scale-only) SCALE_ONLY=1; shift ;;
+    --data) DATA_KIND="${2:-}"; shift 2 || usage ;;
     -h|--help) usage ;;
     *) echo "run.sh: unknown argument: $1" >&2; usage ;;
   esac
 done
 case "$TARGET" in both|ksdb|reference) ;; *) usage ;; esac
 [[ "$SCALE" =~ ^[0-9]+$ ]] || usage
-SCALE_ARGS=(--scale "$SCALE")
+[[ "$DATA_KIND" == random || "$DATA_KIND" == clustered ]] || usage
+SCALE_ARGS=(--scale "$SCALE" --data "$DATA_KIND")
 if ((SCALE_ONLY)); then
   ((SCALE > 0)) || { echo "run.sh: --scale-only needs --scale N" >&2; exit 2; }
   SCALE_ARGS+=(--scale-only)
