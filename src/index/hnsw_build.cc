@@ -131,6 +131,10 @@ void HnswGraph::StoreVector(InternalId id, const float* vector, uint8_t state) {
   }
   if (trained_)
     Encode(id);
+  // A staged update (or a reused slot) keeps its links, so construction
+  // reaches it through the copy before it is re-linked itself.
+  if (mirror_ && id < mirror_nodes_)
+    EncodeMirrorRow(id);
   const uint8_t before = states_[id];
   if (before == kDeleted)
     --deleted_;

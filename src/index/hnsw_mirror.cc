@@ -53,8 +53,8 @@ void HnswGraph::PrepareMirror(std::span<const InternalId> nodes, size_t backlog)
       std::memcpy(grown.get(), mirror_.get(), first_new * mirror_row_bytes_);
     mirror_ = std::move(grown);
     mirror_nodes_ = rows;
-    // Nodes staged since the copy was made are encoded when they are linked
-    // (below); until then nothing links to them.
+    // Rows within the copy are kept current by StoreVector; the nodes stored
+    // beyond it since it was made are encoded here.
     for (size_t id = first_new; id < num_nodes(); ++id) {
       if (states_[id] != kEmpty)
         EncodeMirrorRow(static_cast<InternalId>(id));
