@@ -535,6 +535,16 @@ Status Collection::StageDrop(WriteScope* scope) const {
 }
 
 void Collection::FinishDrop() {
+  FinishReplaced();
+  if (!snapshot_path_.empty()) {
+    // Derived data only: a leftover file is harmless (no collection has this
+    // id again), so a failure is logged, not returned.
+    Status removed = RemoveFileIfExists(snapshot_path_);
+    if (!removed.ok()) Log(LogLevel::kWarning, removed.message());
+  }
+}
+
+void Collection::FinishReplaced() {
   deleted_ = true;
   slots_ = {};
   free_slots_ = {};
@@ -542,12 +552,6 @@ void Collection::FinishDrop() {
   order_ = {};
   metadata_index_.Clear();
   index_.reset();
-  if (!snapshot_path_.empty()) {
-    // Derived data only: a leftover file is harmless (no collection has this
-    // id again), so a failure is logged, not returned.
-    Status removed = RemoveFileIfExists(snapshot_path_);
-    if (!removed.ok()) Log(LogLevel::kWarning, removed.message());
-  }
 }
 
 // --- following other servers ---

@@ -98,8 +98,13 @@ class Collection {
   }
   // Requires the LockForDrop lock.
   Status StageDrop(WriteScope* scope) const;
-  // Requires the LockForDrop lock; frees the in-memory state.
+  // Requires the LockForDrop lock; frees the in-memory state and deletes the
+  // index snapshot file.
   void FinishDrop();
+  // Requires the LockForDrop lock; frees the in-memory state like FinishDrop
+  // but keeps the snapshot file: a new object of the same collection (same
+  // path), loaded from it, replaces this one (a follower's reload).
+  void FinishReplaced();
 
   // --- following other servers on a shared store (see Engine::CatchUp) ---
   // Applies records another server wrote: a row replaces the local record

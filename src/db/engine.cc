@@ -480,7 +480,11 @@ Result<uint64_t> EngineImpl::SwapInFresh(std::map<std::string, std::shared_ptr<C
     // are not. Either way later calls through old handles get NotFound.
     std::unique_lock<std::shared_mutex> drop_lock;
     if (!fresh.count(id)) drop_lock = collection->LockForDrop();
-    collection->FinishDrop();
+    // A successor has the same snapshot path and may have loaded the file.
+    if (kept != next.end())
+      collection->FinishReplaced();
+    else
+      collection->FinishDrop();
   }
   tenants_.clear();
   for (auto& t : tenants) tenants_[t.name] = TenantInfo{t.name, t.resource_name};
