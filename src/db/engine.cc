@@ -202,10 +202,15 @@ class EngineImpl final : public Engine {
   std::atomic<uint64_t> followed_deletes_{0};
   std::atomic<uint64_t> follow_errors_{0};
   std::atomic<uint64_t> follow_reloads_{0};
-  // Set by a reload after missed change log entries (whether it succeeded or
-  // not), cleared by the next successful pass: while set, missed entries are
-  // an error, not another reload, so reloads never loop. Guarded by follow_mu_.
+  // Set by a successful reload after missed change log entries, cleared by
+  // the next successful pass: while set, missed entries are an error, not
+  // another reload, so reloads never loop. A failed reload is retried on a
+  // later pass, after 0, 1, 3, 7, ... up to 63 passes without one (so a
+  // database blip heals by itself, a lasting failure does not reload the
+  // whole catalog every pass). Guarded by follow_mu_.
   bool reloaded_after_gap_ = false;
+  uint32_t failed_reloads_ = 0;
+  uint32_t passes_before_reload_ = 0;
   // Stopped first: it stages vectors the indexer then links.
   std::unique_ptr<PeriodicTask> follower_;
   // Links the vectors writes staged (null without options.background_indexing).
@@ -337,7 +342,12 @@ Status EngineImpl::FollowLocked() {
     return ApplyRecordBatch(std::move(rows));
   };
   std::optional<uint64_t> reload_from;
-  if (!reloaded_after_gap_) {
+  bool may_reload = !reloaded_after_gap_;
+  if (may_reload && passes_before_reload_ > 0) {
+    --passes_before_reload_;
+    may_reload = false;
+  }
+  if (may_reload) {
     // Reloaded after the store's call returns: it holds a connection until then.
     visitor.missed = [&reload_from](uint64_t from) {
       reload_from = from;
@@ -399,9 +409,15 @@ Status EngineImpl::ReloadAfterGap(uint64_t since, uint64_t from) {
   Result<uint64_t> last =
       fresh.ok() ? SwapInFresh(*fresh, from) : Result<uint64_t>(fresh.status());
   if (!last.ok()) {
+    reloaded_after_gap_ = false;
+    passes_before_reload_ = (1u << std::min<uint32_t>(failed_reloads_, 6)) - 1;
+    ++failed_reloads_;
     return Status(last.status().code(),
-                  "reloading after missed change log entries failed: " + last.status().message());
+                  "reloading after missed change log entries failed (retried by a later follow "
+                  "pass): " +
+                      last.status().message());
   }
+  failed_reloads_ = 0;
   Log(LogLevel::kWarning,
       "following other servers: change log entries after sequence number " +
           std::to_string(since) +

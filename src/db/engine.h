@@ -259,7 +259,10 @@ class Engine {
   // reloads the catalog and every collection from the store instead (as a
   // fresh open would, each collection swapped in whole), logs one line and
   // follows on. A second gap before a pass succeeds after that reload is
-  // returned as the store's IoError, as is every later pass (restart).
+  // returned as the store's IoError, as is every later pass (restart). A
+  // reload that fails (e.g. the database went away meanwhile) returns its
+  // error and is retried by a later pass, with a growing number of passes
+  // in between (up to 63).
   virtual Status CatchUp() = 0;
 };
 

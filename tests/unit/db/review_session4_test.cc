@@ -113,5 +113,35 @@ TEST_F(FollowReloadSnapshotTest, ReloadKeepsTheSnapshotTheFreshObjectWasLoadedFr
   EXPECT_EQ(b_->Stats().vectors_indexed_on_open, 0u) << "the index was rebuilt from the store";
 }
 
+
+// A reload that fails (here: the store's rows cannot be loaded for a moment)
+// must be retried by a later pass once the store is fine again, as any other
+// failed follow pass is; it must not leave the follower failing every pass
+// until a restart while it serves its stale state.
+TEST_F(FollowReloadSnapshotTest, FailedReloadIsRetriedByALaterPass) {
+  const std::string keep = testing::CreateCollection(a_.get(), "keep");
+  ASSERT_TRUE(a_->Add(keep, Batch({"k1", "k2"}, {{0, 0}, {1, 0}})).ok());
+  ASSERT_TRUE(b_->CatchUp().ok());
+  ASSERT_TRUE(a_->Add(keep, Batch({"k3"}, {{2, 0}})).ok());
+  DeleteRequest del;
+  del.ids = std::vector<std::string>{"k1"};
+  ASSERT_TRUE(a_->Delete(keep, del).ok());
+  PruneAsIfBAwayForADay();
+
+  // A transient failure of the reload: the collection's rows do not match its
+  // dimension while B loads them.
+  RunSql(url_, "UPDATE ksdb.collections SET dimension = 3 WHERE id = '" + keep + "'");
+  EXPECT_FALSE(b_->CatchUp().ok());
+  RunSql(url_, "UPDATE ksdb.collections SET dimension = 2 WHERE id = '" + keep + "'");
+
+  Status retried = b_->CatchUp();
+  EXPECT_TRUE(retried.ok()) << retried.ToString();
+  Status next = b_->CatchUp();
+  EXPECT_TRUE(next.ok()) << next.ToString();
+  Result<uint64_t> count = b_->Count(keep);
+  ASSERT_TRUE(count.ok()) << count.status().ToString();
+  EXPECT_EQ(*count, 2u);
+}
+
 }  // namespace
 }  // namespace ksdb::db
