@@ -2,12 +2,15 @@
 // B needed were pruned while it was not following (away longer than the
 // retention), B's next follow pass reloads everything from the store and
 // then sees exactly A's state, keeps its own writes and follows on. A gap
-// right after a reload is an error, not another reload. PostgreSQL runs only
-// (KSDB_TEST_ENGINE_STORE=postgresql with $KSDB_TEST_PG_URL, see test_util.h).
+// right after a reload is an error, not another reload; a reload that failed
+// is retried by a later pass; a reloaded collection keeps the index snapshot
+// it was loaded from. PostgreSQL runs only (KSDB_TEST_ENGINE_STORE=postgresql
+// with $KSDB_TEST_PG_URL, see test_util.h).
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -90,6 +93,10 @@ class EngineFollowReloadTest : public ::testing::Test {
   void CatchUpOk(Engine* engine) {
     Status s = engine->CatchUp();
     ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+
+  std::string SnapshotOf(const std::string& dir, const std::string& collection_id) const {
+    return (std::filesystem::path(dir) / "index" / (collection_id + ".hnsw")).string();
   }
 
   std::string IdOf(Engine* engine, const std::string& name) {
@@ -253,6 +260,66 @@ TEST_F(EngineFollowReloadTest, AGapAfterASuccessfulPassReloadsAgain) {
   EXPECT_EQ(b_->Stats().follow_reloads, 2u);
   EXPECT_EQ(Sorted(AllIds(b_.get(), keep_)),
             (std::vector<std::string>{"b1", "k2", "k4", "k5", "k6"}));
+}
+
+// The replaced object and its fresh successor share one snapshot path, so
+// dropping the replaced object must not delete the file the successor stands
+// on (else the next open rebuilds the whole index).
+TEST_F(EngineFollowReloadTest, ReloadKeepsTheSnapshotTheFreshObjectWasLoadedFrom) {
+  const std::string keep = testing::CreateCollection(a_.get(), "keep");
+  ASSERT_TRUE(a_->Add(keep, Batch({"k1", "k2", "k3"}, {{0, 0}, {1, 0}, {2, 0}})).ok());
+  ASSERT_TRUE(b_->CatchUp().ok());
+  ASSERT_TRUE(b_->Checkpoint().ok());
+  const std::string snapshot = SnapshotOf(dir_b_.path(), keep);
+  ASSERT_TRUE(std::filesystem::exists(snapshot));
+
+  // Only another collection changes while B is away: "keep" reloads from its
+  // snapshot with nothing to replay.
+  const std::string other = testing::CreateCollection(a_.get(), "other");
+  ASSERT_TRUE(a_->Add(other, Batch({"o1"}, {{5, 5}})).ok());
+  PruneAsIfBAwayForADay();
+  Status caught_up = b_->CatchUp();
+  ASSERT_TRUE(caught_up.ok()) << caught_up.ToString();
+  ASSERT_EQ(b_->Stats().follow_reloads, 1u);
+
+  EXPECT_TRUE(std::filesystem::exists(snapshot)) << "deleted by the replaced object's drop";
+  // Nothing changed since the file the fresh object loaded, so a checkpoint
+  // does not write it again: without the file the next open rebuilds.
+  ASSERT_TRUE(b_->Checkpoint().ok());
+  EXPECT_TRUE(std::filesystem::exists(snapshot));
+  b_.reset();
+  b_ = Open(dir_b_.path());
+  ASSERT_NE(b_, nullptr);
+  EXPECT_EQ(b_->Stats().vectors_indexed_on_open, 0u) << "the index was rebuilt from the store";
+}
+
+// A reload that fails (here: the store's rows cannot be loaded for a moment)
+// must be retried by a later pass once the store is fine again, as any other
+// failed follow pass is; it must not leave the follower failing every pass
+// until a restart while it serves its stale state.
+TEST_F(EngineFollowReloadTest, FailedReloadIsRetriedByALaterPass) {
+  const std::string keep = testing::CreateCollection(a_.get(), "keep");
+  ASSERT_TRUE(a_->Add(keep, Batch({"k1", "k2"}, {{0, 0}, {1, 0}})).ok());
+  ASSERT_TRUE(b_->CatchUp().ok());
+  ASSERT_TRUE(a_->Add(keep, Batch({"k3"}, {{2, 0}})).ok());
+  DeleteRequest del;
+  del.ids = std::vector<std::string>{"k1"};
+  ASSERT_TRUE(a_->Delete(keep, del).ok());
+  PruneAsIfBAwayForADay();
+
+  // A transient failure of the reload: the collection's rows do not match its
+  // dimension while B loads them.
+  PgValue(url_, "UPDATE ksdb.collections SET dimension = 3 WHERE id = '" + keep + "'");
+  EXPECT_FALSE(b_->CatchUp().ok());
+  PgValue(url_, "UPDATE ksdb.collections SET dimension = 2 WHERE id = '" + keep + "'");
+
+  Status retried = b_->CatchUp();
+  EXPECT_TRUE(retried.ok()) << retried.ToString();
+  Status next = b_->CatchUp();
+  EXPECT_TRUE(next.ok()) << next.ToString();
+  Result<uint64_t> count = b_->Count(keep);
+  ASSERT_TRUE(count.ok()) << count.status().ToString();
+  EXPECT_EQ(*count, 2u);
 }
 
 }  // namespace
