@@ -76,18 +76,22 @@ template <typename Step>
   return Reduce(acc0, acc1, acc2, acc3);
 }
 
+// The block steps the kernels share (float, batch and bfloat16 rows alike):
+// acc + (x - y)^2 and acc + x * y.
+constexpr auto kL2Step = [](__m256 acc, __m256 x, __m256 y) {
+  const __m256 d = _mm256_sub_ps(x, y);
+  return _mm256_fmadd_ps(d, d, acc);
+};
+constexpr auto kDotStep = [](__m256 acc, __m256 x, __m256 y) { return _mm256_fmadd_ps(x, y, acc); };
+
 }  // namespace
 
 float L2SquaredAvx2(const float* a, const float* b, size_t dim) {
-  return SumBlocks(a, b, dim, [](__m256 acc, __m256 x, __m256 y) {
-    const __m256 d = _mm256_sub_ps(x, y);
-    return _mm256_fmadd_ps(d, d, acc);
-  });
+  return SumBlocks(a, b, dim, kL2Step);
 }
 
 float DotAvx2(const float* a, const float* b, size_t dim) {
-  return SumBlocks(a, b, dim,
-                   [](__m256 acc, __m256 x, __m256 y) { return _mm256_fmadd_ps(x, y, acc); });
+  return SumBlocks(a, b, dim, kDotStep);
 }
 
 float NormSquaredAvx2(const float* a, size_t dim) {
@@ -119,17 +123,13 @@ float DotU8Avx2(const float* a, const uint8_t* codes, size_t dim) {
 void L2SquaredBatchAvx2(const float* a, const float* const* vectors, size_t n, size_t dim,
                         float* out) {
   for (size_t j = 0; j < n; ++j) {
-    out[j] = SumBlocks(a, vectors[j], dim, [](__m256 acc, __m256 x, __m256 y) {
-      const __m256 d = _mm256_sub_ps(x, y);
-      return _mm256_fmadd_ps(d, d, acc);
-    });
+    out[j] = SumBlocks(a, vectors[j], dim, kL2Step);
   }
 }
 
 void DotBatchAvx2(const float* a, const float* const* vectors, size_t n, size_t dim, float* out) {
   for (size_t j = 0; j < n; ++j) {
-    out[j] = SumBlocks(a, vectors[j], dim,
-                       [](__m256 acc, __m256 x, __m256 y) { return _mm256_fmadd_ps(x, y, acc); });
+    out[j] = SumBlocks(a, vectors[j], dim, kDotStep);
   }
 }
 
@@ -169,15 +169,11 @@ template <typename Step>
 }  // namespace
 
 float L2SquaredBf16Avx2(const float* a, const uint16_t* b, size_t dim) {
-  return SumBf16Blocks(a, b, dim, [](__m256 acc, __m256 x, __m256 y) {
-    const __m256 d = _mm256_sub_ps(x, y);
-    return _mm256_fmadd_ps(d, d, acc);
-  });
+  return SumBf16Blocks(a, b, dim, kL2Step);
 }
 
 float DotBf16Avx2(const float* a, const uint16_t* b, size_t dim) {
-  return SumBf16Blocks(a, b, dim,
-                       [](__m256 acc, __m256 x, __m256 y) { return _mm256_fmadd_ps(x, y, acc); });
+  return SumBf16Blocks(a, b, dim, kDotStep);
 }
 
 }  // namespace ksdb::simd::internal

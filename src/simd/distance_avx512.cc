@@ -63,18 +63,22 @@ template <typename Step>
   return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
 }
 
+// The block steps the kernels share (float, batch and bfloat16 rows alike):
+// acc + (x - y)^2 and acc + x * y.
+constexpr auto kL2Step = [](__m512 acc, __m512 x, __m512 y) {
+  const __m512 d = _mm512_sub_ps(x, y);
+  return _mm512_fmadd_ps(d, d, acc);
+};
+constexpr auto kDotStep = [](__m512 acc, __m512 x, __m512 y) { return _mm512_fmadd_ps(x, y, acc); };
+
 }  // namespace
 
 float L2SquaredAvx512(const float* a, const float* b, size_t dim) {
-  return SumBlocks(a, b, dim, [](__m512 acc, __m512 x, __m512 y) {
-    const __m512 d = _mm512_sub_ps(x, y);
-    return _mm512_fmadd_ps(d, d, acc);
-  });
+  return SumBlocks(a, b, dim, kL2Step);
 }
 
 float DotAvx512(const float* a, const float* b, size_t dim) {
-  return SumBlocks(a, b, dim,
-                   [](__m512 acc, __m512 x, __m512 y) { return _mm512_fmadd_ps(x, y, acc); });
+  return SumBlocks(a, b, dim, kDotStep);
 }
 
 float NormSquaredAvx512(const float* a, size_t dim) {
@@ -111,19 +115,15 @@ float DotU8Avx512(const float* a, const uint8_t* codes, size_t dim) {
 // The batch kernels inline the single-vector loop (same operations, so the
 // same results) into one loop over the vectors.
 void L2SquaredBatchAvx512(const float* a, const float* const* vectors, size_t n, size_t dim,
-                        float* out) {
+                          float* out) {
   for (size_t j = 0; j < n; ++j) {
-    out[j] = SumBlocks(a, vectors[j], dim, [](__m512 acc, __m512 x, __m512 y) {
-      const __m512 d = _mm512_sub_ps(x, y);
-      return _mm512_fmadd_ps(d, d, acc);
-    });
+    out[j] = SumBlocks(a, vectors[j], dim, kL2Step);
   }
 }
 
 void DotBatchAvx512(const float* a, const float* const* vectors, size_t n, size_t dim, float* out) {
   for (size_t j = 0; j < n; ++j) {
-    out[j] = SumBlocks(a, vectors[j], dim,
-                       [](__m512 acc, __m512 x, __m512 y) { return _mm512_fmadd_ps(x, y, acc); });
+    out[j] = SumBlocks(a, vectors[j], dim, kDotStep);
   }
 }
 
@@ -163,15 +163,11 @@ template <typename Step>
 }  // namespace
 
 float L2SquaredBf16Avx512(const float* a, const uint16_t* b, size_t dim) {
-  return SumBf16Blocks(a, b, dim, [](__m512 acc, __m512 x, __m512 y) {
-    const __m512 d = _mm512_sub_ps(x, y);
-    return _mm512_fmadd_ps(d, d, acc);
-  });
+  return SumBf16Blocks(a, b, dim, kL2Step);
 }
 
 float DotBf16Avx512(const float* a, const uint16_t* b, size_t dim) {
-  return SumBf16Blocks(a, b, dim,
-                       [](__m512 acc, __m512 x, __m512 y) { return _mm512_fmadd_ps(x, y, acc); });
+  return SumBf16Blocks(a, b, dim, kDotStep);
 }
 
 }  // namespace ksdb::simd::internal
