@@ -141,14 +141,8 @@ std::vector<InternalId> HnswGraph::BeamAtLevel(const Dist& dist, InternalId ep, 
       const float d = dist(n);
       if (nearest.size() >= width && d >= nearest.front().distance)
         continue;
-      candidates.push_back({d, n});
-      std::push_heap(candidates.begin(), candidates.end(), Farther);
-      nearest.push_back({d, n});
-      std::push_heap(nearest.begin(), nearest.end(), Closer);
-      if (nearest.size() > width) {
-        std::pop_heap(nearest.begin(), nearest.end(), Closer);
-        nearest.pop_back();
-      }
+      PushCandidate(&candidates, {d, n});
+      PushResult(&nearest, {d, n}, width);
     }
   }
   std::sort(nearest.begin(), nearest.end(), NearerThan);
@@ -196,14 +190,8 @@ HnswGraph::NeighborHeap HnswGraph::SearchTwoHop(const Dist& dist,
       const float d = distances[i];
       if (results.size() >= ef && d >= worst)
         continue;
-      candidates.push_back({d, fresh_ids[i]});
-      std::push_heap(candidates.begin(), candidates.end(), Farther);
-      results.push_back({d, fresh_ids[i]});
-      std::push_heap(results.begin(), results.end(), Closer);
-      if (results.size() > ef) {
-        std::pop_heap(results.begin(), results.end(), Closer);
-        results.pop_back();
-      }
+      PushCandidate(&candidates, {d, fresh_ids[i]});
+      PushResult(&results, {d, fresh_ids[i]}, ef);
       if (results.size() >= ef)
         worst = results.front().distance;
     }

@@ -200,16 +200,10 @@ HnswGraph::NeighborHeap HnswGraph::SearchBaseLayer(const Dist& dist, InternalId 
       const float d = distances[i];
       if (results.size() >= ef && d >= worst)
         continue;
-      candidates.push_back({d, n});
-      std::push_heap(candidates.begin(), candidates.end(), Farther);
+      PushCandidate(&candidates, {d, n});
       if (check_states && !Accepts(n, filter))
         continue;
-      results.push_back({d, n});
-      std::push_heap(results.begin(), results.end(), Closer);
-      if (results.size() > ef) {
-        std::pop_heap(results.begin(), results.end(), Closer);
-        results.pop_back();
-      }
+      PushResult(&results, {d, n}, ef);
       if (results.size() >= ef)
         worst = results.front().distance;
     }
@@ -272,14 +266,8 @@ HnswGraph::NeighborHeap HnswGraph::SearchLayerPrefetched(const PreparedQuery& q,
       const float d = distances[i];
       if (results.size() >= ef && d >= results.front().distance)
         continue;
-      candidates.push_back({d, fresh_ids[i]});
-      std::push_heap(candidates.begin(), candidates.end(), Farther);
-      results.push_back({d, fresh_ids[i]});
-      std::push_heap(results.begin(), results.end(), Closer);
-      if (results.size() > ef) {
-        std::pop_heap(results.begin(), results.end(), Closer);
-        results.pop_back();
-      }
+      PushCandidate(&candidates, {d, fresh_ids[i]});
+      PushResult(&results, {d, fresh_ids[i]}, ef);
     }
     if (!candidates.empty())
       PrefetchLinks(Links(candidates.front().internal_id, level), max_links);

@@ -26,6 +26,21 @@ inline bool Closer(const Neighbor& a, const Neighbor& b) { return a.distance < b
 // As a heap order: a min-heap (nearest on top).
 inline bool Farther(const Neighbor& a, const Neighbor& b) { return a.distance > b.distance; }
 
+// The two heaps of a graph search's layer walk: candidates to expand
+// (nearest on top) and results (farthest on top, at most `ef` kept).
+inline void PushCandidate(std::vector<Neighbor>* candidates, const Neighbor& n) {
+  candidates->push_back(n);
+  std::push_heap(candidates->begin(), candidates->end(), Farther);
+}
+inline void PushResult(std::vector<Neighbor>* results, const Neighbor& n, size_t ef) {
+  results->push_back(n);
+  std::push_heap(results->begin(), results->end(), Closer);
+  if (results->size() > ef) {
+    std::pop_heap(results->begin(), results->end(), Closer);
+    results->pop_back();
+  }
+}
+
 class TopK {
  public:
   explicit TopK(size_t k) : k_(k) { heap_.reserve(k); }
