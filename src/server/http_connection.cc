@@ -335,13 +335,7 @@ ConnectionServer::~ConnectionServer() {
   // ServeAfterBind() joined the workers, if it ran; none may still use a
   // connection.
   StopAll();
-  std::vector<std::thread> workers;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    workers.swap(workers_);
-  }
-  for (std::thread& worker : workers)
-    worker.join();
+  JoinWorkers();
   {
     std::lock_guard<std::mutex> lock(mutex_);
     while (!connections_.empty())
@@ -397,6 +391,12 @@ bool ConnectionServer::ServeAfterBind() {
   CloseParkedAndListener();
   // Workers see the stop event; requests in progress finish and their
   // workers then close the connections.
+  JoinWorkers();
+  return !failed_.load();
+}
+
+void ConnectionServer::JoinWorkers() {
+  // Joined outside the lock: a finishing worker may still take it.
   std::vector<std::thread> workers;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -404,7 +404,6 @@ bool ConnectionServer::ServeAfterBind() {
   }
   for (std::thread& worker : workers)
     worker.join();
-  return !failed_.load();
 }
 
 void ConnectionServer::StartWorkerLocked() {

@@ -195,6 +195,8 @@ class ConnectionServer : public httplib::Server {
   Connection* Claim(uint64_t key);
   // Starts one more worker unless max_threads run. Precondition: mutex_ held.
   void StartWorkerLocked();
+  // Joins every worker started so far (they must be on their way out).
+  void JoinWorkers();
   // Gathers the head of the next request of `connection` without waiting,
   // then serves the request and parks or closes the connection (or parks it
   // to wait for the rest of the head).
