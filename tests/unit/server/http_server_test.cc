@@ -429,10 +429,12 @@ TEST(HttpServerTest, StopClosesManyParkedConnectionsPromptly) {
     EXPECT_TRUE(client->ClosedWithin(kWaitMs));
 }
 
-TEST(HttpServerTest, StopLetsARequestInProgressFinish) {
-  RunningServer server(HttpServerOptions{});
-  Client busy(server.port());
+// An idle connection and one whose request waits at the gate when the stop
+// is requested: the idle one is closed at once, the waiting request still
+// gets its answer, then its connection is closed too.
+void ExpectStopClosesIdleAndFinishesBusy(RunningServer& server) {
   Client idle(server.port());
+  Client busy(server.port());
   ASSERT_TRUE(idle.Send(kPing));
   ASSERT_EQ(idle.ReadBody(), "pong");
   ASSERT_TRUE(busy.Send("GET /block HTTP/1.1\r\nHost: t\r\n\r\n"));
@@ -442,24 +444,19 @@ TEST(HttpServerTest, StopLetsARequestInProgressFinish) {
   server.gate().Open();
   EXPECT_EQ(busy.ReadBody(), "passed");
   EXPECT_TRUE(busy.ClosedWithin(kWaitMs));
+}
+
+TEST(HttpServerTest, StopLetsARequestInProgressFinish) {
+  RunningServer server(HttpServerOptions{});
+  ExpectStopClosesIdleAndFinishesBusy(server);
   server.Stop();
   EXPECT_TRUE(server.listen_status().ok());
 }
 
 TEST(HttpServerTest, StopClosesParkedConnectionsWhileEveryWorkerIsBusy) {
-  RunningServer server(HttpServerOptions{.max_threads = 1, .keep_alive_timeout_ms = 120000});
-  Client idle(server.port());
-  Client busy(server.port());
-  ASSERT_TRUE(idle.Send(kPing));
-  ASSERT_EQ(idle.ReadBody(), "pong");
-  ASSERT_TRUE(busy.Send("GET /block HTTP/1.1\r\nHost: t\r\n\r\n"));
-  ASSERT_TRUE(server.gate().WaitForWaiting(1));
   // The only worker waits at the gate: no worker can close the idle one.
-  server.RequestStop();
-  EXPECT_TRUE(idle.ClosedWithin(kWaitMs));
-  server.gate().Open();
-  EXPECT_EQ(busy.ReadBody(), "passed");
-  EXPECT_TRUE(busy.ClosedWithin(kWaitMs));
+  RunningServer server(HttpServerOptions{.max_threads = 1, .keep_alive_timeout_ms = 120000});
+  ExpectStopClosesIdleAndFinishesBusy(server);
 }
 
 TEST(HttpServerTest, IdleTimeoutHoldsWhileEveryWorkerIsBusy) {
