@@ -285,7 +285,8 @@ void HnswGraph::CopyLinks(InternalId id, int level, std::vector<InternalId>* out
   out->assign(row + 1, row + 1 + row[0]);
 }
 
-bool HnswGraph::SelectNeighbors(std::vector<Neighbor>* candidates, size_t max) const {
+bool HnswGraph::SelectNeighbors(std::vector<Neighbor>* candidates, size_t max,
+                                InternalId newcomer) const {
   if (candidates->size() <= max)
     return false;
   std::vector<Neighbor> kept;
@@ -295,7 +296,9 @@ bool HnswGraph::SelectNeighbors(std::vector<Neighbor>* candidates, size_t max) c
       break;
     bool diverse = true;
     for (const Neighbor& k : kept) {
-      if (NodeDistance(c.internal_id, k.internal_id) < c.distance) {
+      const bool known_to_pass =
+          newcomer != kNoNode && c.internal_id != newcomer && k.internal_id != newcomer;
+      if (!known_to_pass && NodeDistance(c.internal_id, k.internal_id) < c.distance) {
         diverse = false;
         break;
       }
@@ -305,35 +308,6 @@ bool HnswGraph::SelectNeighbors(std::vector<Neighbor>* candidates, size_t max) c
   }
   *candidates = std::move(kept);
   return true;
-}
-
-void HnswGraph::SelectNeighborsAddingOne(std::vector<Neighbor>* candidates, size_t max,
-                                         InternalId newcomer) const {
-  // SelectNeighbors' loop, skipping the comparisons between two old members:
-  // in a closed row each was kept against every nearer one, and dropping a
-  // member (for the newcomer) only makes the later ones easier to keep.
-  std::vector<Neighbor> kept;
-  kept.reserve(max);
-  bool newcomer_kept = false;
-  for (const Neighbor& c : *candidates) {
-    if (kept.size() >= max)
-      break;
-    bool diverse = true;
-    if (c.internal_id == newcomer) {
-      for (const Neighbor& k : kept) {
-        if (NodeDistance(c.internal_id, k.internal_id) < c.distance) {
-          diverse = false;
-          break;
-        }
-      }
-      newcomer_kept = diverse;
-    } else if (newcomer_kept) {
-      diverse = !(NodeDistance(c.internal_id, newcomer) < c.distance);
-    }
-    if (diverse)
-      kept.push_back(c);
-  }
-  *candidates = std::move(kept);
 }
 
 void HnswGraph::NodeDistances(InternalId from, std::span<const InternalId> ids, float* out) const {
@@ -381,13 +355,11 @@ void HnswGraph::AddBackLink(InternalId from, InternalId to, int level) {
   for (size_t i = 0; i < ids.size(); ++i)
     candidates[i] = {distances[i], ids[i]};
   std::sort(candidates.begin(), candidates.end(), Closer);
-  if (level == 0 && closed_rows_[from]) {
-    SelectNeighborsAddingOne(&candidates, max, to);
-  } else {
-    SelectNeighbors(&candidates, max);
-    if (level == 0)
-      closed_rows_[from] = true;
-  }
+  // A closed row is closed again afterwards; an open one is closed by the full run.
+  const bool row_closed = level == 0 && closed_rows_[from];
+  SelectNeighbors(&candidates, max, row_closed ? to : kNoNode);
+  if (level == 0)
+    closed_rows_[from] = true;
   row[0] = static_cast<uint32_t>(candidates.size());
   for (size_t i = 0; i < candidates.size(); ++i)
     row[1 + i] = candidates[i].internal_id;

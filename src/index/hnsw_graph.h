@@ -242,13 +242,12 @@ class HnswGraph final : public HnswIndex {
   // Returns whether the heuristic ran (more than `max` candidates); only
   // then is the result "closed": every kept neighbour is farther from each
   // nearer kept one than from the base node.
-  bool SelectNeighbors(std::vector<Neighbor>* candidates, size_t max) const;
-  // SelectNeighbors for a closed row plus one newcomer (`candidates` sorted
-  // nearest first, as SelectNeighbors wants them): the same result, but only
-  // pairs involving the newcomer are measured, since the row's own pairs are
-  // known to pass. ~2*max distances instead of ~max^2/2.
-  void SelectNeighborsAddingOne(std::vector<Neighbor>* candidates, size_t max,
-                                InternalId newcomer) const;
+  // With `newcomer`: `candidates` are a closed row plus that one node, so only
+  // the pairs involving it are measured (the row's own pairs are known to
+  // pass; dropping a member only makes later ones easier to keep): the same
+  // result in ~2*max distances instead of ~max^2/2.
+  bool SelectNeighbors(std::vector<Neighbor>* candidates, size_t max,
+                       InternalId newcomer = kNoNode) const;
   // Distances from node `from` to each of `ids`, in one batch with prefetch
   // (bit for bit NodeDistance(from, id)).
   void NodeDistances(InternalId from, std::span<const InternalId> ids, float* out) const;
@@ -412,7 +411,8 @@ class HnswGraph final : public HnswIndex {
   std::vector<uint8_t> levels_;
   std::vector<uint8_t> states_;
   // Per node: its layer-0 row is closed (see SelectNeighbors), so a back link
-  // to a full row can take SelectNeighborsAddingOne. Cleared by any unchecked
+  // to a full row measures only the newcomer's pairs (SelectNeighbors with a
+  // newcomer). Cleared by any unchecked
   // append. Not saved in snapshots (all rows count as open after a load).
   // After an update moves a vector, rows that link to it without being
   // repaired keep their flag although their distances changed; the selection

@@ -20,7 +20,7 @@ class HnswGraphTestPeer {
     return graph_.SelectNeighbors(candidates, max);
   }
   void SelectAddingOne(std::vector<Neighbor>* candidates, size_t max, InternalId newcomer) const {
-    graph_.SelectNeighborsAddingOne(candidates, max, newcomer);
+    graph_.SelectNeighbors(candidates, max, newcomer);
   }
   float Distance(InternalId a, InternalId b) const { return graph_.NodeDistance(a, b); }
 
