@@ -192,6 +192,9 @@ HnswGraph::NeighborHeap HnswGraph::SearchBaseLayer(const Dist& dist, InternalId 
       break;
     std::pop_heap(candidates.begin(), candidates.end(), Farther);
     candidates.pop_back();
+    // The next nearest is usually expanded next: its row arrives meanwhile.
+    if (!candidates.empty())
+      PrefetchLinks(Links(candidates.front().internal_id, 0), 2 * params_.m);
 
     const size_t fresh = CollectUnvisited(Links(current.internal_id, 0), visited.get(), pending);
     dist.Batch(pending.data(), fresh, distances.data());
@@ -246,6 +249,8 @@ HnswGraph::NeighborHeap HnswGraph::SearchLayerPrefetched(const PreparedQuery& q,
       break;
     std::pop_heap(candidates.begin(), candidates.end(), Farther);
     candidates.pop_back();
+    if (!candidates.empty())
+      PrefetchLinks(Links(candidates.front().internal_id, level), max_links);
 
     const uint32_t* row = ReadableLinks(current.internal_id, level, row_copy.data());
     // A row never holds more than MaxLinks(level); the bound keeps the buffers safe anyway.
