@@ -413,7 +413,12 @@ void HnswGraph::LinkNode(InternalId id, VisitedList* visited) {
   // Before its own links are replaced: they name the nodes to repair.
   const bool was_linked = RepairOldNeighbors(id);
   const int level = levels_[id];
-  const PreparedQuery q = Prepare(Vector(id));
+  PreparedQuery q = Prepare(Vector(id));
+  std::vector<float> mirror_query;
+  if (mirror_) {
+    mirror_query = MirrorPaddedQuery(q);
+    q.mirror_padded = mirror_query.data();
+  }
 
   std::unique_lock<std::mutex> entry_lock(entry_mu_);
   InternalId ep = entry_point_;

@@ -115,6 +115,10 @@ class HnswGraph final : public HnswIndex {
   struct PreparedQuery {
     const float* vector;
     float inv_norm;
+    // While the bfloat16 construction copy exists: `vector` followed by zeros
+    // up to MirrorComponents(), so the copy's kernels run whole blocks with no
+    // tail (ConstructionDistances). Null otherwise.
+    const float* mirror_padded = nullptr;
   };
   using NeighborHeap = std::vector<Neighbor>;
 
@@ -314,6 +318,11 @@ class HnswGraph final : public HnswIndex {
   // Frees the copy once no backlog is left.
   void ReleaseMirrorIfIdle();
   void EncodeMirrorRow(InternalId id);
+  // Components of a copy row: dim_ rounded up to a whole cache line (32
+  // bfloat16 values), the ones past dim_ zero.
+  size_t MirrorComponents() const { return mirror_row_bytes_ / sizeof(uint16_t); }
+  // `q.vector` zero-padded to MirrorComponents() for the copy's kernels.
+  std::vector<float> MirrorPaddedQuery(const PreparedQuery& q) const;
   const uint16_t* MirrorRow(InternalId id) const {
     return reinterpret_cast<const uint16_t*>(mirror_.get() + size_t{id} * mirror_row_bytes_);
   }
