@@ -27,6 +27,7 @@
 #include "ann/ann_runner.h"
 #include "ann/dataset.h"
 #include "ann/results.h"
+#include "index/hnsw_index.h"
 #include "simd/distance.h"
 
 namespace ksdb::bench {
@@ -223,29 +224,47 @@ Status TimedBuild(AnnRunner* runner, const Dataset& d, LibraryResult* result) {
   return Status::Ok();
 }
 
-// qps and recall of the runner's exact scan over the allowed ids (ksdb's
-// SearchAmong); leaves *f unchanged when the runner has none.
-Status MeasureExactAmong(AnnRunner* runner, const Dataset& d, size_t num_queries,
-                         const FilterCase& c, size_t passes, double min_seconds,
-                         FilteredResult* f) {
+// A runner's scan over an id list (AnnRunner::ExactAmong or EngineAmong).
+using AmongMethod = Status (AnnRunner::*)(const float*, size_t, const AllowedSet&, uint32_t*);
+
+// Median qps and recall of `runner`'s `method` over the allowed ids into
+// *qps / *recall; leaves them unchanged when the runner has no such scan.
+Status MeasureAmong(AnnRunner* runner, AmongMethod method, const Dataset& d, size_t num_queries,
+                    const FilterCase& c, size_t passes, double min_seconds, double* qps,
+                    double* recall) {
   std::vector<uint32_t> found(num_queries * kK);
-  if (runner->ExactAmong(d.queries.Row(0), kK, c.allowed, found.data()).code() ==
+  if ((runner->*method)(d.queries.Row(0), kK, c.allowed, found.data()).code() ==
       StatusCode::kUnimplemented) {
     return Status::Ok();
   }
   std::vector<double> pass_qps;
   for (size_t pass = 0; pass < passes; ++pass) {
-    KSDB_ASSIGN_OR_RETURN(double qps, TimedPass(num_queries, min_seconds, [&](size_t q) {
-                            return runner->ExactAmong(d.queries.Row(q), kK, c.allowed,
-                                                      found.data() + q * kK);
+    KSDB_ASSIGN_OR_RETURN(double pass_rate, TimedPass(num_queries, min_seconds, [&](size_t q) {
+                            return (runner->*method)(d.queries.Row(q), kK, c.allowed,
+                                                     found.data() + q * kK);
                           }));
-    pass_qps.push_back(qps);
+    pass_qps.push_back(pass_rate);
   }
   double recall_sum = 0;
   for (size_t q = 0; q < num_queries; ++q)
     recall_sum += RecallAtK(found.data() + q * kK, c.truth.Row(q), kK);
-  f->ksdb_exact_qps = Median(pass_qps);
-  f->ksdb_exact_recall = recall_sum / static_cast<double>(num_queries);
+  *qps = Median(pass_qps);
+  *recall = recall_sum / static_cast<double>(num_queries);
+  return Status::Ok();
+}
+
+// The runner's exact scan (ksdb's SearchAmong) and engine scan (ksdb's
+// SearchAllowed) over the allowed ids, into *f.
+Status MeasureListScans(AnnRunner* runner, const Dataset& d, size_t num_queries,
+                        const FilterCase& c, size_t passes, double min_seconds, FilteredResult* f) {
+  KSDB_RETURN_IF_ERROR(MeasureAmong(runner, &AnnRunner::ExactAmong, d, num_queries, c, passes,
+                                    min_seconds, &f->ksdb_exact_qps, &f->ksdb_exact_recall));
+  KSDB_RETURN_IF_ERROR(MeasureAmong(runner, &AnnRunner::EngineAmong, d, num_queries, c, passes,
+                                    min_seconds, &f->ksdb_engine_qps, &f->ksdb_engine_recall));
+  f->ksdb_engine_scan =
+      index::PickAllowedScan(c.allowed.ids.size(), kK, d.base.dim) == index::AllowedScan::kSketch
+          ? "sketch"
+          : "exact";
   return Status::Ok();
 }
 
@@ -281,9 +300,9 @@ Status RunLibrary(const std::string& name, const Dataset& d, const Options& opti
     }
     out->filtered[i].libraries.push_back(std::move(filtered));
     if (name == "ksdb") {
-      KSDB_RETURN_IF_ERROR(MeasureExactAmong(runner.get(), d, filter_queries, cases[i],
-                                             options.passes, options.min_pass_seconds,
-                                             &out->filtered[i]));
+      KSDB_RETURN_IF_ERROR(MeasureListScans(runner.get(), d, filter_queries, cases[i],
+                                            options.passes, options.min_pass_seconds,
+                                            &out->filtered[i]));
     }
   }
   return Status::Ok();

@@ -66,6 +66,13 @@ class AnnRunner {
                             uint32_t* /*out*/) {
     return Status::Unimplemented(name() + " has no exact scan over an id list");
   }
+  // Top-k among `allowed`'s ids the way the engine answers a selective filter
+  // from its id list (ksdb: HnswIndex::SearchAllowed, the exact or the sketch
+  // scan by index::PickAllowedScan). Unimplemented for other libraries.
+  virtual Status EngineAmong(const float* /*query*/, size_t /*k*/, const AllowedSet& /*allowed*/,
+                             uint32_t* /*out*/) {
+    return Status::Unimplemented(name() + " has no engine scan over an id list");
+  }
   // Why filtering is unsupported (empty when supported).
   virtual std::string FilterNote() const { return {}; }
   virtual MemoryReport Memory() const = 0;

@@ -67,6 +67,18 @@ class KsdbRunner final : public AnnRunner {
     return Status::Ok();
   }
 
+  Status EngineAmong(const float* query, size_t k, const AllowedSet& allowed,
+                     uint32_t* out) override {
+#if KSDB_ANN_HAVE_HNSW
+    if (hnsw_ != nullptr) {
+      CopyOut(hnsw_->SearchAllowed(std::span<const float>(query, index_->dim()), k, allowed.ids), k,
+              out);
+      return Status::Ok();
+    }
+#endif
+    return ExactAmong(query, k, allowed, out);
+  }
+
   MemoryReport Memory() const override {
     return {index_->MemoryBytes(), "VectorIndex::MemoryBytes()"};
   }

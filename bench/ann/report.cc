@@ -169,14 +169,16 @@ std::string ParallelTarget(const DatasetResult& d) {
              Verdict(p.speedup >= kParallelTarget));
 }
 
-// The engine's choice per filtered query (src/db/collection.cc): an exact scan
-// of the matching ids when index::PreferExactScan says so, else the filtered
+// The engine's choice per filtered query (src/db/collection.cc): a scan of the
+// matching ids (HnswIndex::SearchAllowed: exact or sketch scan, by
+// index::PickAllowedScan) when index::PreferExactScan says so, else the filtered
 // graph search. kPolicyEf is the ef_search the engine would pass (Chroma's
 // default configuration).
 constexpr size_t kPolicyEf = 100;
 
 struct PolicyPoint {
-  bool exact = false;
+  bool exact = false;  // a list scan (SearchAllowed), not the graph
+  std::string scan;    // which list scan: "exact" or "sketch"
   double recall = 0;
   double qps = 0;
   size_t ef = 0;
@@ -187,17 +189,18 @@ struct PolicyPoint {
 // when none does).
 std::optional<PolicyPoint> EnginePolicy(const DatasetResult& d, const FilteredResult& f) {
   if (index::PreferExactScan(f.allowed, d.num_base, kPolicyEf, d.dim)) {
-    if (std::isnan(f.ksdb_exact_qps)) return std::nullopt;
-    return PolicyPoint{true, f.ksdb_exact_recall, f.ksdb_exact_qps, 0};
+    if (std::isnan(f.ksdb_engine_qps))
+      return std::nullopt;
+    return PolicyPoint{true, f.ksdb_engine_scan, f.ksdb_engine_recall, f.ksdb_engine_qps, 0};
   }
   for (const FilteredLibrary& l : f.libraries) {
     if (l.name != "ksdb" || l.points.empty()) continue;
     if (const EfPoint* p = FirstReaching(l.points, kRecallTarget))
-      return PolicyPoint{false, p->recall, p->qps, p->ef};
+      return PolicyPoint{false, "", p->recall, p->qps, p->ef};
     const EfPoint* best = &l.points.front();
     for (const EfPoint& p : l.points)
       if (p.recall > best->recall) best = &p;
-    return PolicyPoint{false, best->recall, best->qps, best->ef};
+    return PolicyPoint{false, "", best->recall, best->qps, best->ef};
   }
   return std::nullopt;
 }
@@ -223,8 +226,10 @@ std::string FilteredTargets(const DatasetResult& d) {
     }
     if (std::fabs(f.selectivity - 0.01) < 1e-9) one_percent = p;
     all_ok = all_ok && p->recall >= kRecallTarget;
-    measured += Fmt("%g%%: ", f.selectivity * 100) + Fmt("%.3f", p->recall) +
-                (p->exact ? " (exact scan)" : " (graph, ef " + std::to_string(p->ef) + ")") + "; ";
+    measured +=
+        Fmt("%g%%: ", f.selectivity * 100) + Fmt("%.3f", p->recall) +
+        (p->exact ? " (" + p->scan + " scan)" : " (graph, ef " + std::to_string(p->ef) + ")") +
+        "; ";
   }
   out += Row("ksdb filtered recall@10 >= 0.95 at every selectivity (engine policy)", measured,
              Verdict(all_ok));
@@ -236,7 +241,7 @@ std::string FilteredTargets(const DatasetResult& d) {
   } else {
     out += Row(qps_target,
                Fmt("%.0f", one_percent->qps) + " q/s (" +
-                   (one_percent->exact ? std::string("exact scan")
+                   (one_percent->exact ? one_percent->scan + " scan"
                                        : "graph ef " + std::to_string(one_percent->ef)) +
                    ") vs " + Fmt("%.0f", unfiltered->qps) + " q/s (ef " +
                    std::to_string(unfiltered->ef) + ")",
@@ -394,6 +399,11 @@ std::string FilteredTable(const DatasetResult& d) {
       out += "| " + sel + " | " + std::to_string(f.allowed) + " | ksdb SearchAmong (exact) | - | " +
              Fmt("%.4f", f.ksdb_exact_recall) + " | " + Fmt("%.0f", f.ksdb_exact_qps) + " |\n";
     }
+    if (std::isfinite(f.ksdb_engine_qps)) {
+      out += "| " + sel + " | " + std::to_string(f.allowed) + " | ksdb SearchAllowed (" +
+             f.ksdb_engine_scan + " scan) | - | " + Fmt("%.4f", f.ksdb_engine_recall) + " | " +
+             Fmt("%.0f", f.ksdb_engine_qps) + " |\n";
+    }
     for (const FilteredLibrary& l : f.libraries) {
       if (!l.supported) {
         notes += "- " + l.name + " at " + sel + ": " + l.note + "\n";
@@ -469,7 +479,10 @@ std::string ToJson(const RunInfo& run, const std::vector<DatasetResult>& dataset
              ",\"allowed\":" + std::to_string(f.allowed) +
              ",\"brute_force_qps\":" + JsonNumber(f.brute_force_qps) +
              ",\"ksdb_exact_qps\":" + JsonNumber(f.ksdb_exact_qps) +
-             ",\"ksdb_exact_recall\":" + JsonNumber(f.ksdb_exact_recall) + ",\"libraries\":[";
+             ",\"ksdb_exact_recall\":" + JsonNumber(f.ksdb_exact_recall) +
+             ",\"ksdb_engine_qps\":" + JsonNumber(f.ksdb_engine_qps) +
+             ",\"ksdb_engine_recall\":" + JsonNumber(f.ksdb_engine_recall) +
+             ",\"ksdb_engine_scan\":\"" + f.ksdb_engine_scan + "\"" + ",\"libraries\":[";
       for (size_t l = 0; l < f.libraries.size(); ++l) {
         const FilteredLibrary& fl = f.libraries[l];
         out += l ? "," : "";

@@ -49,6 +49,11 @@ struct FilteredResult {
   double brute_force_qps = 0;   // exact search over the allowed ids (the bench's own loop)
   double ksdb_exact_qps = NAN;  // the same through ksdb's VectorIndex::SearchAmong
   double ksdb_exact_recall = NAN;
+  // The same through HnswIndex::SearchAllowed (the engine's list scan), and
+  // which scan index::PickAllowedScan chose for it ("exact" or "sketch").
+  double ksdb_engine_qps = NAN;
+  double ksdb_engine_recall = NAN;
+  std::string ksdb_engine_scan;
   std::vector<FilteredLibrary> libraries;
 };
 

@@ -7,8 +7,10 @@
 //
 // With --selectivity S it instead alternates, per ef, ksdb's unfiltered search,
 // its filtered search (SearchWithEf with a random allowed set of S of the base
-// rows) and its exact scan of the allowed ids (SearchAmong), for filtered-search
-// work: the 1% target compares the filtered q/s with the unfiltered one.
+// rows), its exact scan of the allowed ids (SearchAmong) and the engine's scan
+// of them (SearchAllowed: exact or sketch scan by PickAllowedScan), for
+// filtered-search work: the 1% target compares the filtered q/s with the
+// unfiltered one.
 //
 //   ksdb_ann_search_dev --work-dir DIR [--dataset glove] [--ef 64,96,128] [--rounds 5]
 //   ksdb_ann_search_dev --work-dir DIR --dataset generated --generated-n 100000 --selectivity 0.01
@@ -152,12 +154,17 @@ int RunFiltered(const Options& o, const DatasetOptions& dopts, const Dataset& d,
   }
   const std::vector<InternalId> allowed(ids.begin(), ids.end());
   const size_t nq = d.queries.rows;
-  std::vector<uint32_t> found_u(nq * 10), found_f(nq * 10), found_e(nq * 10);
-  std::printf("%zu allowed of %zu (%g%%)\n", count, d.base.rows, 100.0 * count / d.base.rows);
-  std::printf("| ef | unfiltered recall | filtered recall | exact recall | unfiltered q/s | "
-              "filtered q/s | exact q/s | filtered/unfiltered |\n");
+  std::vector<uint32_t> found_u(nq * 10), found_f(nq * 10), found_e(nq * 10), found_s(nq * 10);
+  const bool sketch =
+      index::PickAllowedScan(allowed.size(), 10, d.base.dim) == index::AllowedScan::kSketch;
+  std::printf("%zu allowed of %zu (%g%%); SearchAllowed runs the %s scan\n", count, d.base.rows,
+              100.0 * count / d.base.rows, sketch ? "sketch" : "exact");
+  std::printf(
+      "| ef | unfiltered recall | filtered recall | exact recall | SearchAllowed recall | "
+      "unfiltered q/s | filtered q/s | exact q/s | SearchAllowed q/s | "
+      "filtered/unfiltered | SearchAllowed/unfiltered |\n");
   for (size_t ef : o.ef) {
-    std::vector<double> qu, qf, qe;
+    std::vector<double> qu, qf, qe, qs;
     for (size_t r = 0; r < o.rounds; ++r) {
       qu.push_back(TimedPass(d, found_u, [&](std::span<const float> q) {
         return ksdb.SearchWithEf(q, 10, ef, nullptr);
@@ -167,14 +174,21 @@ int RunFiltered(const Options& o, const DatasetOptions& dopts, const Dataset& d,
       }));
       qe.push_back(TimedPass(
           d, found_e, [&](std::span<const float> q) { return ksdb.SearchAmong(q, 10, allowed); }));
+      qs.push_back(TimedPass(d, found_s, [&](std::span<const float> q) {
+        return ksdb.SearchAllowed(q, 10, allowed);
+      }));
     }
     size_t outside = 0;
-    for (uint32_t id : found_f)
-      outside += id != UINT32_MAX && !bitmap.IsMember(id) ? 1 : 0;
-    const double mu = Median(qu), mf = Median(qf);
-    std::printf("| %zu | %.4f | %.4f | %.4f | %.0f | %.0f | %.0f | %.2fx |%s\n", ef,
-                Recall(d, found_u), Recall(*truth, found_f), Recall(*truth, found_e), mu, mf,
-                Median(qe), mf / mu, outside > 0 ? " ANSWERS OUTSIDE THE FILTER" : "");
+    for (const std::vector<uint32_t>* found : {&found_f, &found_s}) {
+      for (uint32_t id : *found)
+        outside += id != UINT32_MAX && !bitmap.IsMember(id) ? 1 : 0;
+    }
+    const double mu = Median(qu), mf = Median(qf), ms = Median(qs);
+    std::printf(
+        "| %zu | %.4f | %.4f | %.4f | %.4f | %.0f | %.0f | %.0f | %.0f | %.2fx | %.2fx |%s\n", ef,
+        Recall(d, found_u), Recall(*truth, found_f), Recall(*truth, found_e),
+        Recall(*truth, found_s), mu, mf, Median(qe), ms, mf / mu, ms / mu,
+        outside > 0 ? " ANSWERS OUTSIDE THE FILTER" : "");
     std::fflush(stdout);
   }
   return 0;

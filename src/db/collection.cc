@@ -509,7 +509,10 @@ std::vector<index::Neighbor> Collection::SearchOne(
     return allowed ? index_->SearchAmong(query, k, *allowed)
                    : index_->ExactSearch(query, k, nullptr);
   }
-  if (allowed && allowed_bitmap == nullptr) return index_->SearchAmong(query, k, *allowed);
+  // Selective filters scan the matching ids: exactly, or by the index's 1-bit
+  // sketches with exact rescoring where that is cheaper (index::PickAllowedScan).
+  if (allowed && allowed_bitmap == nullptr)
+    return index_->SearchAllowed(query, k, *allowed);
   return index_->SearchWithEf(query, k, EfSearch(k), allowed_bitmap);
 }
 

@@ -93,6 +93,7 @@ Status HnswGraph::GrowTo(size_t num_nodes) {
       states_.reserve(capacity);
       closed_rows_.reserve(capacity);
       upper_.reserve(capacity);
+      sketches_.reserve(capacity * sketch_words_);
       blocks_ = std::move(blocks);
       capacity_ = capacity;
     }
@@ -106,6 +107,7 @@ Status HnswGraph::GrowTo(size_t num_nodes) {
   states_.resize(num_nodes, kEmpty);
   closed_rows_.resize(num_nodes, 0);
   upper_.resize(num_nodes);
+  sketches_.resize(num_nodes * sketch_words_, 0);
   return Status::Ok();
 }
 
@@ -129,6 +131,7 @@ void HnswGraph::StoreVector(InternalId id, const float* vector, uint8_t state) {
     if (level > 0)
       upper_[id] = std::make_unique<uint32_t[]>(size_t(level) * (1 + params_.m));
   }
+  UpdateSketch(id);
   if (trained_)
     Encode(id);
   // A staged update (or a reused slot) keeps its links, so construction
@@ -195,6 +198,7 @@ Status HnswGraph::Upsert(std::span<const InternalId> ids, std::span<const float>
   }
   if (quantized_ && !trained_ && size_ >= kTrainMin)
     TrainQuantizer();
+  MaybeCentreSketches();
   LinkAll(nodes);
   return Status::Ok();
 }
@@ -207,6 +211,7 @@ Status HnswGraph::Stage(std::span<const InternalId> ids, std::span<const float> 
     StoreVector(id, vectors.data() + row * dim_, kPending);
   if (quantized_ && !trained_ && size_ >= kTrainMin)
     TrainQuantizer();
+  MaybeCentreSketches();
   return Status::Ok();
 }
 

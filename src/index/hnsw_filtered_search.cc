@@ -73,10 +73,13 @@ double HnswGraph::SampledAcceptedFraction(const IdFilter* filter) const {
   return live == 0 ? 0.0 : static_cast<double>(accepted) / static_cast<double>(live);
 }
 
-HnswGraph::FilteredPath HnswGraph::PickFilteredPath(const IdFilter* filter) const {
+HnswGraph::FilteredPath HnswGraph::PickFilteredPath(const IdFilter* filter, size_t k) const {
   const double fraction = SampledAcceptedFraction(filter);
-  if (fraction < kTwoHopMinFraction)
-    return FilteredPath::kScan;
+  if (fraction < kTwoHopMinFraction) {
+    const auto accepted = static_cast<size_t>(fraction * static_cast<double>(size_));
+    return PickAllowedScan(accepted, k, dim_) == AllowedScan::kSketch ? FilteredPath::kSketch
+                                                                      : FilteredPath::kScan;
+  }
   return fraction < kTwoHopMaxFraction ? FilteredPath::kTwoHop : FilteredPath::kGraph;
 }
 

@@ -29,7 +29,8 @@ HnswGraph::HnswGraph(size_t dim, DistanceSpace space, const HnswParams& params, 
       level_multiplier_(1.0 / std::log(static_cast<double>(params.m))),
       level_rng_(params.seed),
       quantized_(params.quantize_int8),
-      floats_(std::move(floats)) {
+      floats_(std::move(floats)),
+      sketch_words_((dim + 63) / 64) {
   const size_t vector_floats = dim + (space == DistanceSpace::kCosine ? 1 : 0);
   if (quantized_) {
     codes_bytes_ = (dim + 3) / 4 * 4;
@@ -120,6 +121,7 @@ size_t HnswGraph::MemoryBytes() const {
       bytes += size_t{levels_[id]} * (1 + params_.m) * sizeof(uint32_t);
   }
   bytes += floats_.HeapBytes() + (code_min_.capacity() + code_scale_.capacity()) * sizeof(float);
+  bytes += sketches_.capacity() * sizeof(uint64_t) + sketch_centre_.capacity() * sizeof(float);
   return bytes + visited_pool_.MemoryBytes();
 }
 

@@ -25,6 +25,11 @@
 // updated one keeps its old links. Graph results never include them; every
 // search scans the pending list exactly and merges, so they are found anyway.
 //
+// Every stored node (live or pending) also has a 1-bit sketch in sketches_
+// (hnsw_sketch.cc): the signs of its (cosine: normalised) vector minus a
+// centre, ceil(dim/64) words. Selective filters scan the accepted nodes'
+// sketches by Hamming distance and rescore the nearest few exactly.
+//
 // Deletion is a tombstone: the node stays in the graph (so paths through it
 // survive) but is never returned; reusing its id re-links it with the new
 // vector, so a workload that deletes and re-adds keeps memory flat.
@@ -56,6 +61,10 @@ namespace ksdb::index {
 // connected. PreferExactScan and HnswGraph::PickFilteredPath both use it.
 inline constexpr double kTwoHopMinFraction = 0.025;
 
+// How many of `allowed` candidates a sketch scan for the top `k` rescores
+// exactly (hnsw_sketch.cc; never more than `allowed`).
+size_t SketchRescoreCount(size_t k, size_t allowed);
+
 class HnswGraph final : public HnswIndex {
  public:
   // `floats` holds the float vectors when params.quantize_int8 (else unused).
@@ -76,6 +85,8 @@ class HnswGraph final : public HnswIndex {
   }
   std::vector<Neighbor> SearchAmong(std::span<const float> query, size_t k,
                                     std::span<const InternalId> candidates) const override;
+  std::vector<Neighbor> SearchAllowed(std::span<const float> query, size_t k,
+                                      std::span<const InternalId> candidates) const override;
   size_t MemoryBytes() const override;
 
   std::vector<Neighbor> SearchWithEf(std::span<const float> query, size_t k, size_t ef,
@@ -285,6 +296,34 @@ class HnswGraph final : public HnswIndex {
   bool CodesMatchVector(InternalId id, std::vector<std::byte>* expected,
                         std::vector<float>* scratch) const;
 
+  // --- 1-bit sketches (hnsw_sketch.cc) ---
+  const uint64_t* Sketch(InternalId id) const {
+    return sketches_.data() + size_t{id} * sketch_words_;
+  }
+  // Writes the sketch of float row `vector` (1/|v| = `inv_norm`, cosine only)
+  // to `out` (sketch_words_ words): bit i = component i lies above the centre.
+  void ComputeSketch(const float* vector, float inv_norm, uint64_t* out) const;
+  // The query as sketches see it: (cosine: normalised) minus the centre.
+  std::vector<float> CentredQuery(const PreparedQuery& q) const;
+  // Recomputes the sketch of `id` from its stored vector.
+  void UpdateSketch(InternalId id) {
+    ComputeSketch(Vector(id), space_ == DistanceSpace::kCosine ? InvNorm(id) : 0.0f,
+                  sketches_.data() + size_t{id} * sketch_words_);
+  }
+  // Takes the mean of the stored vectors as the centre once there are
+  // kSketchCentreMin of them (no-op before and after) and re-sketches every node.
+  void MaybeCentreSketches();
+  // The centre from the stored vectors (zero below kSketchCentreMin) and every
+  // node's sketch: after a snapshot load, which does not store them.
+  void RecomputeSketches();
+  // The approximate top-k among `ids` (stored nodes only): the `rescore`
+  // nearest by the asymmetric sketch score (a 4-bit query code against each
+  // node's 1-bit sketch), rescored exactly, nearest first (ties by id).
+  NeighborHeap SketchScan(const PreparedQuery& q, size_t k, std::span<const InternalId> ids,
+                          size_t rescore) const;
+  // SketchScan over the linked nodes `filter` accepts.
+  NeighborHeap SketchScanAccepted(const PreparedQuery& q, size_t k, const IdFilter* filter) const;
+
   // --- snapshots (hnsw_snapshot.cc) ---
   // Corruption naming `path` unless every link, state, level and the entry
   // point are consistent.
@@ -346,18 +385,21 @@ class HnswGraph final : public HnswIndex {
                           std::vector<InternalId>& out) const;
   // --- filtered search (hnsw_filtered_search.cc) ---
   // How SearchWithEf answers a filtered query (PickFilteredPath).
-  enum class FilteredPath { kGraph, kTwoHop, kScan };
+  // kScan: exact scan of the accepted nodes; kSketch: SketchScanAccepted.
+  enum class FilteredPath { kGraph, kTwoHop, kScan, kSketch };
   // The share of a fixed sample of node slots that Accepts(filter), over the
   // live ones sampled: an estimate of the filter's selectivity.
   double SampledAcceptedFraction(const IdFilter* filter) const;
-  // kScan when too few nodes are accepted for a graph search to stay
-  // connected, kTwoHop for selective filters, kGraph (SearchBaseLayer) else.
-  FilteredPath PickFilteredPath(const IdFilter* filter) const;
+  // kScan or kSketch (by PickAllowedScan for the estimated accepted count)
+  // when too few nodes are accepted for a graph search to stay connected,
+  // kTwoHop for selective filters, kGraph (SearchBaseLayer) else.
+  FilteredPath PickFilteredPath(const IdFilter* filter, size_t k) const;
   // SearchWithEf on the given path (kGraph when `filter` is null); the tests
   // compare the paths through HnswFilteredSearchPeer.
   std::vector<Neighbor> SearchWithPath(std::span<const float> query, size_t k, size_t ef,
                                        const IdFilter* filter, FilteredPath path) const;
   friend class HnswFilteredSearchPeer;
+  friend class HnswSketchTestPeer;
   // The layer-0 search for selective filters (ACORN-1, Patel et al. 2024):
   // like SearchBaseLayer, but distances are computed for accepted nodes only,
   // found among each expanded node's neighbours and, through a neighbour that
@@ -453,6 +495,12 @@ class HnswGraph final : public HnswIndex {
   bool trained_ = false;          // codes valid; queries traverse on them
   std::vector<float> code_min_;   // per dimension: decoded = min + scale * code
   std::vector<float> code_scale_;
+
+  // 1-bit sketches (every index, quantised or not).
+  static constexpr size_t kSketchCentreMin = 1024;
+  size_t sketch_words_;               // ceil(dim / 64)
+  std::vector<uint64_t> sketches_;    // sketch_words_ per node slot
+  std::vector<float> sketch_centre_;  // dim values; empty = the origin
 };
 
 }  // namespace ksdb::index

@@ -52,6 +52,14 @@ class HnswIndex : public VectorIndex {
   // collections, and the oracle for tests).
   virtual std::vector<Neighbor> ExactSearch(std::span<const float> query, size_t k,
                                             const IdFilter* filter) const = 0;
+  // The k nearest among `candidates` as the engine answers a selective
+  // filter from its list of matching ids: SearchAmong's exact scan when
+  // PickAllowedScan says kExact, else the sketch scan (the nearest few by
+  // 1-bit sketch rescored exactly: distances are exact, a true neighbour may
+  // be missed; recall@10 measured >= 0.95, bench/RESULTS.md). Same contract
+  // as SearchAmong otherwise (stored ids only, nearest first, ties by id).
+  virtual std::vector<Neighbor> SearchAllowed(std::span<const float> query, size_t k,
+                                              std::span<const InternalId> candidates) const = 0;
   // Stores the vectors of `ids` like Upsert but does not link them into the
   // graph yet: they are searchable at once (every search scans the staged
   // vectors exactly and merges them with the graph's results), and
@@ -94,8 +102,8 @@ struct LoadedHnswSnapshot {
 };
 
 // Whether the engine should scan the `allowed` matching `dim`-dimensional
-// vectors exactly instead of running a filtered graph search with candidate
-// list `ef` over `live` vectors (SearchWithEf with the filter). Filters
+// vectors (SearchAllowed: exact or sketch scan, see PickAllowedScan) instead of running a filtered
+// graph search with candidate list `ef` over `live` vectors (SearchWithEf with the filter). Filters
 // accepting at least 2.5% of the vectors get the two-hop filtered search
 // (distances for accepted nodes only); the scan wins while
 // allowed * dim < 15,000 * ef (measured crossovers: ~39 * ef at 384-d, ~150 *
@@ -103,6 +111,17 @@ struct LoadedHnswSnapshot {
 // nodes within two hops) and the scan is always chosen. The constants come
 // from bench/ann's filtered sweep (bench/RESULTS.md).
 bool PreferExactScan(size_t allowed, size_t live, size_t ef, size_t dim);
+
+// How a scan of `allowed` `dim`-dimensional vectors for the top `k` runs.
+enum class AllowedScan {
+  kExact,   // every allowed vector's exact distance
+  kSketch,  // Hamming distance of every allowed sketch, the nearest few rescored
+};
+// The cheaper scan by the measured cost model (hnsw_sketch.cc): the sketch
+// scan once the allowed vectors' bytes clearly exceed the sketches' plus the
+// rescored vectors' (and at least 64 dimensions: fewer sign bits rank too
+// poorly).
+AllowedScan PickAllowedScan(size_t allowed, size_t k, size_t dim);
 
 // Loads a snapshot written by SaveSnapshot. Corruption (naming the file and the
 // problem) when it is truncated, fails its checksum, or was written for another

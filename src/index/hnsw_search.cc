@@ -10,8 +10,9 @@
 // queries therefore take one of three paths (hnsw_filtered_search.cc): this
 // search for broad filters, the two-hop search that computes distances only
 // for accepted nodes for selective ones, and an exact scan of the accepted
-// nodes below that; the engine itself scans its list of matching ids when
-// PreferExactScan says so (SearchAmong).
+// nodes below that (exactly, or by their 1-bit sketches with exact rescoring:
+// hnsw_sketch.cc); the engine itself scans its list of matching ids when
+// PreferExactScan says so (SearchAllowed).
 #include <algorithm>
 #include <limits>
 #include <mutex>
@@ -95,8 +96,9 @@ std::vector<Neighbor> HnswGraph::SearchWithEf(std::span<const float> query, size
                                               const IdFilter* filter) const {
   if (k == 0 || query.size() != dim_ || size_ == 0)
     return {};
-  const FilteredPath path = filter == nullptr || entry_point_ == kNoNode ? FilteredPath::kGraph
-                                                                         : PickFilteredPath(filter);
+  const FilteredPath path = filter == nullptr || entry_point_ == kNoNode
+                                ? FilteredPath::kGraph
+                                : PickFilteredPath(filter, k);
   return SearchWithPath(query, k, ef, filter, path);
 }
 
@@ -114,6 +116,8 @@ std::vector<Neighbor> HnswGraph::SearchWithPath(std::span<const float> query, si
     // Nothing linked yet: every stored vector is pending.
   } else if (path == FilteredPath::kScan) {
     results = ScanAccepted(q, k, filter);
+  } else if (path == FilteredPath::kSketch) {
+    results = SketchScanAccepted(q, k, filter);
   } else if (quantized_ && trained_) {
     const CodeQuery codes = PrepareCodes(query.data());
     const CodeDistance dist{this, &codes};

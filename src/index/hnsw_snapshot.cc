@@ -271,6 +271,8 @@ Result<LoadedHnswSnapshot> LoadHnswSnapshot(const std::string& path, size_t dim,
   graph->max_level_ = header.max_level;
   KSDB_RETURN_IF_ERROR(graph->CheckStructure(path));
   KSDB_RETURN_IF_ERROR(graph->CheckQuantizer(path));
+  // Sketches are not saved: they follow from the vectors.
+  graph->RecomputeSketches();
   for (size_t id = 0; id < header.num_nodes; ++id) {
     if (graph->states_[id] == HnswGraph::kPending)
       graph->AddPending(static_cast<InternalId>(id));
