@@ -93,7 +93,7 @@ Status HnswGraph::GrowTo(size_t num_nodes) {
       states_.reserve(capacity);
       closed_rows_.reserve(capacity);
       upper_.reserve(capacity);
-      sketches_.reserve(capacity * sketch_words_);
+      sketches_.reserve(capacity * sketch_stride_);
       blocks_ = std::move(blocks);
       capacity_ = capacity;
     }
@@ -107,7 +107,7 @@ Status HnswGraph::GrowTo(size_t num_nodes) {
   states_.resize(num_nodes, kEmpty);
   closed_rows_.resize(num_nodes, 0);
   upper_.resize(num_nodes);
-  sketches_.resize(num_nodes * sketch_words_, 0);
+  sketches_.resize(num_nodes * sketch_stride_, 0);
   return Status::Ok();
 }
 

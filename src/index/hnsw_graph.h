@@ -25,10 +25,10 @@
 // updated one keeps its old links. Graph results never include them; every
 // search scans the pending list exactly and merges, so they are found anyway.
 //
-// Every stored node (live or pending) also has a 1-bit sketch in sketches_
-// (hnsw_sketch.cc): the signs of its (cosine: normalised) vector minus a
-// centre, ceil(dim/64) words. Selective filters scan the accepted nodes'
-// sketches by Hamming distance and rescore the nearest few exactly.
+// Every stored node (live or pending) also has a sketch row in sketches_
+// (hnsw_sketch.cc): two bits per component of its (cosine: normalised)
+// vector minus a centre and two correction floats. Selective filters scan
+// the accepted nodes' sketches and rescore the best few estimates exactly.
 //
 // Deletion is a tombstone: the node stays in the graph (so paths through it
 // survive) but is never returned; reusing its id re-links it with the new
@@ -41,6 +41,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <random>
 #include <span>
 #include <string>
@@ -64,6 +65,20 @@ inline constexpr double kTwoHopMinFraction = 0.025;
 // How many of `allowed` candidates a sketch scan for the top `k` rescores
 // exactly (hnsw_sketch.cc; never more than `allowed`).
 size_t SketchRescoreCount(size_t k, size_t allowed);
+
+// A std::allocator that places arrays on cache-line boundaries (the sketch
+// rows, so that a row padded to whole lines never straddles one more).
+template <typename T>
+struct CacheLineAllocator {
+  using value_type = T;
+  static constexpr std::align_val_t kAlignment{64};
+  CacheLineAllocator() = default;
+  template <typename U>
+  CacheLineAllocator(const CacheLineAllocator<U>&) {}  // NOLINT(runtime/explicit): rebinding
+  T* allocate(size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), kAlignment)); }
+  void deallocate(T* p, size_t) { ::operator delete(p, kAlignment); }
+  friend bool operator==(const CacheLineAllocator&, const CacheLineAllocator&) { return true; }
+};
 
 class HnswGraph final : public HnswIndex {
  public:
@@ -296,19 +311,22 @@ class HnswGraph final : public HnswIndex {
   bool CodesMatchVector(InternalId id, std::vector<std::byte>* expected,
                         std::vector<float>* scratch) const;
 
-  // --- 1-bit sketches (hnsw_sketch.cc) ---
+  // --- sketches (hnsw_sketch.cc) ---
   const uint64_t* Sketch(InternalId id) const {
-    return sketches_.data() + size_t{id} * sketch_words_;
+    return sketches_.data() + size_t{id} * sketch_stride_;
   }
-  // Writes the sketch of float row `vector` (1/|v| = `inv_norm`, cosine only)
-  // to `out` (sketch_words_ words): bit i = component i lies above the centre.
+  // Writes the sketch row of float row `vector` (1/|v| = `inv_norm`, cosine
+  // only) to `out` (sketch_stride_ words): sketch_words_ words with bit i =
+  // component i lies above the centre's, sketch_words_ words with bit i = its
+  // distance from the centre is large, then two floats of the distance
+  // estimate, then zero padding (hnsw_sketch.cc).
   void ComputeSketch(const float* vector, float inv_norm, uint64_t* out) const;
   // The query as sketches see it: (cosine: normalised) minus the centre.
   std::vector<float> CentredQuery(const PreparedQuery& q) const;
   // Recomputes the sketch of `id` from its stored vector.
   void UpdateSketch(InternalId id) {
     ComputeSketch(Vector(id), space_ == DistanceSpace::kCosine ? InvNorm(id) : 0.0f,
-                  sketches_.data() + size_t{id} * sketch_words_);
+                  sketches_.data() + size_t{id} * sketch_stride_);
   }
   // Takes the mean of the stored vectors as the centre once there are
   // kSketchCentreMin of them (no-op before and after) and re-sketches every node.
@@ -317,8 +335,8 @@ class HnswGraph final : public HnswIndex {
   // node's sketch: after a snapshot load, which does not store them.
   void RecomputeSketches();
   // The approximate top-k among `ids` (stored nodes only): the `rescore`
-  // nearest by the asymmetric sketch score (a 4-bit query code against each
-  // node's 1-bit sketch), rescored exactly, nearest first (ties by id).
+  // nearest by the sketch estimate (a 4-bit query code against each node's
+  // two-bit code), rescored exactly, nearest first (ties by id).
   NeighborHeap SketchScan(const PreparedQuery& q, size_t k, std::span<const InternalId> ids,
                           size_t rescore) const;
   // SketchScan over the linked nodes `filter` accepts.
@@ -496,10 +514,11 @@ class HnswGraph final : public HnswIndex {
   std::vector<float> code_min_;   // per dimension: decoded = min + scale * code
   std::vector<float> code_scale_;
 
-  // 1-bit sketches (every index, quantised or not).
+  // Sketches (every index, quantised or not).
   static constexpr size_t kSketchCentreMin = 1024;
   size_t sketch_words_;               // ceil(dim / 64)
-  std::vector<uint64_t> sketches_;    // sketch_words_ per node slot
+  size_t sketch_stride_;              // words per node row (SketchStride in hnsw_graph.cc)
+  std::vector<uint64_t, CacheLineAllocator<uint64_t>> sketches_;  // sketch_stride_ per node slot
   std::vector<float> sketch_centre_;  // dim values; empty = the origin
 };
 

@@ -9,7 +9,9 @@
 // filters traverse every node and only gate the results, selective ones
 // compute distances only for allowed nodes, reached through the links of
 // disallowed neighbours (two hops), and the most selective scan the allowed
-// nodes exactly.
+// nodes: exactly when that is cheap, else by a two-bit sketch per node (an
+// estimated distance from popcounts) with the best few rescored exactly
+// (PickAllowedScan, hnsw_sketch.cc).
 //
 // Optional int8 scalar quantisation keeps a one-byte-per-dimension copy for
 // traversal and reranks the candidates with the float32 vectors.
@@ -55,7 +57,7 @@ class HnswIndex : public VectorIndex {
   // The k nearest among `candidates` as the engine answers a selective
   // filter from its list of matching ids: SearchAmong's exact scan when
   // PickAllowedScan says kExact, else the sketch scan (the nearest few by
-  // 1-bit sketch rescored exactly: distances are exact, a true neighbour may
+  // two-bit sketch rescored exactly: distances are exact, a true neighbour may
   // be missed; recall@10 measured >= 0.95, bench/RESULTS.md). Same contract
   // as SearchAmong otherwise (stored ids only, nearest first, ties by id).
   virtual std::vector<Neighbor> SearchAllowed(std::span<const float> query, size_t k,
@@ -115,12 +117,12 @@ bool PreferExactScan(size_t allowed, size_t live, size_t ef, size_t dim);
 // How a scan of `allowed` `dim`-dimensional vectors for the top `k` runs.
 enum class AllowedScan {
   kExact,   // every allowed vector's exact distance
-  kSketch,  // Hamming distance of every allowed sketch, the nearest few rescored
+  kSketch,  // an estimate from every allowed node's sketch, the best few rescored
 };
 // The cheaper scan by the measured cost model (hnsw_sketch.cc): the sketch
-// scan once the allowed vectors' bytes clearly exceed the sketches' plus the
-// rescored vectors' (and at least 64 dimensions: fewer sign bits rank too
-// poorly).
+// scan once reading every allowed vector costs more than reading every
+// allowed sketch row plus the rescored vectors (never below 64 dimensions;
+// at 100-d the exact scan measured as fast as the sketch score alone).
 AllowedScan PickAllowedScan(size_t allowed, size_t k, size_t dim);
 
 // Loads a snapshot written by SaveSnapshot. Corruption (naming the file and the

@@ -10,7 +10,7 @@
 // queries therefore take one of three paths (hnsw_filtered_search.cc): this
 // search for broad filters, the two-hop search that computes distances only
 // for accepted nodes for selective ones, and an exact scan of the accepted
-// nodes below that (exactly, or by their 1-bit sketches with exact rescoring:
+// nodes below that (exactly, or by their two-bit sketches with exact rescoring:
 // hnsw_sketch.cc); the engine itself scans its list of matching ids when
 // PreferExactScan says so (SearchAllowed).
 #include <algorithm>

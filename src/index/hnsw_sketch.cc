@@ -1,14 +1,15 @@
-// HnswGraph 1-bit sketches: binary quantisation with exact rescoring for
+// HnswGraph sketches: two-bit quantisation with exact rescoring for
 // selective filters.
 //
-// A node's sketch holds one bit per dimension: whether the component of its
-// vector (cosine: of v / |v|) lies above the centre's. The Hamming distance
-// between two sketches counts the coordinate half-spaces (around the centre)
-// that separate the vectors, a coarse proxy for their angle seen from the
-// centre. A scan of the accepted nodes' sketches reads ceil(dim/64) words per
-// node instead of dim floats (48 instead of 1,536 bytes at 384-d), keeps the
-// nearest RescoreCount by Hamming distance and rescores those exactly, so the
-// distances returned are always exact and only the choice of candidates is
+// A node's sketch codes each component of its vector minus a centre (cosine:
+// of v / |v|) in two bits, the sign and whether its magnitude is large, plus
+// two floats that correct the estimate (see ComputeSketch and SketchQuery;
+// RaBitQ's estimator extended to two bits). A scan of the accepted nodes'
+// sketches reads one row per node (2 * ceil(dim/64) + 1 words, padded to
+// 128 bytes at 384-d, instead of 1,536 bytes of floats), estimates each
+// distance from popcounts of the node's bits against the query's 4-bit bit
+// planes, keeps the SketchRescoreCount best and rescores those exactly: the
+// distances returned are always exact, only the choice of candidates is
 // approximate.
 //
 // The centre is the mean of the stored vectors when the index first holds
@@ -17,6 +18,7 @@
 // less informative (more components fall on one side), which costs recall
 // but never correctness: results are rescored exactly, and the index is
 // consistent because every sketch and every query use the same centre.
+
 // GCC 12's AVX-512 headers trip a false -Wuninitialized inside their own
 // inline functions (GCC bug 105593); silence it for the header only.
 #pragma GCC diagnostic push
@@ -47,136 +49,229 @@ constexpr size_t kCentreSample = 65536;
 // Bits per component of the query's code (see SketchQuery).
 constexpr size_t kQueryBits = 4;
 constexpr uint32_t kQueryLevels = (1u << kQueryBits) - 1;  // codes 0..15
+// Bins of the histogram that selects the best estimates (SmallestPositions).
+constexpr size_t kSelectBins = 1024;
 
-// The query side of the asymmetric sketch score. The query keeps kQueryBits
-// bits per component instead of one (q'_i ~ step * (u_i - 7.5), u_i in
-// 0..15, q' = query minus centre), stored as bit planes, so that
-//   sum_i q'_i * x_i ~ step * (sum_b 2^b popcount(plane_b & x) - 7.5 popcount(x))
-// for a sketch x: a node's score costs (kQueryBits + 1) popcounts per word,
-// and ranks far better than the Hamming distance of two sketches, which
-// drops the query's magnitudes too.
+// The query side of the sketch estimate. With q' = query - centre and a
+// node's x' = vector - centre (both normalised first for cosine), s = the
+// node's signs as +-1 and RaBitQ's estimator (Gao & Long, SIGMOD 2024)
+//   <q', x'> ~ <q', s> * |x'|^2 / |x'|_1
+// (exact when x' is parallel to s), a node's estimated distance is
+//   offset - factor * <q', s> * scale_x
+// with scale_x = |x'|^2 / |x'|_1 and offset from the node's row (see
+// ComputeSketch) and factor 2 for l2, 1 else. The query keeps kQueryBits bits
+// per component (q'_i ~ step * (u_i - 7.5), u_i in 0..15) as bit planes, so
+//   <q', s> ~ step * (2 * sum_b 2^b popcount(plane_b & x) - 15 * popcount(x) + constant)
+// costs (kQueryBits + 1) popcounts per word.
 struct SketchQuery {
   size_t words = 0;
   std::vector<uint64_t> planes;  // kQueryBits planes of `words` words
+  float scale = 0.0f;            // factor * step
+  float constant = 0.0f;         // 7.5 * dim - sum u_i
 };
 
-SketchQuery EncodeSketchQuery(std::span<const float> centred, size_t words) {
-  SketchQuery q{words, std::vector<uint64_t>(kQueryBits * words, 0)};
+SketchQuery EncodeSketchQuery(std::span<const float> centred, size_t words, float factor) {
+  SketchQuery q{words, std::vector<uint64_t>(kQueryBits * words, 0), 0.0f, 0.0f};
   float max_abs = 0.0f;
   for (float x : centred)
     max_abs = std::max(max_abs, std::fabs(x));
   const float half = static_cast<float>(kQueryLevels) / 2.0f;
-  const float scale = max_abs > 0.0f ? half / max_abs : 0.0f;
+  const float to_level = max_abs > 0.0f ? half / max_abs : 0.0f;
+  double level_sum = 0.0;
   for (size_t i = 0; i < centred.size(); ++i) {
-    const float level = std::nearbyint(centred[i] * scale + half);
+    const float level = std::nearbyint(centred[i] * to_level + half);
     const auto u = static_cast<uint32_t>(std::clamp(level, 0.0f, static_cast<float>(kQueryLevels)));
+    level_sum += u;
     for (size_t b = 0; b < kQueryBits; ++b) {
       if ((u >> b) & 1u)
         q.planes[b * words + i / 64] |= uint64_t{1} << (i % 64);
     }
   }
+  q.scale = factor * (max_abs > 0.0f ? max_abs / half : 0.0f);
+  q.constant = static_cast<float>(half * static_cast<double>(centred.size()) - level_sum);
   return q;
 }
 
-// Per id a sort key, smaller = nearer: (15 * popcount(x) - 2 * sum_b 2^b
-// popcount(plane_b & x)) shifted to be non-negative, in the high 32 bits,
-// and the id's position in the low 32. kWords > 0 fixes the sketch length at
-// compile time (the loops unroll: about twice as fast), 0 reads it from `q`.
+// sum_i u_i y_i and popcount(y) of a bit vector y: `planes` and popcounts.
+struct PlaneSums {
+  int64_t weighted = 0;
+  int64_t ones = 0;
+};
+
+// 2 * sum_i u_i y_i - 15 * popcount(y), for y = s, m, s & m combined as the
+// code x~ = (2s - 1)(1 + 2m) needs it: G(s) + 2 G(s & m) - G(m).
+[[gnu::always_inline]] inline int64_t CodeSum(const PlaneSums& s, const PlaneSums& m,
+                                              const PlaneSums& sm) {
+  const auto g = [](const PlaneSums& y) { return 2 * y.weighted - int64_t{kQueryLevels} * y.ones; };
+  return g(s) + 2 * g(sm) - g(m);
+}
+
+// A node's estimated distance from its code sum and the two floats after
+// its bits (`tail`).
+[[gnu::always_inline]] inline float Estimate(const SketchQuery& q, int64_t code_sum,
+                                             const uint64_t* tail) {
+  float node[2];
+  std::memcpy(node, tail, sizeof(node));
+  return node[1] - q.scale * node[0] * (static_cast<float>(code_sum) + q.constant);
+}
+
+// out[i] = the estimated distance of node ids[i] (rows of `stride` words:
+// q.words of sign bits, q.words of magnitude bits, then the two floats).
+// kWords > 0 fixes the sketch length at compile time (the loops unroll), 0
+// reads it from `q`. Inlined into a popcnt-enabled and a portable caller.
 template <size_t kWords>
-[[gnu::always_inline]] inline void ScoreLoop(const uint64_t* sketches, const SketchQuery& q,
-                                             std::span<const InternalId> ids, uint64_t* out) {
+[[gnu::always_inline]] inline void ScoreLoop(const uint64_t* sketches, size_t stride,
+                                             const SketchQuery& q, std::span<const InternalId> ids,
+                                             float* out) {
   const size_t n = ids.size();
   const size_t words = kWords > 0 ? kWords : q.words;
   const uint64_t* planes = q.planes.data();
-  const uint64_t offset = uint64_t{kQueryLevels} * 64 * words;
   for (size_t i = 0; i < n; ++i) {
-    if (i + kSketchPrefetch < n)
-      __builtin_prefetch(sketches + size_t{ids[i + kSketchPrefetch]} * words);
-    const uint64_t* x = sketches + size_t{ids[i]} * words;
-    uint64_t ones = 0;
-    uint64_t weighted = 0;
-    for (size_t w = 0; w < words; ++w) {
-      const uint64_t xw = x[w];
-      ones += static_cast<uint64_t>(__builtin_popcountll(xw));
-      for (size_t b = 0; b < kQueryBits; ++b)
-        weighted += static_cast<uint64_t>(__builtin_popcountll(planes[b * words + w] & xw)) << b;
+    if (i + kSketchPrefetch < n) {
+      const uint64_t* ahead = sketches + size_t{ids[i + kSketchPrefetch]} * stride;
+      __builtin_prefetch(ahead);
+      __builtin_prefetch(ahead + stride - 1);
     }
-    const uint64_t key = offset + kQueryLevels * ones - 2 * weighted;
-    out[i] = (key << 32) | i;
+    const uint64_t* x = sketches + size_t{ids[i]} * stride;
+    PlaneSums s, m, sm;
+    for (size_t w = 0; w < words; ++w) {
+      const uint64_t sw = x[w];
+      const uint64_t mw = x[words + w];
+      const uint64_t smw = sw & mw;
+      s.ones += __builtin_popcountll(sw);
+      m.ones += __builtin_popcountll(mw);
+      sm.ones += __builtin_popcountll(smw);
+      for (size_t b = 0; b < kQueryBits; ++b) {
+        const uint64_t p = planes[b * words + w];
+        s.weighted += static_cast<int64_t>(__builtin_popcountll(p & sw)) << b;
+        m.weighted += static_cast<int64_t>(__builtin_popcountll(p & mw)) << b;
+        sm.weighted += static_cast<int64_t>(__builtin_popcountll(p & smw)) << b;
+      }
+    }
+    out[i] = Estimate(q, CodeSum(s, m, sm), x + 2 * words);
   }
 }
 
 // The usual sketch lengths (up to 128, 384, 768 and 1,536 dimensions) get
 // their own unrolled loop.
 template <size_t... kWords>
-[[gnu::always_inline]] inline void ScoreDispatch(const uint64_t* sketches, const SketchQuery& q,
-                                                 std::span<const InternalId> ids, uint64_t* out) {
+[[gnu::always_inline]] inline void ScoreDispatch(const uint64_t* sketches, size_t stride,
+                                                 const SketchQuery& q,
+                                                 std::span<const InternalId> ids, float* out) {
   bool done = false;
-  ((!done && q.words == kWords ? (ScoreLoop<kWords>(sketches, q, ids, out), done = true) : false),
+  ((!done && q.words == kWords ? (ScoreLoop<kWords>(sketches, stride, q, ids, out), done = true)
+                               : false),
    ...);
   if (!done)
-    ScoreLoop<0>(sketches, q, ids, out);
+    ScoreLoop<0>(sketches, stride, q, ids, out);
 }
 
-[[gnu::target("popcnt")]] void ScorePopcnt(const uint64_t* sketches, const SketchQuery& q,
-                                           std::span<const InternalId> ids, uint64_t* out) {
-  ScoreDispatch<2, 6, 12, 24>(sketches, q, ids, out);
+[[gnu::target("popcnt")]] void ScorePopcnt(const uint64_t* sketches, size_t stride,
+                                           const SketchQuery& q, std::span<const InternalId> ids,
+                                           float* out) {
+  ScoreDispatch<2, 6, 12, 24>(sketches, stride, q, ids, out);
 }
 
-// The same keys with AVX-512 VPOPCNTQ: eight words of a sketch at once.
-[[gnu::target("avx512f,avx512vpopcntdq")]] void ScoreAvx512(const uint64_t* sketches,
+// The same estimates with AVX-512 VPOPCNTQ: eight words of a sketch at once.
+[[gnu::target("avx512f,avx512vpopcntdq")]] void ScoreAvx512(const uint64_t* sketches, size_t stride,
                                                             const SketchQuery& q,
                                                             std::span<const InternalId> ids,
-                                                            uint64_t* out) {
+                                                            float* out) {
   const size_t n = ids.size();
   const size_t words = q.words;
   const size_t chunks = (words + 7) / 8;
   const uint64_t* planes = q.planes.data();
-  const uint64_t offset = uint64_t{kQueryLevels} * 64 * words;
   for (size_t i = 0; i < n; ++i) {
-    if (i + kSketchPrefetch < n)
-      __builtin_prefetch(sketches + size_t{ids[i + kSketchPrefetch]} * words);
-    const uint64_t* x = sketches + size_t{ids[i]} * words;
-    __m512i sum = _mm512_setzero_si512();
+    if (i + kSketchPrefetch < n) {
+      const uint64_t* ahead = sketches + size_t{ids[i + kSketchPrefetch]} * stride;
+      __builtin_prefetch(ahead);
+      __builtin_prefetch(ahead + stride - 1);
+    }
+    const uint64_t* x = sketches + size_t{ids[i]} * stride;
+    // Per lane, G(s) + 2 G(s & m) - G(m) with G(y) = 2 sum u y - 15 popcount(y).
+    __m512i total = _mm512_setzero_si512();
     for (size_t c = 0; c < chunks; ++c) {
       const size_t lanes = std::min<size_t>(8, words - 8 * c);
       const auto mask = static_cast<__mmask8>((1u << lanes) - 1);
-      const __m512i xw = _mm512_maskz_loadu_epi64(mask, x + 8 * c);
-      __m512i weighted = _mm512_setzero_si512();
+      const __m512i sw = _mm512_maskz_loadu_epi64(mask, x + 8 * c);
+      const __m512i mw = _mm512_maskz_loadu_epi64(mask, x + words + 8 * c);
+      const __m512i smw = _mm512_and_si512(sw, mw);
+      __m512i us = _mm512_setzero_si512();
+      __m512i um = _mm512_setzero_si512();
+      __m512i usm = _mm512_setzero_si512();
       for (size_t b = 0; b < kQueryBits; ++b) {
-        const __m512i plane = _mm512_maskz_loadu_epi64(mask, planes + b * words + 8 * c);
-        const __m512i bits = _mm512_popcnt_epi64(_mm512_and_si512(plane, xw));
-        weighted = _mm512_add_epi64(weighted, _mm512_slli_epi64(bits, static_cast<int>(b)));
+        const __m512i p = _mm512_maskz_loadu_epi64(mask, planes + b * words + 8 * c);
+        const int shift = static_cast<int>(b);
+        us = _mm512_add_epi64(
+            us, _mm512_slli_epi64(_mm512_popcnt_epi64(_mm512_and_si512(p, sw)), shift));
+        um = _mm512_add_epi64(
+            um, _mm512_slli_epi64(_mm512_popcnt_epi64(_mm512_and_si512(p, mw)), shift));
+        usm = _mm512_add_epi64(
+            usm, _mm512_slli_epi64(_mm512_popcnt_epi64(_mm512_and_si512(p, smw)), shift));
       }
-      const __m512i ones = _mm512_popcnt_epi64(xw);
-      // 15 * ones - 2 * weighted, lane by lane.
-      sum =
-          _mm512_add_epi64(sum, _mm512_sub_epi64(_mm512_sub_epi64(_mm512_slli_epi64(ones, 4), ones),
-                                                 _mm512_slli_epi64(weighted, 1)));
+      // us + 2 usm - um and the same of the popcounts, then 2 * U - 15 * P.
+      const __m512i u = _mm512_sub_epi64(_mm512_add_epi64(us, _mm512_slli_epi64(usm, 1)), um);
+      const __m512i ones = _mm512_sub_epi64(
+          _mm512_add_epi64(_mm512_popcnt_epi64(sw), _mm512_slli_epi64(_mm512_popcnt_epi64(smw), 1)),
+          _mm512_popcnt_epi64(mw));
+      // 15 * ones = 16 * ones - ones (kQueryLevels).
+      const __m512i fifteen_ones = _mm512_sub_epi64(_mm512_slli_epi64(ones, 4), ones);
+      total = _mm512_add_epi64(total, _mm512_sub_epi64(_mm512_slli_epi64(u, 1), fifteen_ones));
     }
-    const uint64_t key = offset + static_cast<uint64_t>(_mm512_reduce_add_epi64(sum));
-    out[i] = (key << 32) | i;
+    out[i] = Estimate(q, _mm512_reduce_add_epi64(total), x + 2 * words);
   }
 }
 
-void ScorePortable(const uint64_t* sketches, const SketchQuery& q, std::span<const InternalId> ids,
-                   uint64_t* out) {
-  ScoreLoop<0>(sketches, q, ids, out);
+void ScorePortable(const uint64_t* sketches, size_t stride, const SketchQuery& q,
+                   std::span<const InternalId> ids, float* out) {
+  ScoreLoop<0>(sketches, stride, q, ids, out);
 }
 
-void ScoreSketches(const uint64_t* sketches, const SketchQuery& q, std::span<const InternalId> ids,
-                   uint64_t* out) {
+void ScoreSketches(const uint64_t* sketches, size_t stride, const SketchQuery& q,
+                   std::span<const InternalId> ids, float* out) {
   // Without the instruction __builtin_popcountll is a bit-twiddling sequence
   // several times slower; every x86-64 CPU of the last decade has it.
   static const bool kHasAvx512 =
       __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq");
   static const bool kHasPopcnt = __builtin_cpu_supports("popcnt");
   if (kHasAvx512)
-    ScoreAvx512(sketches, q, ids, out);
+    ScoreAvx512(sketches, stride, q, ids, out);
   else if (kHasPopcnt)
-    ScorePopcnt(sketches, q, ids, out);
+    ScorePopcnt(sketches, stride, q, ids, out);
   else
-    ScorePortable(sketches, q, ids, out);
+    ScorePortable(sketches, stride, q, ids, out);
+}
+
+// The positions of the `r` smallest `values` (r <= values.size()), up to
+// ties within 1/kSelectBins of their range, taken in order: a histogram
+// selection, two linear passes instead of a partial sort.
+std::vector<uint32_t> SmallestPositions(std::span<const float> values, size_t r) {
+  const auto [lo_it, hi_it] = std::minmax_element(values.begin(), values.end());
+  const float lo = *lo_it;
+  const float range = *hi_it - lo;
+  const float to_bin = range > 0.0f ? static_cast<float>(kSelectBins) / range : 0.0f;
+  const auto bin_of = [&](float v) {
+    return std::min(kSelectBins - 1, static_cast<size_t>((v - lo) * to_bin));
+  };
+  std::vector<uint32_t> histogram(kSelectBins, 0);
+  for (float v : values)
+    ++histogram[bin_of(v)];
+  size_t cut = 0;
+  size_t below = 0;  // values in bins before `cut`
+  while (below + histogram[cut] < r)
+    below += histogram[cut++];
+  size_t at_cut = r - below;  // taken from bin `cut`
+  std::vector<uint32_t> positions;
+  positions.reserve(r);
+  for (size_t i = 0; i < values.size(); ++i) {
+    const size_t bin = bin_of(values[i]);
+    if (bin < cut || (bin == cut && at_cut > 0)) {
+      if (bin == cut)
+        --at_cut;
+      positions.push_back(static_cast<uint32_t>(i));
+    }
+  }
+  return positions;
 }
 
 void PrefetchAll(const void* data, size_t bytes) {
@@ -188,28 +283,31 @@ void PrefetchAll(const void* data, size_t bytes) {
 }  // namespace
 
 size_t SketchRescoreCount(size_t k, size_t allowed) {
-  // Rescoring 0.6 * k * sqrt(allowed) keeps recall@10 at 0.97 on the
-  // clustered 384-d set from 1,000 to 5,000 allowed (measured: 16k of 1,000
-  // gave 0.96, 32k of 5,000 gave 0.96; bench/RESULTS.md): the more allowed
-  // nodes, the more of them tie with the true neighbours on the coarse score.
-  constexpr double kRescorePerK = 0.6;
+  // Measured recall@10 on the clustered 384-d set (search_dev, bench/RESULTS.md):
+  // rescoring 48 of 1,000 allowed gave 0.970 (32: 0.922), 71 of 5,000 gave
+  // 0.974 and 107 gave 0.990. 3k + 0.1 k sqrt(allowed) (62 and 101 there)
+  // keeps a margin above 0.95; the more allowed nodes, the more of them come
+  // close to the true neighbours on the coarse estimate.
+  constexpr double kBasePerK = 3.0;
+  constexpr double kSqrtPerK = 0.1;
+  const double kd = static_cast<double>(k);
   const double r =
-      std::ceil(kRescorePerK * static_cast<double>(k) * std::sqrt(static_cast<double>(allowed)));
+      std::ceil(kBasePerK * kd + kSqrtPerK * kd * std::sqrt(static_cast<double>(allowed)));
   return std::min(allowed, std::max(k, static_cast<size_t>(r)));
 }
 
 AllowedScan PickAllowedScan(size_t allowed, size_t k, size_t dim) {
-  // Fewer sign bits rank too coarsely to pay for the rescoring.
+  // Below this the sketch row is not much smaller than the vector.
   constexpr size_t kMinDim = 64;
   // Measured single-thread costs (search_dev, 100k x 384 and glove 148k x
   // 100): an exact distance of an allowed vector ~0.17 ns per dimension
-  // (streamed in id order), a sketch score ~14 ns whatever the dimension
-  // (bound by fetching the sketch), a rescored vector ~0.22 ns per dimension
+  // (streamed in id order), a sketch score ~18 ns at 384-d (bound by fetching
+  // its two cache lines; taken for every dimension), a rescored vector ~0.22 ns per dimension
   // (fetched out of order), and ~5 us per query to encode it and select the
   // candidates (100 allowed at 384-d: exact 3.9 us, sketch 11 us).
   constexpr double kExactNsPerDim = 0.17;
   constexpr double kSketchFixedNs = 5000.0;
-  constexpr double kSketchNs = 14.0;
+  constexpr double kSketchNs = 18.0;
   constexpr double kRescoreNsPerDim = 0.22;
   if (dim < kMinDim || allowed == 0)
     return AllowedScan::kExact;
@@ -224,13 +322,42 @@ AllowedScan PickAllowedScan(size_t allowed, size_t k, size_t dim) {
 void HnswGraph::ComputeSketch(const float* vector, float inv_norm, uint64_t* out) const {
   const bool cosine = space_ == DistanceSpace::kCosine;
   const bool centred = !sketch_centre_.empty();
-  std::fill(out, out + sketch_words_, uint64_t{0});
+  std::vector<double> centred_x(dim_);
+  double norm_squared = 0.0;  // |x'|^2
+  double centre_dot = 0.0;    // <c, x'>
+  double squared = 0.0;       // |x|^2
   for (size_t i = 0; i < dim_; ++i) {
     const float x = cosine ? vector[i] * inv_norm : vector[i];
     const float c = centred ? sketch_centre_[i] : 0.0f;
-    if (x > c)
-      out[i / 64] |= uint64_t{1} << (i % 64);
+    centred_x[i] = static_cast<double>(x) - c;
+    norm_squared += centred_x[i] * centred_x[i];
+    centre_dot += c * centred_x[i];
+    squared += static_cast<double>(x) * x;
   }
+  // Two bits per component: the sign s and whether |x'_i| exceeds
+  // kMagnitudeCut root-mean-square components (m), coding x'_i as
+  // (2s - 1)(1 + 2m): for Gaussian-like components the best two-bit levels
+  // are about +-0.45 and +-1.5 standard deviations apart at +-0.98.
+  constexpr double kMagnitudeCut = 0.98;
+  const double cut = kMagnitudeCut * std::sqrt(norm_squared / static_cast<double>(dim_));
+  std::fill(out, out + sketch_stride_, uint64_t{0});
+  double code_dot = 0.0;  // <x', x~>
+  for (size_t i = 0; i < dim_; ++i) {
+    const bool sign = centred_x[i] > 0.0;
+    const bool big = std::fabs(centred_x[i]) > cut;
+    if (sign)
+      out[i / 64] |= uint64_t{1} << (i % 64);
+    if (big)
+      out[sketch_words_ + i / 64] |= uint64_t{1} << (i % 64);
+    code_dot += std::fabs(centred_x[i]) * (big ? 3.0 : 1.0);
+  }
+  // The estimate's per-node terms (see SketchQuery): the scale
+  // |x'|^2 / <x', x~>, and the part of the distance that does not involve the
+  // query, up to a constant: l2 |x|^2 - 2<c, x'>, else -<c, x'>.
+  const float node[2] = {
+      static_cast<float>(code_dot > 0.0 ? norm_squared / code_dot : 0.0),
+      static_cast<float>(space_ == DistanceSpace::kL2 ? squared - 2.0 * centre_dot : -centre_dot)};
+  std::memcpy(out + 2 * sketch_words_, node, sizeof(node));
 }
 
 std::vector<float> HnswGraph::CentredQuery(const PreparedQuery& q) const {
@@ -281,16 +408,11 @@ HnswGraph::NeighborHeap HnswGraph::SketchScan(const PreparedQuery& q, size_t k,
                                               size_t rescore) const {
   if (k == 0 || ids.empty() || rescore == 0)
     return {};
-  std::vector<uint64_t> keys(ids.size());
-  ScoreSketches(sketches_.data(), EncodeSketchQuery(CentredQuery(q), sketch_words_), ids,
-                keys.data());
-  // The `rescore` smallest keys, in no particular order (the TopK sorts).
-  const size_t r = std::min(rescore, ids.size());
-  std::nth_element(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(r - 1), keys.end());
-  keys.resize(r);
-  std::vector<uint32_t> nearest(r);
-  for (size_t i = 0; i < r; ++i)
-    nearest[i] = static_cast<uint32_t>(keys[i]);
+  const float factor = space_ == DistanceSpace::kL2 ? 2.0f : 1.0f;
+  std::vector<float> estimates(ids.size());
+  ScoreSketches(sketches_.data(), sketch_stride_,
+                EncodeSketchQuery(CentredQuery(q), sketch_words_, factor), ids, estimates.data());
+  const std::vector<uint32_t> nearest = SmallestPositions(estimates, std::min(rescore, ids.size()));
   TopK top(k);
   const size_t row_bytes = (dim_ + (space_ == DistanceSpace::kCosine ? 1 : 0)) * sizeof(float);
   for (size_t i = 0; i < std::min(kRescorePrefetch, nearest.size()); ++i)

@@ -1,10 +1,11 @@
-// Tests for the 1-bit sketch scan of selective filters (src/index/hnsw_sketch.cc):
+// Tests for the sketch scan of selective filters (src/index/hnsw_sketch.cc):
 // its recall against the exact filtered top-10, that it returns only allowed
 // ids with exact distances in order, its edge cases, that every node's sketch
 // follows its vector through updates, slot reuse, staging, snapshot load and
 // int8 quantisation, and that the sketches are counted in MemoryBytes().
-// Data: Gaussian clusters in 160 dimensions (three sketch words, the last one
-// partly used; enough dimensions for the cost model to pick sketches), cosine.
+// Data: Gaussian clusters in 160 dimensions (three words per bit plane, the
+// last one partly used; enough dimensions for the cost model to pick
+// sketches), cosine.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -36,11 +37,11 @@ class HnswSketchTestPeer {
   }
   std::vector<uint64_t> StoredSketch(InternalId id) const {
     const uint64_t* s = graph_.Sketch(id);
-    return {s, s + graph_.sketch_words_};
+    return {s, s + graph_.sketch_stride_};
   }
   // The sketch the node's current vector should have.
   std::vector<uint64_t> ExpectedSketch(InternalId id) const {
-    std::vector<uint64_t> out(graph_.sketch_words_);
+    std::vector<uint64_t> out(graph_.sketch_stride_);
     const float inv_norm = graph_.space_ == DistanceSpace::kCosine ? graph_.InvNorm(id) : 0.0f;
     graph_.ComputeSketch(graph_.Vector(id), inv_norm, out.data());
     return out;
@@ -62,7 +63,7 @@ class HnswSketchTestPeer {
   static size_t ReleaseSketches(HnswIndex* index) {
     auto& graph = static_cast<HnswGraph&>(*index);
     const size_t bytes = graph.sketches_.capacity() * sizeof(uint64_t);
-    std::vector<uint64_t>().swap(graph.sketches_);
+    decltype(graph.sketches_)().swap(graph.sketches_);
     return bytes;
   }
 
@@ -154,13 +155,13 @@ class HnswSketchTest : public ::testing::Test {
 HnswIndex* HnswSketchTest::index_ = nullptr;
 
 TEST_F(HnswSketchTest, SketchRankingKeepsTheExactTopTenAtOnePercent) {
-  // 1%: 200 allowed ids. Rescoring 50 of them finds nearly all of the exact
-  // top 10; a random choice of 50 (sketches of the wrong nodes, or a broken
-  // ranking) would find about a quarter.
+  // 1%: 200 allowed ids. Rescoring 30 of them finds nearly all of the exact
+  // top 10; a random choice of 30 (sketches of the wrong nodes, or a broken
+  // estimate) would find about a seventh.
   const HnswSketchTestPeer peer(*index_);
   const std::vector<InternalId> ids = RandomIds(kCount / 100, 3);
   const double recall =
-      Recall(*index_, ids, [&](std::span<const float> q) { return peer.Scan(q, 10, ids, 50); });
+      Recall(*index_, ids, [&](std::span<const float> q) { return peer.Scan(q, 10, ids, 30); });
   EXPECT_GE(recall, 0.9);
 }
 
@@ -306,7 +307,7 @@ TEST(HnswSketchMemoryTest, SketchesAreCountedInMemoryBytes) {
   ASSERT_TRUE(index->Upsert(Iota(2000), Clustered(2000, 5)).ok());
   const size_t before = index->MemoryBytes();
   const size_t sketch_bytes = HnswSketchTestPeer::ReleaseSketches(index.get());
-  EXPECT_GE(sketch_bytes, 2000 * 3 * sizeof(uint64_t));  // three words per node at 160-d
+  EXPECT_GE(sketch_bytes, 2000 * 7 * sizeof(uint64_t));  // 2 x 3 words + two floats at 160-d
   EXPECT_EQ(before - index->MemoryBytes(), sketch_bytes);
 }
 
