@@ -52,6 +52,7 @@
 
 #include "index/float_rows.h"
 #include "index/hnsw_index.h"
+#include "index/huge_pages.h"
 #include "index/visited_pool.h"
 #include "simd/distance.h"
 
@@ -67,7 +68,9 @@ inline constexpr double kTwoHopMinFraction = 0.025;
 size_t SketchRescoreCount(size_t k, size_t allowed);
 
 // A std::allocator that places arrays on cache-line boundaries (the sketch
-// rows, so that a row padded to whole lines never straddles one more).
+// rows, so that a row padded to whole lines never straddles one more) and
+// advises huge pages for them (a sketch scan touches rows all over the array,
+// like a graph search; see huge_pages.h).
 template <typename T>
 struct CacheLineAllocator {
   using value_type = T;
@@ -75,7 +78,11 @@ struct CacheLineAllocator {
   CacheLineAllocator() = default;
   template <typename U>
   CacheLineAllocator(const CacheLineAllocator<U>&) {}  // NOLINT(runtime/explicit): rebinding
-  T* allocate(size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), kAlignment)); }
+  T* allocate(size_t n) {
+    T* p = static_cast<T*>(::operator new(n * sizeof(T), kAlignment));
+    AdviseHugePages(p, n * sizeof(T));
+    return p;
+  }
   void deallocate(T* p, size_t) { ::operator delete(p, kAlignment); }
   friend bool operator==(const CacheLineAllocator&, const CacheLineAllocator&) { return true; }
 };
