@@ -19,14 +19,18 @@ namespace {
 constexpr size_t kBlockAlignment = 32;
 constexpr size_t kBufferAlignment = 64;
 
-// Words per sketch row: sign and magnitude bits, then one word of two
-// floats; rounded up to whole cache lines when that costs at most 32 bytes
-// (384-d: 104 -> 128 bytes), because a scan is bound by the lines it fetches
-// and an aligned two-line row is one adjacent-line pair.
-size_t SketchStride(size_t words) {
-  const size_t raw = 2 * words + 1;
+// Words per sketch row of a `dim`-dimensional index: sign and magnitude
+// bits, then one word of two floats; none below kSketchMinDim (the sketch scan
+// never pays there). Rounded up to whole cache lines when that costs at most
+// 1/32 of the vector's bytes (384-d: 104 -> 128 bytes; not at 128-d, where
+// the memory target has no room for it): a scan is bound by the lines it
+// fetches, and an aligned two-line row is one adjacent-line pair.
+size_t SketchStride(size_t dim) {
+  if (dim < kSketchMinDim)
+    return 0;
+  const size_t raw = 2 * ((dim + 63) / 64) + 1;
   const size_t padded = (raw + 7) / 8 * 8;
-  return padded - raw <= 4 ? padded : raw;
+  return (padded - raw) * sizeof(uint64_t) * 32 <= dim * sizeof(float) ? padded : raw;
 }
 
 }  // namespace
@@ -41,7 +45,7 @@ HnswGraph::HnswGraph(size_t dim, DistanceSpace space, const HnswParams& params, 
       quantized_(params.quantize_int8),
       floats_(std::move(floats)),
       sketch_words_((dim + 63) / 64),
-      sketch_stride_(SketchStride(sketch_words_)) {
+      sketch_stride_(SketchStride(dim)) {
   const size_t vector_floats = dim + (space == DistanceSpace::kCosine ? 1 : 0);
   if (quantized_) {
     codes_bytes_ = (dim + 3) / 4 * 4;

@@ -63,6 +63,10 @@ namespace ksdb::index {
 // connected. PreferExactScan and HnswGraph::PickFilteredPath both use it.
 inline constexpr double kTwoHopMinFraction = 0.025;
 
+// Indexes of fewer dimensions keep no sketches: a sketch score costs about as
+// much as an exact distance there (PickAllowedScan never picks the scan).
+inline constexpr size_t kSketchMinDim = 128;
+
 // How many of `allowed` candidates a sketch scan for the top `k` rescores
 // exactly (hnsw_sketch.cc; never more than `allowed`).
 size_t SketchRescoreCount(size_t k, size_t allowed);
@@ -330,8 +334,11 @@ class HnswGraph final : public HnswIndex {
   void ComputeSketch(const float* vector, float inv_norm, uint64_t* out) const;
   // The query as sketches see it: (cosine: normalised) minus the centre.
   std::vector<float> CentredQuery(const PreparedQuery& q) const;
-  // Recomputes the sketch of `id` from its stored vector.
+  // Recomputes the sketch of `id` from its stored vector (none kept below
+  // kSketchMinDim).
   void UpdateSketch(InternalId id) {
+    if (sketch_stride_ == 0)
+      return;
     ComputeSketch(Vector(id), space_ == DistanceSpace::kCosine ? InvNorm(id) : 0.0f,
                   sketches_.data() + size_t{id} * sketch_stride_);
   }
@@ -524,7 +531,7 @@ class HnswGraph final : public HnswIndex {
   // Sketches (every index, quantised or not).
   static constexpr size_t kSketchCentreMin = 1024;
   size_t sketch_words_;               // ceil(dim / 64)
-  size_t sketch_stride_;              // words per node row (SketchStride in hnsw_graph.cc)
+  size_t sketch_stride_;  // words per node row, 0 = no sketches (SketchStride, hnsw_graph.cc)
   std::vector<uint64_t, CacheLineAllocator<uint64_t>> sketches_;  // sketch_stride_ per node slot
   std::vector<float> sketch_centre_;  // dim values; empty = the origin
 };

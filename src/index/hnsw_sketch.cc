@@ -31,6 +31,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <numeric>
 #include <span>
 #include <vector>
 
@@ -297,8 +298,6 @@ size_t SketchRescoreCount(size_t k, size_t allowed) {
 }
 
 AllowedScan PickAllowedScan(size_t allowed, size_t k, size_t dim) {
-  // Below this the sketch row is not much smaller than the vector.
-  constexpr size_t kMinDim = 64;
   // Measured single-thread costs (search_dev, 100k x 384 and glove 148k x
   // 100): an exact distance of an allowed vector ~0.17 ns per dimension
   // (streamed in id order), a sketch score ~18 ns at 384-d (bound by fetching
@@ -313,7 +312,7 @@ AllowedScan PickAllowedScan(size_t allowed, size_t k, size_t dim) {
   // model says (200 of 200k at 384-d: 149k q/s exact, 75k sketch; the few
   // vectors stay cached between queries with the same filter).
   constexpr size_t kMinAllowed = 500;
-  if (dim < kMinDim || allowed < kMinAllowed)
+  if (dim < kSketchMinDim || allowed < kMinAllowed)
     return AllowedScan::kExact;
   const double a = static_cast<double>(allowed);
   const double d = static_cast<double>(dim);
@@ -375,13 +374,15 @@ std::vector<float> HnswGraph::CentredQuery(const PreparedQuery& q) const {
 }
 
 void HnswGraph::MaybeCentreSketches() {
-  if (!sketch_centre_.empty() || size_ < kSketchCentreMin)
+  if (sketch_stride_ == 0 || !sketch_centre_.empty() || size_ < kSketchCentreMin)
     return;
   RecomputeSketches();
 }
 
 void HnswGraph::RecomputeSketches() {
   sketch_centre_.clear();
+  if (sketch_stride_ == 0)
+    return;
   if (size_ >= kSketchCentreMin) {
     std::vector<double> sum(dim_, 0.0);
     const size_t stride = std::max<size_t>(1, size_ / kCentreSample);
@@ -412,11 +413,18 @@ HnswGraph::NeighborHeap HnswGraph::SketchScan(const PreparedQuery& q, size_t k,
                                               size_t rescore) const {
   if (k == 0 || ids.empty() || rescore == 0)
     return {};
-  const float factor = space_ == DistanceSpace::kL2 ? 2.0f : 1.0f;
-  std::vector<float> estimates(ids.size());
-  ScoreSketches(sketches_.data(), sketch_stride_,
-                EncodeSketchQuery(CentredQuery(q), sketch_words_, factor), ids, estimates.data());
-  const std::vector<uint32_t> nearest = SmallestPositions(estimates, std::min(rescore, ids.size()));
+  std::vector<uint32_t> nearest;
+  if (sketch_stride_ == 0) {
+    // No sketches below kSketchMinDim: every id is rescored.
+    nearest.resize(ids.size());
+    std::iota(nearest.begin(), nearest.end(), uint32_t{0});
+  } else {
+    const float factor = space_ == DistanceSpace::kL2 ? 2.0f : 1.0f;
+    std::vector<float> estimates(ids.size());
+    ScoreSketches(sketches_.data(), sketch_stride_,
+                  EncodeSketchQuery(CentredQuery(q), sketch_words_, factor), ids, estimates.data());
+    nearest = SmallestPositions(estimates, std::min(rescore, ids.size()));
+  }
   TopK top(k);
   const size_t row_bytes = (dim_ + (space_ == DistanceSpace::kCosine ? 1 : 0)) * sizeof(float);
   for (size_t i = 0; i < std::min(kRescorePrefetch, nearest.size()); ++i)

@@ -311,6 +311,24 @@ TEST(HnswSketchMemoryTest, SketchesAreCountedInMemoryBytes) {
   EXPECT_EQ(before - index->MemoryBytes(), sketch_bytes);
 }
 
+TEST(HnswSketchMemoryTest, NoSketchesBelowTheMinimumDimension) {
+  // 100-d (glove): the exact scan is always chosen, so no memory is spent.
+  HnswParams params;
+  Result<std::unique_ptr<HnswIndex>> index = NewHnswIndex(100, DistanceSpace::kCosine, params);
+  ASSERT_TRUE(index.ok());
+  ASSERT_TRUE((*index)->Upsert(Iota(1500), testing::RandomVectors(1500, 100, 6)).ok());
+  EXPECT_EQ(HnswSketchTestPeer::ReleaseSketches(index->get()), 0u);
+  // The forced sketch scan then rescores every id: the exact answer.
+  const HnswSketchTestPeer peer(**index);
+  const std::vector<float> query = testing::RandomVectors(1, 100, 7);
+  const std::vector<InternalId> ids = Iota(1500);
+  const std::vector<Neighbor> exact = (*index)->SearchAmong(query, 10, ids);
+  const std::vector<Neighbor> found = peer.Scan(query, 10, ids, 20);
+  ASSERT_EQ(found.size(), exact.size());
+  for (size_t i = 0; i < found.size(); ++i)
+    EXPECT_EQ(found[i].internal_id, exact[i].internal_id);
+}
+
 TEST(PickAllowedScanTest, SketchesOnlyForLargeAllowedSetsOfEnoughDimensions) {
   EXPECT_EQ(PickAllowedScan(0, 10, 384), AllowedScan::kExact);
   EXPECT_EQ(PickAllowedScan(20, 10, 384), AllowedScan::kExact);
@@ -322,6 +340,7 @@ TEST(PickAllowedScanTest, SketchesOnlyForLargeAllowedSetsOfEnoughDimensions) {
   // glove, 1% of 148,000 at 100-d: the exact scan measured faster.
   EXPECT_EQ(PickAllowedScan(1480, 10, 100), AllowedScan::kExact);
   EXPECT_EQ(PickAllowedScan(5000, 10, 32), AllowedScan::kExact);
+  EXPECT_EQ(PickAllowedScan(50000, 10, 127), AllowedScan::kExact);
 }
 
 }  // namespace
