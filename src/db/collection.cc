@@ -509,7 +509,7 @@ std::vector<index::Neighbor> Collection::SearchOne(
     return allowed ? index_->SearchAmong(query, k, *allowed)
                    : index_->ExactSearch(query, k, nullptr);
   }
-  // Selective filters scan the matching ids: exactly, or by the index's 1-bit
+  // Selective filters scan the matching ids: exactly, or by the index's
   // sketches with exact rescoring where that is cheaper (index::PickAllowedScan).
   if (allowed && allowed_bitmap == nullptr)
     return index_->SearchAllowed(query, k, *allowed);
