@@ -555,6 +555,10 @@ void ConnectionServer::ServeOne(Connection* connection) {
     Close(connection);
     return;
   }
+  // A pipelined request whose head arrived only in part has started: the
+  // rest of it is due within the read timeout, not the idle one.
+  if (stream.HasBufferedInput() && !stream.HasRequestHead())
+    connection->request_started = Clock::now();
   // Parked also when the next pipelined request is already buffered (armed
   // for "writable", see ParkLocked), so one client's pipeline cannot keep
   // this worker from the other ready connections.

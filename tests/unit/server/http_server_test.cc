@@ -370,6 +370,19 @@ TEST(HttpServerTest, ClosesAnIncompleteHeadAfterTheReadTimeout) {
   EXPECT_FALSE(idle.ClosedWithin(1500));
 }
 
+TEST(HttpServerTest, ClosesAPipelinedIncompleteHeadAfterTheReadTimeout) {
+  RunningServer server(
+      HttpServerOptions{.read_timeout_seconds = 1, .keep_alive_timeout_ms = 60000});
+  Client client(server.port());
+  // One segment: a whole request, then the start of the next one, which stays
+  // in the server's read buffer after the first answer.
+  ASSERT_TRUE(client.Send(kPing + "GET /ping HTTP/1.1\r\n"));
+  ASSERT_EQ(client.ReadBody(), "pong");
+  // The started request is subject to the read timeout (1 s), not the idle
+  // timeout (a minute).
+  EXPECT_TRUE(client.ClosedWithin(kWaitMs));
+}
+
 TEST(HttpServerTest, RequestsBeyondMaxThreadsWaitForAFreeWorker) {
   RunningServer server(HttpServerOptions{.max_threads = 2});
   Client first(server.port());
