@@ -42,6 +42,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <random>
 #include <span>
 #include <string>
@@ -66,6 +67,14 @@ inline constexpr double kTwoHopMinFraction = 0.025;
 // Indexes of fewer dimensions keep no sketches: a sketch score costs about as
 // much as an exact distance there (PickAllowedScan never picks the scan).
 inline constexpr size_t kSketchMinDim = 128;
+
+// A query coded for sketch estimates (hnsw_sketch.cc).
+struct SketchQuery {
+  size_t words = 0;
+  std::vector<uint64_t> planes;  // kQueryBits planes of `words` words
+  float scale = 0.0f;            // factor * step
+  float constant = 0.0f;         // 7.5 * dim - sum u_i
+};
 
 // How many of `allowed` candidates a sketch scan for the top `k` rescores
 // exactly (hnsw_sketch.cc; never more than `allowed`).
@@ -323,6 +332,31 @@ class HnswGraph final : public HnswIndex {
                         std::vector<float>* scratch) const;
 
   // --- sketches (hnsw_sketch.cc) ---
+  SketchQuery PrepareSketchQuery(const PreparedQuery& q) const;
+  // out[i] = the sketch estimate of the distance from the query to ids[i].
+  void SketchEstimates(const SketchQuery& code, std::span<const InternalId> ids,
+                       float* out) const;
+  // Sketch pre-screening of a float graph search (hnsw_prescreen.cc): a
+  // neighbour's float vector (1,536 bytes at 384-d) is fetched only when its
+  // sketch estimate (128 bytes) says it could enter the results. The
+  // estimate's error is learnt per query from the neighbours whose exact
+  // distance is computed anyway (all of them until the results are full).
+  struct Prescreen {
+    SketchQuery code;
+    std::vector<float> estimates;  // of the ids Screen kept, in order
+    // Running mean and variance (Welford) of exact - estimate.
+    double samples = 0.0;
+    double mean = 0.0;
+    double m2 = 0.0;
+  };
+  // A pre-screen for query `q`, or none (no sketches, or int8 traversal).
+  std::optional<Prescreen> MakePrescreen(const PreparedQuery& q) const;
+  // Keeps in ids[0, n) those whose estimate lies within the learnt error of
+  // beating `bound` (every id while `bound` is infinite or too little is
+  // learnt), in order; requests the kept ones' float vectors. Returns how many.
+  size_t Screen(Prescreen* p, InternalId* ids, size_t n, float bound) const;
+  // Learns from the exact distances of the ids Screen kept last.
+  static void Learn(Prescreen* p, const float* exact, size_t n);
   const uint64_t* Sketch(InternalId id) const {
     return sketches_.data() + size_t{id} * sketch_stride_;
   }
@@ -365,9 +399,10 @@ class HnswGraph final : public HnswIndex {
   Status CheckQuantizer(const std::string& path) const;
 
   // --- search (hnsw_search.cc) ---
+  // With `prescreen`, neighbours are screened by their sketches first.
   template <typename Dist>
-  NeighborHeap SearchBaseLayer(const Dist& dist, InternalId ep, size_t ef,
-                               const IdFilter* filter) const;
+  NeighborHeap SearchBaseLayer(const Dist& dist, InternalId ep, size_t ef, const IdFilter* filter,
+                               Prescreen* prescreen = nullptr) const;
   // The insert-time layer search (the ef_construction nearest to `q` at
   // `level` found from `ep`, never `self`), with the search path's memory
   // handling: each expansion requests
@@ -411,10 +446,11 @@ class HnswGraph final : public HnswIndex {
   // Replaces the (code) distances of `candidates` by exact ones.
   void Rerank(const PreparedQuery& q, NeighborHeap* candidates) const;
   // Marks the neighbours in link `row` visited, writes the ones not visited
-  // before to `out` (sized for a full row) and prefetches their vectors.
+  // before to `out` (sized for a full row) and prefetches their vectors (with
+  // `screened`: their sketches, Screen fetches the vectors it keeps).
   // Returns how many it wrote.
-  size_t CollectUnvisited(const uint32_t* row, VisitedList* visited,
-                          std::vector<InternalId>& out) const;
+  size_t CollectUnvisited(const uint32_t* row, VisitedList* visited, std::vector<InternalId>& out,
+                          bool screened = false) const;
   // --- filtered search (hnsw_filtered_search.cc) ---
   // How SearchWithEf answers a filtered query (PickFilteredPath).
   // kScan: exact scan of the accepted nodes; kSketch: SketchScanAccepted.

@@ -46,7 +46,7 @@ void PrefetchLinks(const uint32_t* row, size_t max_links) {
 }  // namespace
 
 size_t HnswGraph::CollectUnvisited(const uint32_t* row, VisitedList* visited,
-                                   std::vector<InternalId>& out) const {
+                                   std::vector<InternalId>& out, bool screened) const {
   // Three passes so that the memory accesses of all neighbours overlap instead
   // of waiting one after the other: the visited tags, then (for the unvisited
   // ones) the vectors are requested together before the first distance needs
@@ -59,8 +59,12 @@ size_t HnswGraph::CollectUnvisited(const uint32_t* row, VisitedList* visited,
     if (!visited->TestAndSet(row[i]))
       out[fresh++] = row[i];
   }
-  for (size_t i = 0; i < fresh; ++i)
-    PrefetchBytes(Block(out[i]), traverse_bytes_);
+  for (size_t i = 0; i < fresh; ++i) {
+    if (screened)
+      PrefetchBytes(Sketch(out[i]), sketch_stride_ * sizeof(uint64_t));
+    else
+      PrefetchBytes(Block(out[i]), traverse_bytes_);
+  }
   return fresh;
 }
 
@@ -134,7 +138,8 @@ std::vector<Neighbor> HnswGraph::SearchWithPath(std::span<const float> query, si
       results = SearchTwoHopFromTop(dist, ef, filter);
     } else {
       const InternalId ep = GreedyDescend(dist, entry_point_, max_level_, 0, kNoNode);
-      results = SearchBaseLayer(dist, ep, ef, filter);
+      std::optional<Prescreen> prescreen = MakePrescreen(q);
+      results = SearchBaseLayer(dist, ep, ef, filter, prescreen ? &*prescreen : nullptr);
     }
   }
   // Fewer than k means the accepted nodes near the entry are not connected
@@ -175,7 +180,8 @@ void HnswGraph::Rerank(const PreparedQuery& q, NeighborHeap* candidates) const {
 
 template <typename Dist>
 HnswGraph::NeighborHeap HnswGraph::SearchBaseLayer(const Dist& dist, InternalId ep, size_t ef,
-                                                   const IdFilter* filter) const {
+                                                   const IdFilter* filter,
+                                                   Prescreen* prescreen) const {
   VisitedPool::Handle visited = visited_pool_.Acquire(num_nodes());
   visited->TestAndSet(ep);
   const float ep_distance = dist(ep);
@@ -200,8 +206,15 @@ HnswGraph::NeighborHeap HnswGraph::SearchBaseLayer(const Dist& dist, InternalId 
     if (!candidates.empty())
       PrefetchLinks(Links(candidates.front().internal_id, 0), 2 * params_.m);
 
-    const size_t fresh = CollectUnvisited(Links(current.internal_id, 0), visited.get(), pending);
+    size_t fresh = CollectUnvisited(Links(current.internal_id, 0), visited.get(), pending,
+                                    prescreen != nullptr);
+    if (prescreen != nullptr) {
+      const float bound = results.size() >= ef ? worst : std::numeric_limits<float>::infinity();
+      fresh = Screen(prescreen, pending.data(), fresh, bound);
+    }
     dist.Batch(pending.data(), fresh, distances.data());
+    if (prescreen != nullptr)
+      Learn(prescreen, distances.data(), fresh);
     for (size_t i = 0; i < fresh; ++i) {
       const InternalId n = pending[i];
       const float d = distances[i];

@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <cstring>
 #include <numeric>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -52,6 +53,12 @@ constexpr size_t kQueryBits = 4;
 constexpr uint32_t kQueryLevels = (1u << kQueryBits) - 1;  // codes 0..15
 // Bins of the histogram that selects the best estimates (SmallestPositions).
 constexpr size_t kSelectBins = 1024;
+// Screen skips nothing until it has learnt the estimate's error from this
+// many exact distances, and then only neighbours whose corrected estimate is
+// more than kPrescreenSigmas standard deviations of that error beyond the
+// worst result (measured: see HnswGraph::Screen's caller in bench/RESULTS.md).
+constexpr double kPrescreenMinSamples = 32.0;
+constexpr double kPrescreenSigmas = 3.0;
 
 // The query side of the sketch estimate. With q' = query - centre and a
 // node's x' = vector - centre (both normalised first for cosine), s = the
@@ -64,12 +71,6 @@ constexpr size_t kSelectBins = 1024;
 // per component (q'_i ~ step * (u_i - 7.5), u_i in 0..15) as bit planes, so
 //   <q', s> ~ step * (2 * sum_b 2^b popcount(plane_b & x) - 15 * popcount(x) + constant)
 // costs (kQueryBits + 1) popcounts per word.
-struct SketchQuery {
-  size_t words = 0;
-  std::vector<uint64_t> planes;  // kQueryBits planes of `words` words
-  float scale = 0.0f;            // factor * step
-  float constant = 0.0f;         // 7.5 * dim - sum u_i
-};
 
 SketchQuery EncodeSketchQuery(std::span<const float> centred, size_t words, float factor) {
   SketchQuery q{words, std::vector<uint64_t>(kQueryBits * words, 0), 0.0f, 0.0f};
@@ -466,6 +467,55 @@ std::vector<Neighbor> HnswGraph::SearchAllowed(std::span<const float> query, siz
       stored.push_back(id);
   }
   return SketchScan(Prepare(query.data()), k, stored, SketchRescoreCount(k, stored.size()));
+}
+
+std::optional<HnswGraph::Prescreen> HnswGraph::MakePrescreen(const PreparedQuery& q) const {
+  if (sketch_stride_ == 0 || quantized_)
+    return std::nullopt;
+  return Prescreen{PrepareSketchQuery(q), {}, 0.0, 0.0, 0.0};
+}
+
+size_t HnswGraph::Screen(Prescreen* p, InternalId* ids, size_t n, float bound) const {
+  p->estimates.resize(n);
+  SketchEstimates(p->code, std::span<const InternalId>(ids, n), p->estimates.data());
+  size_t kept = n;
+  if (std::isfinite(bound) && p->samples >= kPrescreenMinSamples) {
+    // A neighbour is skipped when even its estimate corrected by the mean
+    // error, minus kPrescreenSigmas standard deviations of it, is no better
+    // than the current worst result.
+    const double sd = std::sqrt(p->m2 / (p->samples - 1.0));
+    const auto cut = static_cast<float>(bound - p->mean + kPrescreenSigmas * sd);
+    kept = 0;
+    for (size_t i = 0; i < n; ++i) {
+      if (p->estimates[i] < cut) {
+        ids[kept] = ids[i];
+        p->estimates[kept++] = p->estimates[i];
+      }
+    }
+  }
+  for (size_t i = 0; i < kept; ++i)
+    PrefetchAll(Block(ids[i]), traverse_bytes_);
+  return kept;
+}
+
+void HnswGraph::Learn(Prescreen* p, const float* exact, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    const double error = static_cast<double>(exact[i]) - p->estimates[i];
+    p->samples += 1.0;
+    const double delta = error - p->mean;
+    p->mean += delta / p->samples;
+    p->m2 += delta * (error - p->mean);
+  }
+}
+
+SketchQuery HnswGraph::PrepareSketchQuery(const PreparedQuery& q) const {
+  const float factor = space_ == DistanceSpace::kL2 ? 2.0f : 1.0f;
+  return EncodeSketchQuery(CentredQuery(q), sketch_words_, factor);
+}
+
+void HnswGraph::SketchEstimates(const SketchQuery& code, std::span<const InternalId> ids,
+                                float* out) const {
+  ScoreSketches(sketches_.data(), sketch_stride_, code, ids, out);
 }
 
 }  // namespace ksdb::index

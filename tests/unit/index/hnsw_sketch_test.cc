@@ -11,7 +11,9 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <memory>
+#include <optional>
 #include <random>
 #include <span>
 #include <string>
@@ -58,6 +60,41 @@ class HnswSketchTestPeer {
   bool centred() const { return !graph_.sketch_centre_.empty(); }
   bool UsesSketchPath(const IdFilter* filter, size_t k) const {
     return graph_.PickFilteredPath(filter, k) == HnswGraph::FilteredPath::kSketch;
+  }
+  // The layer-0 search as SearchWithEf runs it, with or without the sketch
+  // pre-screen (sorted, at most k).
+  std::vector<Neighbor> GraphSearch(std::span<const float> query, size_t k, size_t ef,
+                                    bool screened) const {
+    const HnswGraph::PreparedQuery q = graph_.Prepare(query.data());
+    const HnswGraph::FloatDistance dist{&graph_, q};
+    const InternalId ep = graph_.GreedyDescend(dist, graph_.entry_point_, graph_.max_level_, 0,
+                                               HnswGraph::kNoNode);
+    std::optional<HnswGraph::Prescreen> prescreen = graph_.MakePrescreen(q);
+    EXPECT_TRUE(prescreen.has_value());
+    std::vector<Neighbor> found =
+        graph_.SearchBaseLayer(dist, ep, ef, nullptr, screened ? &*prescreen : nullptr);
+    std::sort(found.begin(), found.end(), NearerThan);
+    found.resize(std::min(found.size(), k));
+    return found;
+  }
+  // Screens `candidates` for `query` against `bound` after learning the
+  // estimate's error from the exact distances of `learn_from`; returns the
+  // kept ids.
+  std::vector<InternalId> Screen(std::span<const float> query, std::vector<InternalId> learn_from,
+                                 std::vector<InternalId> candidates, float bound) const {
+    const HnswGraph::PreparedQuery q = graph_.Prepare(query.data());
+    std::optional<HnswGraph::Prescreen> p = graph_.MakePrescreen(q);
+    const size_t n = graph_.Screen(&*p, learn_from.data(), learn_from.size(),
+                                   std::numeric_limits<float>::infinity());
+    EXPECT_EQ(n, learn_from.size());  // an infinite bound keeps everything
+    std::vector<float> exact(n);
+    graph_.QueryDistances(q, learn_from.data(), n, exact.data());
+    HnswGraph::Learn(&*p, exact.data(), n);
+    candidates.resize(graph_.Screen(&*p, candidates.data(), candidates.size(), bound));
+    return candidates;
+  }
+  float Distance(std::span<const float> query, InternalId id) const {
+    return graph_.QueryDistance(graph_.Prepare(query.data()), id);
   }
   // Frees the sketch array and returns how many bytes it held.
   static size_t ReleaseSketches(HnswIndex* index) {
@@ -345,6 +382,50 @@ TEST(PickAllowedScanTest, SketchesOnlyForLargeAllowedSetsOfEnoughDimensions) {
   EXPECT_EQ(PickAllowedScan(1480, 10, 100), AllowedScan::kExact);
   EXPECT_EQ(PickAllowedScan(5000, 10, 32), AllowedScan::kExact);
   EXPECT_EQ(PickAllowedScan(50000, 10, 127), AllowedScan::kExact);
+}
+
+TEST_F(HnswSketchTest, PrescreenedGraphSearchKeepsTheUnscreenedRecall) {
+  const HnswSketchTestPeer peer(*index_);
+  const std::vector<float> queries = Clustered(kQueries, 91);
+  for (size_t ef : {16, 64}) {
+    size_t screened_hits = 0;
+    size_t plain_hits = 0;
+    for (size_t q = 0; q < kQueries; ++q) {
+      const std::vector<Neighbor> truth = index_->ExactSearch(Row(queries, q), 10, nullptr);
+      screened_hits += Hits(peer.GraphSearch(Row(queries, q), 10, ef, true), truth);
+      plain_hits += Hits(peer.GraphSearch(Row(queries, q), 10, ef, false), truth);
+    }
+    // SearchWithEf takes the screened path.
+    const std::vector<Neighbor> direct = index_->SearchWithEf(Row(queries, 0), 10, ef, nullptr);
+    const std::vector<Neighbor> screened = peer.GraphSearch(Row(queries, 0), 10, ef, true);
+    ASSERT_EQ(direct.size(), screened.size());
+    for (size_t i = 0; i < direct.size(); ++i)
+      EXPECT_EQ(direct[i].internal_id, screened[i].internal_id);
+    EXPECT_GE(screened_hits + kQueries * 10 / 100, plain_hits) << "ef " << ef;
+  }
+}
+
+TEST_F(HnswSketchTest, ScreenSkipsOnlyNeighboursThatCannotBeatTheBound) {
+  const HnswSketchTestPeer peer(*index_);
+  const std::vector<float> queries = Clustered(10, 93);
+  for (size_t q = 0; q < 10; ++q) {
+    const std::vector<InternalId> learn = RandomIds(200, 100 + q);
+    const std::vector<InternalId> candidates = RandomIds(4000, 200 + q);
+    std::vector<float> exact;
+    for (InternalId id : candidates)
+      exact.push_back(peer.Distance(Row(queries, q), id));
+    std::vector<float> sorted = exact;
+    std::sort(sorted.begin(), sorted.end());
+    const float bound = sorted[40];  // the 1% nearest candidates beat it
+    const std::vector<InternalId> kept = peer.Screen(Row(queries, q), learn, candidates, bound);
+    EXPECT_LT(kept.size(), candidates.size() / 2) << "the screen must skip far neighbours";
+    size_t missed = 0;
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      if (exact[i] < bound && !std::binary_search(kept.begin(), kept.end(), candidates[i]))
+        ++missed;
+    }
+    EXPECT_LE(missed, 1u) << "query " << q;
+  }
 }
 
 }  // namespace
