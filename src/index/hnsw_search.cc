@@ -138,7 +138,8 @@ std::vector<Neighbor> HnswGraph::SearchWithPath(std::span<const float> query, si
       results = SearchTwoHopFromTop(dist, ef, filter);
     } else {
       const InternalId ep = GreedyDescend(dist, entry_point_, max_level_, 0, kNoNode);
-      std::optional<Prescreen> prescreen = MakePrescreen(q);
+      std::optional<Prescreen> prescreen =
+          PrescreenPays(dim_, num_nodes()) ? MakePrescreen(q) : std::nullopt;
       results = SearchBaseLayer(dist, ep, ef, filter, prescreen ? &*prescreen : nullptr);
     }
   }

@@ -298,6 +298,15 @@ size_t SketchRescoreCount(size_t k, size_t allowed) {
   return std::min(allowed, std::max(k, static_cast<size_t>(r)));
 }
 
+bool PrescreenPays(size_t dim, size_t nodes) {
+  // At least 256 dimensions (a 384-d vector is 12x its sketch row; 128-d
+  // only 4x, and untested on large sets) and 64 MiB of float vectors, far
+  // beyond any cache (the sift5k loss above was 2.5 MB).
+  constexpr size_t kMinDim = 256;
+  constexpr size_t kMinVectorBytes = size_t{64} << 20;
+  return dim >= kMinDim && nodes * dim * sizeof(float) >= kMinVectorBytes;
+}
+
 AllowedScan PickAllowedScan(size_t allowed, size_t k, size_t dim) {
   // Measured single-thread costs (search_dev, 100k x 384 and glove 148k x
   // 100): an exact distance of an allowed vector ~0.17 ns per dimension
