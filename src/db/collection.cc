@@ -215,9 +215,12 @@ Status Collection::PrepareIndex(PlannedWrite* plan) {
   if (index == nullptr) return Status::Ok();
   const size_t inserts =
       static_cast<size_t>(std::count(plan->slots.begin(), plan->slots.end(), kNewSlot));
+  return index->Reserve(SlotsNeededFor(inserts));
+}
+
+size_t Collection::SlotsNeededFor(size_t inserts) const {
   // Inserts take free slots first (AllocateSlot), then new ones at the end.
-  const size_t grown = inserts - std::min(inserts, free_slots_.size());
-  return index->Reserve(slots_.size() + grown);
+  return slots_.size() + (inserts - std::min(inserts, free_slots_.size()));
 }
 
 Status Collection::Commit(PlannedWrite* plan, WriteScope* scope) {
@@ -577,7 +580,13 @@ Status Collection::ApplyFollowedRowsLocked(std::vector<storage::RecordRow>&& row
   for (const storage::RecordRow& row : rows) {
     if (row.embedding.size() != index_->dim()) return WrongDimension(row.record_id);
   }
-  KSDB_RETURN_IF_ERROR(index_->Reserve(slots_.size() + rows.size()));
+  // Only ids not held yet take a slot (an upper bound: tombstoned ones are
+  // skipped below); reserving for every row grew the index by the batch size
+  // whenever a pass re-read rows already applied, or reused freed slots.
+  const size_t inserts = static_cast<size_t>(std::count_if(
+      rows.begin(), rows.end(),
+      [this](const storage::RecordRow& row) { return !id_to_slot_.count(row.record_id); }));
+  KSDB_RETURN_IF_ERROR(index_->Reserve(SlotsNeededFor(inserts)));
   std::vector<InternalId> index_ids;
   std::vector<float> index_vectors;
   for (storage::RecordRow& row : rows) {

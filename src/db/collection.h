@@ -189,6 +189,8 @@ class Collection {
   std::vector<index::Neighbor> SearchOne(std::span<const float> query, size_t k,
                                          const std::optional<std::vector<InternalId>>& allowed,
                                          const BitmapIdFilter* allowed_bitmap) const;
+  // Index slots after `inserts` new records: free slots first, then new ones.
+  size_t SlotsNeededFor(size_t inserts) const;
   InternalId AllocateSlot();
   void FreeSlot(InternalId slot);
   // Puts `value` into `slot` (allocated), keeping the metadata index in step.

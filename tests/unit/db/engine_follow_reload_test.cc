@@ -4,7 +4,8 @@
 // then sees exactly A's state, keeps its own writes and follows on. A gap
 // right after a reload is an error, not another reload; a reload that failed
 // is retried by a later pass; a reloaded collection keeps the index snapshot
-// it was loaded from. PostgreSQL runs only (KSDB_TEST_ENGINE_STORE=postgresql
+// it was loaded from. A follower's index reuses the slots of records deleted
+// and re-added. PostgreSQL runs only (KSDB_TEST_ENGINE_STORE=postgresql
 // with $KSDB_TEST_PG_URL, see test_util.h).
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
@@ -320,6 +321,35 @@ TEST_F(EngineFollowReloadTest, FailedReloadIsRetriedByALaterPass) {
   Result<uint64_t> count = b_->Count(keep);
   ASSERT_TRUE(count.ok()) << count.status().ToString();
   EXPECT_EQ(*count, 2u);
+}
+
+// A follower's index is the size of the collection: a pass that re-reads rows
+// it already holds (here: the catalog reload of a new collection loads them,
+// then the pass reads them again) or that re-adds deleted records takes no
+// slots beyond the free ones. It reserved a slot per row read, free slots or
+// not: 1.5x the writer's index at 2,000 records.
+TEST_F(EngineFollowReloadTest, FollowersIndexIsTheSizeOfTheWritersThroughAnAddDeleteLoop) {
+  const std::string loop = testing::CreateCollection(a_.get(), "loop");
+  constexpr size_t kRecords = 2000;
+  std::vector<std::string> ids;
+  std::vector<std::vector<float>> rows;
+  for (size_t i = 0; i < kRecords; ++i) {
+    ids.push_back("r" + std::to_string(i));
+    rows.push_back({static_cast<float>(i), static_cast<float>(i % 7)});
+  }
+  for (int round = 0; round < 4; ++round) {
+    ASSERT_TRUE(a_->Add(loop, Batch(ids, rows)).ok());
+    CatchUpOk(b_.get());
+    ASSERT_EQ(b_->Count(loop).value(), kRecords);
+    const uint64_t writer = a_->Stats().index_memory_bytes;
+    EXPECT_GT(writer, 0u);
+    EXPECT_LE(b_->Stats().index_memory_bytes, writer + writer / 20) << "round " << round;
+    DeleteRequest del;
+    del.ids = ids;
+    ASSERT_TRUE(a_->Delete(loop, del).ok());
+    CatchUpOk(b_.get());
+    ASSERT_EQ(b_->Count(loop).value(), 0u);
+  }
 }
 
 }  // namespace
