@@ -119,6 +119,9 @@ void HnswGraph::Remove(std::span<const InternalId> ids) {
     --size_;
     ++deleted_;
   }
+  // Deleting the rest of a backlog ends it without a link pass, which would
+  // otherwise be what frees the construction copy.
+  ReleaseMirrorIfIdle();
 }
 
 std::span<const float> HnswGraph::GetVector(InternalId id) const {

@@ -120,5 +120,26 @@ TEST(HnswMirrorTest, CopyLivesOnlyWhileABacklogIsLinked) {
   EXPECT_GE(restaged, linked);
 }
 
+TEST(HnswMirrorTest, CopyIsFreedWhenDeletesEmptyTheBacklog) {
+  // The engine's add/delete loop: a batch is staged, the indexer links a
+  // chunk (making the copy), then the rest of the batch is deleted before it
+  // is linked. No linking follows, so the delete must free the copy (it
+  // stayed, 2 bytes per component, until the next large write).
+  std::unique_ptr<HnswIndex> index = NewIndex(DistanceSpace::kCosine, false);
+  ASSERT_TRUE(index->Stage(Iota(kNodes), Clustered(kNodes, 5)).ok());
+  ASSERT_EQ(index->LinkPending(256), 256u);
+  const size_t while_linking = index->MemoryBytes();
+  index->Remove(Iota(kNodes));
+  EXPECT_EQ(index->pending(), 0u);
+  EXPECT_EQ(index->size(), 0u);
+  EXPECT_LE(index->MemoryBytes() + kNodes * kDim * sizeof(uint16_t), while_linking);
+  // The slots are reused by the next batch, linked on a fresh copy.
+  ASSERT_TRUE(index->Stage(Iota(kNodes), Clustered(kNodes, 6)).ok());
+  while (index->LinkPending(256) > 0) {
+  }
+  EXPECT_EQ(index->size(), kNodes);
+  EXPECT_LE(index->MemoryBytes() + kNodes * kDim * sizeof(uint16_t), while_linking);
+}
+
 }  // namespace
 }  // namespace ksdb::index
