@@ -86,15 +86,13 @@ Status HnswGraph::GrowTo(size_t num_nodes) {
   try {
     if (num_nodes > capacity_) {
       const size_t capacity = std::max(num_nodes, capacity_ + capacity_ / 2);
-      auto blocks = AllocateBlocks(capacity * block_bytes_);
-      if (capacity_ > 0)
-        std::memcpy(blocks.get(), blocks_.get(), states_.size() * block_bytes_);
+      if (!blocks_.GrowTo(capacity * block_bytes_))
+        throw std::bad_alloc();
       levels_.reserve(capacity);
       states_.reserve(capacity);
       closed_rows_.reserve(capacity);
       upper_.reserve(capacity);
       sketches_.reserve(capacity * sketch_stride_);
-      blocks_ = std::move(blocks);
       capacity_ = capacity;
     }
   } catch (const std::exception&) {

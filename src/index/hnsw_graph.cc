@@ -14,10 +14,9 @@
 namespace ksdb::index {
 namespace {
 
-// Blocks are padded to kBlockAlignment bytes and the buffer starts on a cache
-// line, so every vector starts 32-byte aligned.
+// Blocks are padded to kBlockAlignment bytes and the buffer starts on a page
+// (GrowableBuffer), so every vector starts 32-byte aligned.
 constexpr size_t kBlockAlignment = 32;
-constexpr size_t kBufferAlignment = 64;
 
 // Words per sketch row of a `dim`-dimensional index: sign and magnitude
 // bits, then one word of two floats; none below kSketchMinDim (the sketch scan
@@ -57,20 +56,6 @@ HnswGraph::HnswGraph(size_t dim, DistanceSpace space, const HnswParams& params, 
   }
   const size_t unpadded = links_offset_ + (1 + 2 * params.m) * sizeof(uint32_t);
   block_bytes_ = (unpadded + kBlockAlignment - 1) / kBlockAlignment * kBlockAlignment;
-}
-
-void HnswGraph::AlignedFree::operator()(std::byte* p) const {
-  ::operator delete[](p, std::align_val_t{kBufferAlignment});
-}
-
-std::unique_ptr<std::byte[], HnswGraph::AlignedFree> HnswGraph::AllocateBlocks(size_t bytes) {
-  // The aligned allocation function creates the bytes' storage; the unique_ptr
-  // owns it and returns it with the matching aligned deallocation.
-  auto* p = static_cast<std::byte*>(::operator new[](bytes, std::align_val_t{kBufferAlignment}));
-  // Before the first touch, so the pages are faulted in huge (see huge_pages.h).
-  AdviseHugePages(p, bytes);
-  std::memset(p, 0, bytes);
-  return std::unique_ptr<std::byte[], AlignedFree>(p);
 }
 
 HnswGraph::PreparedQuery HnswGraph::Prepare(const float* query) const {
@@ -131,8 +116,8 @@ std::span<const float> HnswGraph::GetVector(InternalId id) const {
 }
 
 size_t HnswGraph::MemoryBytes() const {
-  size_t bytes = capacity_ * block_bytes_ + levels_.capacity() + states_.capacity() +
-                 closed_rows_.capacity() + mirror_nodes_ * mirror_row_bytes_ +
+  size_t bytes = num_nodes() * block_bytes_ + levels_.capacity() + states_.capacity() +
+                 closed_rows_.capacity() + std::min(mirror_nodes_, num_nodes()) * mirror_row_bytes_ +
                  upper_.capacity() * sizeof(upper_[0]);
   for (size_t id = 0; id < upper_.size(); ++id) {
     if (upper_[id])

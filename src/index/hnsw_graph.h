@@ -52,6 +52,7 @@
 #include <vector>
 
 #include "index/float_rows.h"
+#include "index/growable_buffer.h"
 #include "index/hnsw_index.h"
 #include "index/huge_pages.h"
 #include "index/visited_pool.h"
@@ -177,7 +178,7 @@ class HnswGraph final : public HnswIndex {
 
   size_t num_nodes() const { return states_.size(); }
   size_t MaxLinks(int level) const { return level == 0 ? 2 * params_.m : params_.m; }
-  std::byte* Block(InternalId id) const { return blocks_.get() + size_t{id} * block_bytes_; }
+  std::byte* Block(InternalId id) const { return blocks_.data() + size_t{id} * block_bytes_; }
   const float* Vector(InternalId id) const {
     return quantized_ ? floats_.Row(id) : reinterpret_cast<const float*>(Block(id));
   }
@@ -437,7 +438,7 @@ class HnswGraph final : public HnswIndex {
   // `q.vector` zero-padded to MirrorComponents() for the copy's kernels.
   std::vector<float> MirrorPaddedQuery(const PreparedQuery& q) const;
   const uint16_t* MirrorRow(InternalId id) const {
-    return reinterpret_cast<const uint16_t*>(mirror_.get() + size_t{id} * mirror_row_bytes_);
+    return reinterpret_cast<const uint16_t*>(mirror_.data() + size_t{id} * mirror_row_bytes_);
   }
   // Construction distances from `q` to `ids`: on the copy while it exists,
   // else exactly QueryDistances.
@@ -522,18 +523,13 @@ class HnswGraph final : public HnswIndex {
   double level_multiplier_;
   std::mt19937_64 level_rng_;
 
-  struct AlignedFree {
-    void operator()(std::byte* p) const;
-  };
-  // A zeroed, cache-line-aligned buffer of `bytes`; throws std::bad_alloc.
-  static std::unique_ptr<std::byte[], AlignedFree> AllocateBlocks(size_t bytes);
   const bool quantized_;
   size_t codes_bytes_ = 0;  // quantised: the codes' bytes (padded to 4)
   size_t links_offset_;     // bytes from a block's start to its layer-0 links
   size_t traverse_bytes_;   // bytes of a block a distance reads (vector or codes)
   size_t block_bytes_;
   size_t capacity_ = 0;  // nodes the block buffer holds
-  std::unique_ptr<std::byte[], AlignedFree> blocks_;
+  GrowableBuffer blocks_;
   std::vector<uint8_t> levels_;
   std::vector<uint8_t> states_;
   // Per node: its layer-0 row is closed (see SelectNeighbors), so a back link
@@ -545,8 +541,8 @@ class HnswGraph final : public HnswIndex {
   // is then slightly less diverse than a full re-run, never invalid.
   std::vector<uint8_t> closed_rows_;
   // The bfloat16 construction copy: rows of dim values (cosine: of v / |v|),
-  // padded to cache lines, for the first mirror_nodes_ nodes; null when idle.
-  std::unique_ptr<std::byte[], AlignedFree> mirror_;
+  // padded to cache lines, for the first mirror_nodes_ nodes; empty when idle.
+  GrowableBuffer mirror_;
   size_t mirror_nodes_ = 0;
   size_t mirror_row_bytes_ = 0;
   std::vector<std::unique_ptr<uint32_t[]>> upper_;

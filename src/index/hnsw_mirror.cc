@@ -37,21 +37,15 @@ void HnswGraph::PrepareMirror(std::span<const InternalId> nodes, size_t backlog)
     mirror_nodes_ = 0;
   }
   if (mirror_nodes_ < num_nodes()) {
-    // Room for the whole block capacity, so staging within it needs no copy.
+    // Room for the whole block capacity, so staging within it needs no growth.
     const size_t rows = std::max(capacity_, num_nodes());
-    std::unique_ptr<std::byte[], AlignedFree> grown;
-    try {
-      grown = AllocateBlocks(rows * mirror_row_bytes_);
-    } catch (const std::bad_alloc&) {
+    if (!mirror_.GrowTo(rows * mirror_row_bytes_)) {
       // Not worth failing a write for: link on the float vectors.
-      mirror_.reset();
+      mirror_.Reset();
       mirror_nodes_ = 0;
       return;
     }
     const size_t first_new = mirror_nodes_;
-    if (mirror_)
-      std::memcpy(grown.get(), mirror_.get(), first_new * mirror_row_bytes_);
-    mirror_ = std::move(grown);
     mirror_nodes_ = rows;
     // Rows within the copy are kept current by StoreVector; the nodes stored
     // beyond it since it was made are encoded here.
@@ -66,13 +60,13 @@ void HnswGraph::PrepareMirror(std::span<const InternalId> nodes, size_t backlog)
 
 void HnswGraph::ReleaseMirrorIfIdle() {
   if (pending_list_.empty()) {
-    mirror_.reset();
+    mirror_.Reset();
     mirror_nodes_ = 0;
   }
 }
 
 void HnswGraph::EncodeMirrorRow(InternalId id) {
-  uint16_t* row = reinterpret_cast<uint16_t*>(mirror_.get() + size_t{id} * mirror_row_bytes_);
+  uint16_t* row = reinterpret_cast<uint16_t*>(mirror_.data() + size_t{id} * mirror_row_bytes_);
   const float* v = Vector(id);
   // Cosine rows are stored normalised, so a distance needs no 1/|v| (which
   // lives in the float block: one more cache miss).

@@ -138,7 +138,7 @@ Status HnswGraph::SaveSnapshot(const std::string& path, uint64_t watermark,
   BodyWriter body(&file);
   KSDB_RETURN_IF_ERROR(body.Put(levels_.data(), levels_.size()));
   KSDB_RETURN_IF_ERROR(body.Put(states_.data(), states_.size()));
-  KSDB_RETURN_IF_ERROR(body.Put(blocks_.get(), num_nodes() * block_bytes_));
+  KSDB_RETURN_IF_ERROR(body.Put(blocks_.data(), num_nodes() * block_bytes_));
   for (size_t id = 0; id < num_nodes(); ++id) {
     if (levels_[id] > 0)
       KSDB_RETURN_IF_ERROR(body.Put(upper_[id].get(), size_t{levels_[id]} * (1 + params_.m)));
@@ -237,7 +237,7 @@ Result<LoadedHnswSnapshot> LoadHnswSnapshot(const std::string& path, size_t dim,
   BodyReader body(&file);
   KSDB_RETURN_IF_ERROR(body.Get(graph->levels_.data(), graph->levels_.size()));
   KSDB_RETURN_IF_ERROR(body.Get(graph->states_.data(), graph->states_.size()));
-  KSDB_RETURN_IF_ERROR(body.Get(graph->blocks_.get(), header.num_nodes * graph->block_bytes_));
+  KSDB_RETURN_IF_ERROR(body.Get(graph->blocks_.data(), header.num_nodes * graph->block_bytes_));
   uint64_t upper_words = 0;
   for (size_t id = 0; id < header.num_nodes; ++id) {
     const size_t level = graph->levels_[id];

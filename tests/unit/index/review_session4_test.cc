@@ -19,7 +19,7 @@ namespace ksdb::index {
 class HnswGraphTestPeer {
  public:
   explicit HnswGraphTestPeer(const HnswGraph& graph) : graph_(graph) {}
-  bool HasCopy() const { return graph_.mirror_ != nullptr; }
+  bool HasCopy() const { return static_cast<bool>(graph_.mirror_); }
   // The bfloat16 copy row of `id` (dim values).
   std::vector<uint16_t> CopyRow(InternalId id) const {
     const uint16_t* row = graph_.MirrorRow(id);
