@@ -335,37 +335,74 @@ AllowedScan PickAllowedScan(size_t allowed, size_t k, size_t dim) {
 }
 
 void HnswGraph::ComputeSketch(const float* vector, float inv_norm, uint64_t* out) const {
-  const bool cosine = space_ == DistanceSpace::kCosine;
-  const bool centred = !sketch_centre_.empty();
-  std::vector<double> centred_x(dim_);
-  double norm_squared = 0.0;  // |x'|^2
-  double centre_dot = 0.0;    // <c, x'>
-  double squared = 0.0;       // |x|^2
-  for (size_t i = 0; i < dim_; ++i) {
-    const float x = cosine ? vector[i] * inv_norm : vector[i];
-    const float c = centred ? sketch_centre_[i] : 0.0f;
-    centred_x[i] = static_cast<double>(x) - c;
-    norm_squared += centred_x[i] * centred_x[i];
-    centre_dot += c * centred_x[i];
-    squared += static_cast<double>(x) * x;
+  // Called for every stored vector, on the write path: 16 float partial sums
+  // per quantity vectorise (the double loop it replaces took ~3 us at 384-d,
+  // most of staging a write); the sums are totalled in double.
+  constexpr size_t kLanes = 16;
+  const float scale = space_ == DistanceSpace::kCosine ? inv_norm : 1.0f;
+  thread_local std::vector<float> centred;  // x' = x - c, for the second pass
+  thread_local std::vector<float> zeros;
+  centred.resize(dim_);
+  const float* centre = sketch_centre_.data();
+  if (sketch_centre_.empty()) {
+    zeros.assign(dim_, 0.0f);
+    centre = zeros.data();
+  }
+  float norm_lanes[kLanes] = {};    // |x'|^2
+  float centre_lanes[kLanes] = {};  // <c, x'>
+  float square_lanes[kLanes] = {};  // |x|^2
+  size_t i = 0;
+  for (; i + kLanes <= dim_; i += kLanes) {
+    for (size_t j = 0; j < kLanes; ++j) {
+      const float x = vector[i + j] * scale;
+      const float d = x - centre[i + j];
+      centred[i + j] = d;
+      norm_lanes[j] += d * d;
+      centre_lanes[j] += centre[i + j] * d;
+      square_lanes[j] += x * x;
+    }
+  }
+  for (; i < dim_; ++i) {
+    const float x = vector[i] * scale;
+    const float d = x - centre[i];
+    centred[i] = d;
+    norm_lanes[0] += d * d;
+    centre_lanes[0] += centre[i] * d;
+    square_lanes[0] += x * x;
+  }
+  double norm_squared = 0.0;
+  double centre_dot = 0.0;
+  double squared = 0.0;
+  for (size_t j = 0; j < kLanes; ++j) {
+    norm_squared += norm_lanes[j];
+    centre_dot += centre_lanes[j];
+    squared += square_lanes[j];
   }
   // Two bits per component: the sign s and whether |x'_i| exceeds
   // kMagnitudeCut root-mean-square components (m), coding x'_i as
   // (2s - 1)(1 + 2m): for Gaussian-like components the best two-bit levels
   // are about +-0.45 and +-1.5 standard deviations apart at +-0.98.
   constexpr double kMagnitudeCut = 0.98;
-  const double cut = kMagnitudeCut * std::sqrt(norm_squared / static_cast<double>(dim_));
+  const float cut =
+      static_cast<float>(kMagnitudeCut * std::sqrt(norm_squared / static_cast<double>(dim_)));
   std::fill(out, out + sketch_stride_, uint64_t{0});
-  double code_dot = 0.0;  // <x', x~>
-  for (size_t i = 0; i < dim_; ++i) {
-    const bool sign = centred_x[i] > 0.0;
-    const bool big = std::fabs(centred_x[i]) > cut;
-    if (sign)
-      out[i / 64] |= uint64_t{1} << (i % 64);
-    if (big)
-      out[sketch_words_ + i / 64] |= uint64_t{1} << (i % 64);
-    code_dot += std::fabs(centred_x[i]) * (big ? 3.0 : 1.0);
+  float code_lanes[kLanes] = {};  // <x', x~>
+  for (size_t w = 0; w * 64 < dim_; ++w) {
+    uint64_t signs = 0;
+    uint64_t bigs = 0;
+    const size_t end = std::min(dim_, (w + 1) * 64);
+    for (size_t k = w * 64; k < end; ++k) {
+      const float magnitude = std::fabs(centred[k]);
+      const bool big = magnitude > cut;
+      signs |= uint64_t{centred[k] > 0.0f} << (k % 64);
+      bigs |= uint64_t{big} << (k % 64);
+      code_lanes[k % kLanes] += big ? 3.0f * magnitude : magnitude;
+    }
+    out[w] = signs;
+    out[sketch_words_ + w] = bigs;
   }
+  double code_dot = 0.0;
+  for (float lane : code_lanes) code_dot += lane;
   // The estimate's per-node terms (see SketchQuery): the scale
   // |x'|^2 / <x', x~>, and the part of the distance that does not involve the
   // query, up to a constant: l2 |x|^2 - 2<c, x'>, else -<c, x'>.
