@@ -117,6 +117,17 @@ struct PlaneSums {
   return node[1] - q.scale * node[0] * (static_cast<float>(code_sum) + q.constant);
 }
 
+// Requests the sketch row kSketchPrefetch positions ahead of `i` in `ids`
+// (its first and last word: a row may straddle two cache lines).
+[[gnu::always_inline]] inline void PrefetchSketchAhead(const uint64_t* sketches, size_t stride,
+                                                       std::span<const InternalId> ids, size_t i) {
+  if (i + kSketchPrefetch < ids.size()) {
+    const uint64_t* ahead = sketches + size_t{ids[i + kSketchPrefetch]} * stride;
+    __builtin_prefetch(ahead);
+    __builtin_prefetch(ahead + stride - 1);
+  }
+}
+
 // out[i] = the estimated distance of node ids[i] (rows of `stride` words:
 // q.words of sign bits, q.words of magnitude bits, then the two floats).
 // kWords > 0 fixes the sketch length at compile time (the loops unroll), 0
@@ -129,11 +140,7 @@ template <size_t kWords>
   const size_t words = kWords > 0 ? kWords : q.words;
   const uint64_t* planes = q.planes.data();
   for (size_t i = 0; i < n; ++i) {
-    if (i + kSketchPrefetch < n) {
-      const uint64_t* ahead = sketches + size_t{ids[i + kSketchPrefetch]} * stride;
-      __builtin_prefetch(ahead);
-      __builtin_prefetch(ahead + stride - 1);
-    }
+    PrefetchSketchAhead(sketches, stride, ids, i);
     const uint64_t* x = sketches + size_t{ids[i]} * stride;
     PlaneSums s, m, sm;
     for (size_t w = 0; w < words; ++w) {
@@ -184,11 +191,7 @@ template <size_t... kWords>
   const size_t chunks = (words + 7) / 8;
   const uint64_t* planes = q.planes.data();
   for (size_t i = 0; i < n; ++i) {
-    if (i + kSketchPrefetch < n) {
-      const uint64_t* ahead = sketches + size_t{ids[i + kSketchPrefetch]} * stride;
-      __builtin_prefetch(ahead);
-      __builtin_prefetch(ahead + stride - 1);
-    }
+    PrefetchSketchAhead(sketches, stride, ids, i);
     const uint64_t* x = sketches + size_t{ids[i]} * stride;
     // Per lane, G(s) + 2 G(s & m) - G(m) with G(y) = 2 sum u y - 15 popcount(y).
     __m512i total = _mm512_setzero_si512();
