@@ -78,10 +78,9 @@ bool GrowableBuffer::GrowTo(size_t bytes) {
       return false;
     // Both calls replace the reservation at `target`; mremap moves the old
     // pages' table entries there and extends them with zero pages.
-    grown = data_ == nullptr
-                ? ::mmap(target, size, PROT_READ | PROT_WRITE,
-                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0)
-                : ::mremap(data_, size_, size, MREMAP_MAYMOVE | MREMAP_FIXED, target);
+    grown = data_ == nullptr ? ::mmap(target, size, PROT_READ | PROT_WRITE,
+                                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0)
+                             : ::mremap(data_, size_, size, MREMAP_MAYMOVE | MREMAP_FIXED, target);
     if (grown == MAP_FAILED) {
       ::munmap(target, size);
       return false;

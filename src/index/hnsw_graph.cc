@@ -3,13 +3,10 @@
 // hnsw_snapshot.cc.
 #include "index/hnsw_graph.h"
 
+#include <algorithm>
 #include <cmath>
-#include <cstring>
-#include <new>
 #include <memory>
 #include <utility>
-
-#include "index/huge_pages.h"
 
 namespace ksdb::index {
 namespace {
@@ -116,8 +113,11 @@ std::span<const float> HnswGraph::GetVector(InternalId id) const {
 }
 
 size_t HnswGraph::MemoryBytes() const {
+  // Rows in use only: the rest of the blocks' and the copy's capacity is
+  // address space the kernel backs when first written (GrowableBuffer).
   size_t bytes = num_nodes() * block_bytes_ + levels_.capacity() + states_.capacity() +
-                 closed_rows_.capacity() + std::min(mirror_nodes_, num_nodes()) * mirror_row_bytes_ +
+                 closed_rows_.capacity() +
+                 std::min(mirror_nodes_, num_nodes()) * mirror_row_bytes_ +
                  upper_.capacity() * sizeof(upper_[0]);
   for (size_t id = 0; id < upper_.size(); ++id) {
     if (upper_[id])

@@ -6,8 +6,6 @@
 // are chosen exactly as without the copy among (almost always) the same
 // candidates. The copy is freed when the backlog is gone.
 #include <algorithm>
-#include <cstring>
-#include <new>
 
 #include "index/hnsw_graph.h"
 #include "simd/distance.h"

@@ -348,7 +348,8 @@ void HnswGraph::ComputeSketch(const float* vector, float inv_norm, uint64_t* out
   centred.resize(dim_);
   const float* centre = sketch_centre_.data();
   if (sketch_centre_.empty()) {
-    zeros.assign(dim_, 0.0f);
+    if (zeros.size() < dim_)
+      zeros.resize(dim_, 0.0f);  // only ever zeros: grown, never rewritten
     centre = zeros.data();
   }
   float norm_lanes[kLanes] = {};    // |x'|^2
@@ -405,7 +406,8 @@ void HnswGraph::ComputeSketch(const float* vector, float inv_norm, uint64_t* out
     out[sketch_words_ + w] = bigs;
   }
   double code_dot = 0.0;
-  for (float lane : code_lanes) code_dot += lane;
+  for (float lane : code_lanes)
+    code_dot += lane;
   // The estimate's per-node terms (see SketchQuery): the scale
   // |x'|^2 / <x', x~>, and the part of the distance that does not involve the
   // query, up to a constant: l2 |x|^2 - 2<c, x'>, else -<c, x'>.

@@ -15,19 +15,22 @@ namespace ksdb::index {
 namespace {
 
 void Fill(GrowableBuffer& buffer, size_t from, size_t to) {
-  for (size_t i = from; i < to; ++i) buffer.data()[i] = static_cast<std::byte>(i * 7 + 3);
+  for (size_t i = from; i < to; ++i)
+    buffer.data()[i] = static_cast<std::byte>(i * 7 + 3);
 }
 
 bool HoldsFill(const GrowableBuffer& buffer, size_t to) {
   for (size_t i = 0; i < to; ++i) {
-    if (buffer.data()[i] != static_cast<std::byte>(i * 7 + 3)) return false;
+    if (buffer.data()[i] != static_cast<std::byte>(i * 7 + 3))
+      return false;
   }
   return true;
 }
 
 bool ZeroFrom(const GrowableBuffer& buffer, size_t from) {
   for (size_t i = from; i < buffer.size(); ++i) {
-    if (buffer.data()[i] != std::byte{0}) return false;
+    if (buffer.data()[i] != std::byte{0})
+      return false;
   }
   return true;
 }
