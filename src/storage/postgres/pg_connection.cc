@@ -32,6 +32,21 @@ std::string OneLine(const char* message) {
   return out;
 }
 
+// The server's reason for a failure, without the DETAIL, CONTEXT and QUERY
+// fields libpq's full message carries: those quote SQL (a foreign-key check's
+// "SELECT 1 FROM ...") and row data, which an API error must not show. The
+// primary message of `result` if the server sent one, else the first line of
+// libpq's own message ("server closed the connection unexpectedly").
+std::string ServerReason(const PGresult* result, const PGconn* conn) {
+  const char* primary =
+      result != nullptr ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+  if (primary != nullptr)
+    return OneLine(primary);
+  const char* message = PQerrorMessage(conn);
+  const std::string_view text = message != nullptr ? message : "";
+  return OneLine(std::string(text.substr(0, text.find('\n'))).c_str());
+}
+
 // SQLSTATEs worth retrying: connection exceptions (08), operator intervention
 // (57: shutdown, crash shutdown, cannot connect now, query cancelled),
 // insufficient resources (53), serialization failure and deadlock (40),
@@ -267,14 +282,11 @@ Status Connection::Error(const PGresult* result, std::string_view what) const {
     // timeout, a shutdown) in the FATAL error it sent before closing.
     const std::string hint = sqlstate != nullptr ? LimitHint(sqlstate) : "";
     return Status::Unavailable(store_name_ + ": lost the connection to the database during " +
-                               std::string(what) + ": " + OneLine(PQerrorMessage(conn_.get())) +
+                               std::string(what) + ": " + ServerReason(result, conn_.get()) +
                                (hint.empty() ? "" : " (" + hint.substr(2) + ")"));
   }
-  const char* primary =
-      result != nullptr ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
   std::string message =
-      store_name_ + ": " + std::string(what) +
-      " failed: " + (primary != nullptr ? OneLine(primary) : OneLine(PQerrorMessage(conn_.get())));
+      store_name_ + ": " + std::string(what) + " failed: " + ServerReason(result, conn_.get());
   if (sqlstate != nullptr)
     message += std::string(" (SQLSTATE ") + sqlstate + LimitHint(sqlstate) + ")";
   if (sqlstate != nullptr && IsTransient(sqlstate))
