@@ -46,6 +46,27 @@ Status CheckSymbols(std::string_view text) {
   return Status::Ok();
 }
 
+// Decodes `quads` whole groups of four symbols into three bytes each. False
+// if any symbol was invalid (`out` then holds garbage). Four symbols a step
+// with one validity test at the end: embeddings arrive as megabytes of
+// base64, and a branch per symbol cost ~3 ms per 1,000 x 384 batch.
+bool DecodeQuads(const unsigned char* s, size_t quads, unsigned char* out) {
+  uint32_t seen = 0;
+  for (size_t q = 0; q < quads; ++q, s += 4, out += 3) {
+    const uint32_t a = kDecodeTable[s[0]];
+    const uint32_t b = kDecodeTable[s[1]];
+    const uint32_t c = kDecodeTable[s[2]];
+    const uint32_t d = kDecodeTable[s[3]];
+    seen |= a | b | c | d;
+    const uint32_t bits = a << 18 | b << 12 | c << 6 | d;
+    out[0] = static_cast<unsigned char>(bits >> 16);
+    out[1] = static_cast<unsigned char>(bits >> 8);
+    out[2] = static_cast<unsigned char>(bits);
+  }
+  // Valid symbols decode below 64 (kInvalid is 0xFF).
+  return seen < 64;
+}
+
 }  // namespace
 
 Result<size_t> Base64DecodedSize(std::string_view text) {
@@ -61,10 +82,15 @@ Status Base64Decode(std::string_view text, unsigned char* out) {
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   const size_t padding = PaddingCount(text);
   const size_t symbols = text.size() - padding;
-  size_t o = 0;
+  // Whole groups first; a padded last group goes through the loop below,
+  // which also checks its dropped bits.
+  const size_t quads = symbols / 4;
+  if (!DecodeQuads(s, quads, out))
+    return CheckSymbols(text);
+  size_t o = quads * 3;
   uint32_t acc = 0;
   int bits = 0;
-  for (size_t i = 0; i < symbols; ++i) {
+  for (size_t i = quads * 4; i < symbols; ++i) {
     uint8_t v = kDecodeTable[s[i]];
     if (v == kInvalid)
       return InvalidSymbol(s[i], i);

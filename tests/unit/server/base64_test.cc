@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <string>
 #include <vector>
 
 namespace ksdb::server {
@@ -21,6 +23,46 @@ TEST(Base64Test, DecodesClientExamples) {
   Result<std::vector<float>> b = DecodeFloats("AAAAPwAAgD4AAIC/");
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(*b, (std::vector<float>{0.5f, 0.25f, -1.0f}));
+}
+
+// A plain reference encoder (RFC 4648, with padding) for round trips.
+std::string Encode(const std::vector<unsigned char>& bytes) {
+  constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    const size_t n = std::min<size_t>(3, bytes.size() - i);
+    uint32_t group = 0;
+    for (size_t j = 0; j < 3; ++j)
+      group = group << 8 | (j < n ? bytes[i + j] : 0);
+    for (size_t j = 0; j < 4; ++j)
+      out += j <= n ? kAlphabet[(group >> (18 - 6 * j)) & 0x3F] : '=';
+  }
+  return out;
+}
+
+TEST(Base64Test, RoundTripsEveryByteValueAndEveryTailLength) {
+  std::mt19937 rng(7);
+  for (size_t size : {1, 2, 3, 4, 5, 6, 255, 256, 257, 6000}) {
+    std::vector<unsigned char> bytes(size);
+    for (size_t i = 0; i < size; ++i)
+      bytes[i] = static_cast<unsigned char>(i < 256 ? i : rng());
+    const std::string text = Encode(bytes);
+    ASSERT_EQ(*Base64DecodedSize(text), size);
+    std::vector<unsigned char> out(size);
+    ASSERT_TRUE(Base64Decode(text, out.data()).ok()) << size;
+    EXPECT_EQ(out, bytes) << size;
+  }
+}
+
+TEST(Base64Test, ReportsTheFirstBadSymbolFarIntoALongString) {
+  std::string text = Encode(std::vector<unsigned char>(3000, 0x5A));
+  text[2345] = '.';
+  text[2901] = '!';
+  std::vector<unsigned char> out(3000);
+  Status status = Base64Decode(text, out.data());
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.message(),
+            "Base64 decoding error: Invalid base64 string: Invalid symbol 46, offset 2345.");
 }
 
 TEST(Base64Test, DecodesPaddedBytes) {
