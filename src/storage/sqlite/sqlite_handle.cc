@@ -159,6 +159,18 @@ Status Connection::Exec(const char* sql, std::string_view what) {
   return Status::Ok();
 }
 
+void Connection::SetWalHook(int (*hook)(void*, sqlite3*, const char*, int), void* arg) {
+  sqlite3_wal_hook(db_.get(), hook, arg);
+}
+
+Status Connection::Checkpoint(std::string_view what) {
+  const int rc =
+      sqlite3_wal_checkpoint_v2(db_.get(), "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  if (rc != SQLITE_OK)
+    return SqliteError(rc, path_, what);
+  return Status::Ok();
+}
+
 Result<ScopedStatement> Connection::Prepare(const char* sql, std::string_view what) {
   auto it = statements_.find(sql);
   if (it == statements_.end()) {

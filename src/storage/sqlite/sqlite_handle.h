@@ -116,6 +116,14 @@ class Connection {
   void RollbackQuietly();
   bool InTransaction() const;
 
+  // Calls `hook(arg, db, schema, wal_pages)` after each commit (sqlite3_wal_hook;
+  // replaces SQLite's automatic checkpoints). nullptr removes it.
+  void SetWalHook(int (*hook)(void*, sqlite3*, const char*, int), void* arg);
+  // A PASSIVE checkpoint: copies what it can of the WAL into the database file
+  // without waiting for readers or writers. Unavailable if another
+  // checkpoint is running.
+  Status Checkpoint(std::string_view what);
+
   const std::string& path() const { return path_; }
 
  private:

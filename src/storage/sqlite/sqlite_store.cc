@@ -3,7 +3,8 @@
 // One write connection, guarded by write_mu_ and handed to at most one
 // SqliteWriteTransaction at a time, plus a pool of read connections
 // (reader_pool.h). The database runs in WAL mode, so readers see the last
-// committed state and never wait for the writer.
+// committed state and never wait for the writer. A WalCheckpointer copies
+// the WAL into the database file on its own thread (wal_checkpointer.h).
 #include <sqlite3.h>
 
 #include <memory>
@@ -19,6 +20,7 @@
 #include "storage/sqlite/row_codec.h"
 #include "storage/sqlite/sqlite_handle.h"
 #include "storage/sqlite/statements.h"
+#include "storage/sqlite/wal_checkpointer.h"
 #include "storage/sqlite/write_transaction.h"
 #include "storage/stored_values.h"
 
@@ -67,8 +69,12 @@ Result<CollectionRow> ReadCollectionRow(const ScopedStatement& stmt) {
 
 class SqliteStore final : public RecordStore {
  public:
-  SqliteStore(std::unique_ptr<Connection> writer, ConnectionOptions reader_options)
-      : writer_(std::move(writer)), readers_(writer_->path(), reader_options) {}
+  SqliteStore(std::unique_ptr<Connection> writer,
+              std::unique_ptr<sqlite::WalCheckpointer> checkpointer,
+              ConnectionOptions reader_options)
+      : writer_(std::move(writer)),
+        checkpointer_(std::move(checkpointer)),
+        readers_(writer_->path(), reader_options) {}
 
   Result<std::unique_ptr<WriteTransaction>> BeginWrite() override;
   Result<std::vector<TenantRow>> LoadTenants() override;
@@ -87,13 +93,17 @@ class SqliteStore final : public RecordStore {
 
   std::mutex write_mu_;
   std::unique_ptr<Connection> writer_;  // used only while holding write_mu_
-  // Declared after writer_ so idle readers close first and the writer, closing
-  // last, checkpoints the WAL into the main file.
+  // Declared after writer_ so that it and the idle readers close first and
+  // the writer, closing last, checkpoints the WAL into the main file and
+  // removes it.
+  std::unique_ptr<sqlite::WalCheckpointer> checkpointer_;
   ReaderPool readers_;
 };
 
 Result<std::unique_ptr<WriteTransaction>> SqliteStore::BeginWrite() {
   std::unique_lock<std::mutex> lock(write_mu_);
+  // A transaction begun after the checkpoint writes the WAL from its start.
+  checkpointer_->WaitUntilIdle();
   // Only reachable if a ROLLBACK failed earlier; never build on a stale
   // transaction.
   writer_->RollbackQuietly();
@@ -221,13 +231,15 @@ Result<std::unique_ptr<RecordStore>> OpenSqliteStore(const std::string& path,
   KSDB_ASSIGN_OR_RETURN(std::unique_ptr<Connection> writer, Connection::Open(path, writer_options));
   KSDB_RETURN_IF_ERROR(ConfigureWriter(*writer, synchronous));
   KSDB_RETURN_IF_ERROR(sqlite::ApplyMigrations(*writer));
+  KSDB_ASSIGN_OR_RETURN(std::unique_ptr<sqlite::WalCheckpointer> checkpointer,
+                        sqlite::WalCheckpointer::Start(writer.get()));
 
   ConnectionOptions reader_options;
   reader_options.query_only = true;
   reader_options.cache_size_kib = kReaderCacheKib;
   reader_options.busy_timeout_ms = kBusyTimeoutMs;
   return std::unique_ptr<RecordStore>(
-      std::make_unique<SqliteStore>(std::move(writer), reader_options));
+      std::make_unique<SqliteStore>(std::move(writer), std::move(checkpointer), reader_options));
 }
 
 }  // namespace ksdb::storage
