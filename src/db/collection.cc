@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <system_error>
 #include <thread>
 #include <unordered_set>
 
@@ -29,6 +30,12 @@ constexpr std::chrono::milliseconds kMaxIndexerDeferral{100};
 constexpr std::chrono::microseconds kIndexerBackoff{200};
 // A write within this long counts as an ongoing ingest (LinkPendingFor).
 constexpr std::chrono::milliseconds kRecentWrite{250};
+// Writes that add at least this many slots fault in their index memory on
+// another thread during the commit, which mostly waits for its fsync: this
+// VM's kernel zeroes fresh memory at ~1-2 GB/s, ~3 ms of a 1,000 x 384 add
+// spent in its request thread before. Below it a thread costs more than the
+// pages.
+constexpr size_t kPrefaultMinNodes = 64;
 
 int64_t NowMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -58,8 +65,8 @@ storage::CollectionRow ToCollectionRow(const CollectionInfo& info) {
 }
 
 Collection::Slot Collection::SlotFromRow(storage::RecordRow&& row) {
-  return Slot{std::move(row.record_id), row.position,          row.seq,
-              std::move(row.document),  std::move(row.uri),    std::move(row.metadata),
+  return Slot{std::move(row.record_id), row.position,       row.seq,
+              std::move(row.document),  std::move(row.uri), std::move(row.metadata),
               row.created_at_us,        row.updated_at_us};
 }
 
@@ -77,7 +84,8 @@ Status Collection::CheckAlive() const {
 
 Status Collection::CheckDimension(size_t dim) const {
   std::optional<uint32_t> expected = Info().dimension;
-  if (expected && *expected != dim) return DimensionMismatch(*expected, dim);
+  if (expected && *expected != dim)
+    return DimensionMismatch(*expected, dim);
   return Status::Ok();
 }
 
@@ -128,15 +136,17 @@ Status Collection::Write(const WriteBatch& batch, WriteKind kind, SequencedWrite
   return WriteLocked(batch, kind, writer);
 }
 
-Status Collection::WriteLocked(const WriteBatch& batch, WriteKind kind,
-                                    SequencedWriter* writer) {
+Status Collection::WriteLocked(const WriteBatch& batch, WriteKind kind, SequencedWriter* writer) {
   KSDB_RETURN_IF_ERROR(CheckAlive());
   const bool has_embeddings = batch.embeddings.has_value() && batch.embeddings->dim > 0;
-  if (has_embeddings) KSDB_RETURN_IF_ERROR(CheckDimension(batch.embeddings->dim));
-  if (batch.ids.empty()) return Status::Ok();
+  if (has_embeddings)
+    KSDB_RETURN_IF_ERROR(CheckDimension(batch.embeddings->dim));
+  if (batch.ids.empty())
+    return Status::Ok();
 
   KSDB_ASSIGN_OR_RETURN(WriteScope scope, writer->Begin());
-  if (scope.behind()) KSDB_RETURN_IF_ERROR(RefreshLocked(batch.ids, &scope));
+  if (scope.behind())
+    KSDB_RETURN_IF_ERROR(RefreshLocked(batch.ids, &scope));
   PlannedWrite plan;
   if (has_embeddings && !Info().dimension) {
     plan.new_dimension = static_cast<uint32_t>(batch.embeddings->dim);
@@ -153,7 +163,8 @@ Status Collection::WriteLocked(const WriteBatch& batch, WriteKind kind,
     }
     auto existing = id_to_slot_.find(record_id);
     if (existing != id_to_slot_.end()) {
-      if (kind == WriteKind::kAdd) continue;  // add never touches existing ids
+      if (kind == WriteKind::kAdd)
+        continue;  // add never touches existing ids
       planned.emplace(record_id, plan.rows.size());
       PlanExisting(existing->second, scope.NextSeq(), now_us, &plan);
       PlanMerge(batch, i, plan.rows.size() - 1, &plan);
@@ -162,9 +173,10 @@ Status Collection::WriteLocked(const WriteBatch& batch, WriteKind kind,
       PlanInsert(batch, i, scope.NextSeq(), now_us, &plan);
     }
   }
-  if (plan.rows.empty()) return Status::Ok();
+  if (plan.rows.empty())
+    return Status::Ok();
   KSDB_RETURN_IF_ERROR(PrepareIndex(&plan));
-  KSDB_RETURN_IF_ERROR(Commit(&plan, &scope));
+  KSDB_RETURN_IF_ERROR(CommitPrefaulting(&plan, &scope));
   Apply(std::move(plan));
   return Status::Ok();
 }
@@ -177,10 +189,13 @@ void Collection::PlanInsert(const WriteBatch& batch, size_t i, uint64_t seq, int
   row.seq = seq;
   std::span<const float> e = EmbeddingRow(*batch.embeddings, i);
   row.embedding.assign(e.begin(), e.end());
-  if (batch.documents) row.document = (*batch.documents)[i];
-  if (batch.uris) row.uri = (*batch.uris)[i];
+  if (batch.documents)
+    row.document = (*batch.documents)[i];
+  if (batch.uris)
+    row.uri = (*batch.uris)[i];
   const auto* patch = batch.metadatas ? &(*batch.metadatas)[i] : nullptr;
-  if (patch && *patch) row.metadata = MetadataFromPatch(**patch);
+  if (patch && *patch)
+    row.metadata = MetadataFromPatch(**patch);
   row.created_at_us = now_us;
   row.updated_at_us = now_us;
   plan->rows.push_back(std::move(row));
@@ -193,8 +208,7 @@ void Collection::PlanExisting(InternalId slot, uint64_t seq, int64_t now_us, Pla
   std::span<const float> current = index_->GetVector(slot);
   plan->rows.push_back(storage::RecordRow{s.record_id, s.position, seq,
                                           std::vector<float>(current.begin(), current.end()),
-                                          s.document, s.uri, s.metadata, s.created_at_us,
-                                          now_us});
+                                          s.document, s.uri, s.metadata, s.created_at_us, now_us});
   plan->slots.push_back(slot);
   plan->embedding_set.push_back(0);
 }
@@ -206,10 +220,13 @@ void Collection::PlanMerge(const WriteBatch& batch, size_t i, size_t r, PlannedW
     row.embedding.assign(e.begin(), e.end());
     plan->embedding_set[r] = 1;
   }
-  if (batch.documents && (*batch.documents)[i]) row.document = (*batch.documents)[i];
-  if (batch.uris && (*batch.uris)[i]) row.uri = (*batch.uris)[i];
+  if (batch.documents && (*batch.documents)[i])
+    row.document = (*batch.documents)[i];
+  if (batch.uris && (*batch.uris)[i])
+    row.uri = (*batch.uris)[i];
   const auto* patch = batch.metadatas ? &(*batch.metadatas)[i] : nullptr;
-  if (patch && *patch) ApplyMetadataPatch(**patch, &row.metadata);
+  if (patch && *patch)
+    ApplyMetadataPatch(**patch, &row.metadata);
 }
 
 Status Collection::PrepareIndex(PlannedWrite* plan) {
@@ -217,10 +234,10 @@ Status Collection::PrepareIndex(PlannedWrite* plan) {
     KSDB_ASSIGN_OR_RETURN(plan->new_index, NewIndex(*plan->new_dimension));
   }
   index::HnswIndex* index = index_ ? index_.get() : plan->new_index.get();
-  if (index == nullptr) return Status::Ok();
-  const size_t inserts =
-      static_cast<size_t>(std::count(plan->slots.begin(), plan->slots.end(), kNewSlot));
-  return index->Reserve(SlotsNeededFor(inserts));
+  if (index == nullptr)
+    return Status::Ok();
+  plan->inserts = static_cast<size_t>(std::count(plan->slots.begin(), plan->slots.end(), kNewSlot));
+  return index->Reserve(SlotsNeededFor(plan->inserts));
 }
 
 size_t Collection::SlotsNeededFor(size_t inserts) const {
@@ -238,13 +255,32 @@ Status Collection::Commit(PlannedWrite* plan, WriteScope* scope) {
   return scope->Commit();
 }
 
+Status Collection::CommitPrefaulting(PlannedWrite* plan, WriteScope* scope) {
+  const index::HnswIndex* index = index_ ? index_.get() : plan->new_index.get();
+  const size_t first = slots_.size();
+  const size_t count = SlotsNeededFor(plan->inserts) - first;
+  if (index == nullptr || count < kPrefaultMinNodes)
+    return Commit(plan, scope);
+  std::thread prefault;
+  try {
+    prefault = std::thread([index, first, count] { index->Prefault(first, count); });
+  } catch (const std::system_error&) {
+    // No thread: staging faults the pages in itself.
+  }
+  const Status status = Commit(plan, scope);
+  if (prefault.joinable())
+    prefault.join();
+  return status;
+}
+
 void Collection::Apply(PlannedWrite&& plan) {
   if (plan.new_dimension) {
     {
       std::lock_guard<std::mutex> lock(info_mu_);
       info_.dimension = plan.new_dimension;
     }
-    if (plan.new_index) index_ = std::move(plan.new_index);
+    if (plan.new_index)
+      index_ = std::move(plan.new_index);
   }
   std::vector<InternalId> index_ids;
   std::vector<float> index_vectors;
@@ -270,7 +306,8 @@ void Collection::Apply(PlannedWrite&& plan) {
 
 Result<uint64_t> Collection::Delete(const DeleteRequest& request, SequencedWriter* writer) {
   const bool has_filter = request.where.has_value() || request.where_document.has_value();
-  if (!request.ids && !has_filter) return uint64_t{0};
+  if (!request.ids && !has_filter)
+    return uint64_t{0};
   if (request.ids && request.ids->empty() && !has_filter) {
     return Status::InvalidArgument(
         "Validation error: ids, where: Either ids or where must be specified");
@@ -286,11 +323,14 @@ Result<uint64_t> Collection::Delete(const DeleteRequest& request, SequencedWrite
       KSDB_RETURN_IF_ERROR(RefreshLocked(*request.ids, &*scope));
     }
   }
-  std::vector<InternalId> victims = MatchingSlots(request.ids, request.where, request.where_document);
-  if (victims.empty()) return uint64_t{0};
+  std::vector<InternalId> victims =
+      MatchingSlots(request.ids, request.where, request.where_document);
+  if (victims.empty())
+    return uint64_t{0};
   std::vector<std::string> record_ids;
   record_ids.reserve(victims.size());
-  for (InternalId slot : victims) record_ids.push_back(slots_[slot].record_id);
+  for (InternalId slot : victims)
+    record_ids.push_back(slots_[slot].record_id);
 
   if (!scope) {
     KSDB_ASSIGN_OR_RETURN(scope, writer->Begin());
@@ -298,7 +338,8 @@ Result<uint64_t> Collection::Delete(const DeleteRequest& request, SequencedWrite
   KSDB_RETURN_IF_ERROR(scope->txn().DeleteRecords(id_, record_ids));
   KSDB_RETURN_IF_ERROR(scope->Commit());
   if (scope->shared()) {
-    for (const std::string& record_id : record_ids) AddTombstone(record_id, scope->last_seq());
+    for (const std::string& record_id : record_ids)
+      AddTombstone(record_id, scope->last_seq());
   }
 
   RemoveSlots(victims);
@@ -324,7 +365,8 @@ size_t Collection::LinkPendingFor(std::chrono::microseconds budget) {
     std::this_thread::sleep_for(kIndexerBackoff);
   }
   std::unique_lock<std::shared_mutex> lock(mu_);
-  if (deleted_ || !index_) return 0;
+  if (deleted_ || !index_)
+    return 0;
   const auto start = std::chrono::steady_clock::now();
   // While writes keep coming (an ingest), leave one core to the requests:
   // they are what the client waits for, and the graph catches up after.
@@ -335,7 +377,8 @@ size_t Collection::LinkPendingFor(std::chrono::microseconds budget) {
   size_t linked = 0;
   do {
     const size_t n = index_->LinkPending(chunk, max_threads);
-    if (n == 0) break;
+    if (n == 0)
+      break;
     linked += n;
   } while (std::chrono::steady_clock::now() - start < budget && foreground_waiters_.load() == 0);
   // The graph changed: the next checkpoint should save the linked state, or
@@ -367,27 +410,30 @@ bool Collection::SlotMatches(InternalId slot, const std::optional<filter::WhereF
                              const std::optional<filter::DocumentFilter>& doc) const {
   const Slot& s = slots_[slot];
   const std::string* document = s.document ? &*s.document : nullptr;
-  if (where && !where->Matches(s.metadata.empty() ? nullptr : &s.metadata, document)) return false;
-  if (doc && !doc->Matches(document)) return false;
+  if (where && !where->Matches(s.metadata.empty() ? nullptr : &s.metadata, document))
+    return false;
+  if (doc && !doc->Matches(document))
+    return false;
   return true;
 }
 
 template <typename Visit>
 void Collection::VisitMatches(const std::optional<std::vector<std::string>>& ids,
                               const std::optional<filter::WhereFilter>& where,
-                              const std::optional<filter::DocumentFilter>& doc,
-                              Visit visit) const {
+                              const std::optional<filter::DocumentFilter>& doc, Visit visit) const {
   if (!ids) {
     if (where) {
       if (std::optional<std::vector<InternalId>> candidates = IndexedCandidates(*where)) {
         for (InternalId slot : *candidates) {
-          if (SlotMatches(slot, where, doc) && !visit(slot)) return;
+          if (SlotMatches(slot, where, doc) && !visit(slot))
+            return;
         }
         return;
       }
     }
     for (const auto& [position, slot] : order_) {
-      if (SlotMatches(slot, where, doc) && !visit(slot)) return;
+      if (SlotMatches(slot, where, doc) && !visit(slot))
+        return;
     }
     return;
   }
@@ -400,11 +446,11 @@ void Collection::VisitMatches(const std::optional<std::vector<std::string>>& ids
       found.push_back(it->second);
     }
   }
-  std::sort(found.begin(), found.end(), [this](InternalId a, InternalId b) {
-    return slots_[a].position < slots_[b].position;
-  });
+  std::sort(found.begin(), found.end(),
+            [this](InternalId a, InternalId b) { return slots_[a].position < slots_[b].position; });
   for (InternalId slot : found) {
-    if (!visit(slot)) return;
+    if (!visit(slot))
+      return;
   }
 }
 
@@ -413,10 +459,10 @@ std::optional<std::vector<InternalId>> Collection::IndexedCandidates(
   std::optional<std::vector<InternalId>> candidates = metadata_index_.Candidates(where);
   // A broad filter is walked in storage order instead: no sort, and a get
   // with a limit stops early.
-  if (!candidates || candidates->size() > order_.size() / 8) return std::nullopt;
-  std::sort(candidates->begin(), candidates->end(), [this](InternalId a, InternalId b) {
-    return slots_[a].position < slots_[b].position;
-  });
+  if (!candidates || candidates->size() > order_.size() / 8)
+    return std::nullopt;
+  std::sort(candidates->begin(), candidates->end(),
+            [this](InternalId a, InternalId b) { return slots_[a].position < slots_[b].position; });
   return candidates;
 }
 
@@ -439,10 +485,13 @@ void Collection::AppendRecord(InternalId slot, const Include& include, GetResult
     std::span<const float> v = index_->GetVector(slot);
     out->embeddings.emplace_back(v.begin(), v.end());
   }
-  if (include.documents) out->documents.push_back(s.document);
-  if (include.uris) out->uris.push_back(s.uri);
+  if (include.documents)
+    out->documents.push_back(s.document);
+  if (include.uris)
+    out->uris.push_back(s.uri);
   if (include.metadatas) {
-    out->metadatas.push_back(s.metadata.empty() ? std::nullopt : std::optional<Metadata>(s.metadata));
+    out->metadatas.push_back(s.metadata.empty() ? std::nullopt
+                                                : std::optional<Metadata>(s.metadata));
   }
 }
 
@@ -450,7 +499,8 @@ Result<GetResult> Collection::Get(const GetRequest& request) const {
   std::shared_lock<std::shared_mutex> lock = LockForegroundShared();
   KSDB_RETURN_IF_ERROR(CheckAlive());
   GetResult result;
-  if (request.limit && *request.limit == 0) return result;
+  if (request.limit && *request.limit == 0)
+    return result;
   size_t skipped = 0;
   const size_t limit = request.limit ? *request.limit : SIZE_MAX;
   VisitMatches(request.ids, request.where, request.where_document, [&](InternalId slot) {
@@ -471,10 +521,12 @@ Result<std::vector<QueryHits>> Collection::Query(const QueryRequest& request) co
     return Status::InvalidArgument("query embedding buffer does not match num_queries * dim");
   }
   for (float f : request.embeddings) {
-    if (!std::isfinite(f)) return Status::InvalidArgument("Query embeddings must be finite float32 values");
+    if (!std::isfinite(f))
+      return Status::InvalidArgument("Query embeddings must be finite float32 values");
   }
   std::vector<QueryHits> out(request.num_queries);
-  if (request.num_queries == 0 || !index_ || request.n_results == 0) return out;
+  if (request.num_queries == 0 || !index_ || request.n_results == 0)
+    return out;
   if (request.dim == 0) {
     return Status::InvalidArgument(
         "Validation error: query_embeddings: Each embedding must have at least 1 dimension");
@@ -489,13 +541,14 @@ Result<std::vector<QueryHits>> Collection::Query(const QueryRequest& request) co
     if (!index::PreferExactScan(allowed->size(), index_->size(), EfSearch(request.n_results),
                                 request.dim)) {
       allowed_bitmap.emplace(slots_.size());
-      for (InternalId slot : *allowed) allowed_bitmap->Add(slot);
+      for (InternalId slot : *allowed)
+        allowed_bitmap->Add(slot);
     }
   }
   for (size_t q = 0; q < request.num_queries; ++q) {
     std::span<const float> query(request.embeddings.data() + q * request.dim, request.dim);
-    std::vector<index::Neighbor> hits = SearchOne(
-        query, request.n_results, allowed, allowed_bitmap ? &*allowed_bitmap : nullptr);
+    std::vector<index::Neighbor> hits =
+        SearchOne(query, request.n_results, allowed, allowed_bitmap ? &*allowed_bitmap : nullptr);
     QueryHits& qh = out[q];
     for (const index::Neighbor& hit : hits) {
       AppendRecord(hit.internal_id, request.include, &qh.records);
@@ -552,7 +605,8 @@ void Collection::FinishDrop() {
     // Derived data only: a leftover file is harmless (no collection has this
     // id again), so a failure is logged, not returned.
     Status removed = RemoveFileIfExists(snapshot_path_);
-    if (!removed.ok()) Log(LogLevel::kWarning, removed.message());
+    if (!removed.ok())
+      Log(LogLevel::kWarning, removed.message());
   }
 }
 
@@ -570,21 +624,25 @@ void Collection::FinishReplaced() {
 
 Status Collection::ApplyFollowedRows(std::vector<storage::RecordRow>&& rows) {
   std::unique_lock<std::shared_mutex> lock(mu_);
-  if (deleted_) return Status::Ok();
+  if (deleted_)
+    return Status::Ok();
   return ApplyFollowedRowsLocked(std::move(rows));
 }
 
 Status Collection::ApplyFollowedRowsLocked(std::vector<storage::RecordRow>&& rows) {
-  if (rows.empty()) return Status::Ok();
+  if (rows.empty())
+    return Status::Ok();
   if (!index_) {
     // The first embeddings another server wrote set the dimension there too.
     std::lock_guard<std::mutex> info_lock(info_mu_);
-    if (!info_.dimension) info_.dimension = static_cast<uint32_t>(rows.front().embedding.size());
+    if (!info_.dimension)
+      info_.dimension = static_cast<uint32_t>(rows.front().embedding.size());
   }
   KSDB_RETURN_IF_ERROR(EnsureIndex(*Info().dimension));
   // Every row is checked before any is applied, so a bad one changes nothing.
   for (const storage::RecordRow& row : rows) {
-    if (row.embedding.size() != index_->dim()) return WrongDimension(row.record_id);
+    if (row.embedding.size() != index_->dim())
+      return WrongDimension(row.record_id);
   }
   // Only ids not held yet take a slot (an upper bound: tombstoned ones are
   // skipped below); reserving for every row grew the index by the batch size
@@ -600,11 +658,13 @@ Status Collection::ApplyFollowedRowsLocked(std::vector<storage::RecordRow>&& row
     auto existing = id_to_slot_.find(row.record_id);
     if (existing != id_to_slot_.end()) {
       slot = existing->second;
-      if (slots_[slot].seq >= row.seq) continue;  // ours is as new: already applied
+      if (slots_[slot].seq >= row.seq)
+        continue;  // ours is as new: already applied
       order_.erase(slots_[slot].position);
     } else {
       auto tombstone = tombstones_.find(row.record_id);
-      if (tombstone != tombstones_.end() && tombstone->second >= row.seq) continue;
+      if (tombstone != tombstones_.end() && tombstone->second >= row.seq)
+        continue;
       slot = AllocateSlot();
       id_to_slot_.emplace(row.record_id, slot);
     }
@@ -613,7 +673,8 @@ Status Collection::ApplyFollowedRowsLocked(std::vector<storage::RecordRow>&& row
     index_vectors.insert(index_vectors.end(), row.embedding.begin(), row.embedding.end());
     SetSlot(slot, SlotFromRow(std::move(row)));
   }
-  if (index_ids.empty()) return Status::Ok();
+  if (index_ids.empty())
+    return Status::Ok();
   KSDB_RETURN_IF_ERROR(index_->Stage(index_ids, index_vectors));
   changes_since_checkpoint_ += index_ids.size();
   return Status::Ok();
@@ -621,19 +682,21 @@ Status Collection::ApplyFollowedRowsLocked(std::vector<storage::RecordRow>&& row
 
 void Collection::ApplyFollowedDeletes(std::span<const std::string> record_ids, uint64_t seq) {
   std::unique_lock<std::shared_mutex> lock(mu_);
-  if (deleted_) return;
+  if (deleted_)
+    return;
   ApplyFollowedDeletesLocked(record_ids, seq);
 }
 
-void Collection::ApplyFollowedDeletesLocked(std::span<const std::string> record_ids,
-                                            uint64_t seq) {
+void Collection::ApplyFollowedDeletesLocked(std::span<const std::string> record_ids, uint64_t seq) {
   std::vector<InternalId> victims;
   for (const std::string& record_id : record_ids) {
     AddTombstone(record_id, seq);
     auto it = id_to_slot_.find(record_id);
-    if (it != id_to_slot_.end() && slots_[it->second].seq < seq) victims.push_back(it->second);
+    if (it != id_to_slot_.end() && slots_[it->second].seq < seq)
+      victims.push_back(it->second);
   }
-  if (!victims.empty()) RemoveSlots(victims);
+  if (!victims.empty())
+    RemoveSlots(victims);
 }
 
 void Collection::AddTombstone(const std::string& record_id, uint64_t seq) {
@@ -650,12 +713,14 @@ Status Collection::RefreshLocked(std::span<const std::string> record_ids, WriteS
   KSDB_ASSIGN_OR_RETURN(std::vector<storage::RecordRow> rows,
                         scope->txn().LoadRecords(id_, record_ids));
   std::unordered_set<std::string_view> stored;
-  for (const storage::RecordRow& row : rows) stored.insert(row.record_id);
+  for (const storage::RecordRow& row : rows)
+    stored.insert(row.record_id);
   // Held here but gone from the store: deleted by another server, at a
   // number no later than where this transaction starts.
   std::vector<std::string> gone;
   for (const std::string& record_id : record_ids) {
-    if (!stored.count(record_id) && id_to_slot_.count(record_id)) gone.push_back(record_id);
+    if (!stored.count(record_id) && id_to_slot_.count(record_id))
+      gone.push_back(record_id);
   }
   // Rows first: `stored` points into them.
   stored.clear();
@@ -666,7 +731,8 @@ Status Collection::RefreshLocked(std::span<const std::string> record_ids, WriteS
 
 void Collection::AdoptInfo(CollectionInfo info) {
   std::unique_lock<std::shared_mutex> lock(mu_);
-  if (!info.dimension) info.dimension = Info().dimension;
+  if (!info.dimension)
+    info.dimension = Info().dimension;
   if (index_) {
     index_->SetEfSearch(info.config.hnsw.ef_search);
     index_->SetNumThreads(info.config.hnsw.num_threads);

@@ -22,9 +22,9 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <span>
 #include <mutex>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -141,6 +141,7 @@ class Collection {
     std::optional<uint32_t> new_dimension;
     // The collection's first index, made before the commit (new_dimension).
     std::unique_ptr<index::HnswIndex> new_index;
+    size_t inserts = 0;  // rows with slot kNewSlot
   };
 
   // mu_ for a request (not the background indexer): counted while waiting,
@@ -148,6 +149,9 @@ class Collection {
   std::unique_lock<std::shared_mutex> LockForeground();
   std::shared_lock<std::shared_mutex> LockForegroundShared() const;
   Status WriteLocked(const WriteBatch& batch, WriteKind kind, SequencedWriter* writer);
+  // Commit(), while another thread faults in the index memory of the slots
+  // the plan's inserts will add at the end (see kPrefaultMinNodes).
+  Status CommitPrefaulting(PlannedWrite* plan, WriteScope* scope);
   Status ApplyFollowedRowsLocked(std::vector<storage::RecordRow>&& rows);
   void ApplyFollowedDeletesLocked(std::span<const std::string> record_ids, uint64_t seq);
   // Shared stores, when others' writes are pending: re-reads `record_ids` in
@@ -228,23 +232,23 @@ class Collection {
   mutable std::atomic<uint32_t> foreground_waiters_{0};
   // When the last write started (LinkPendingFor uses fewer threads meanwhile).
   std::atomic<std::chrono::steady_clock::time_point> last_write_{};
-  bool deleted_ = false;                                   // guarded by mu_
-  std::vector<Slot> slots_;                                // guarded by mu_
-  std::vector<InternalId> free_slots_;                     // guarded by mu_
-  std::unordered_map<std::string, InternalId> id_to_slot_; // guarded by mu_
-  std::map<uint64_t, InternalId> order_;                   // guarded by mu_
+  bool deleted_ = false;                                    // guarded by mu_
+  std::vector<Slot> slots_;                                 // guarded by mu_
+  std::vector<InternalId> free_slots_;                      // guarded by mu_
+  std::unordered_map<std::string, InternalId> id_to_slot_;  // guarded by mu_
+  std::map<uint64_t, InternalId> order_;                    // guarded by mu_
   // Scalar metadata values and array elements -> slots, so selective where
   // filters evaluate only their candidates.
-  filter::MetadataIndex metadata_index_;                   // guarded by mu_
-  std::unique_ptr<index::HnswIndex> index_;                // guarded by mu_
+  filter::MetadataIndex metadata_index_;     // guarded by mu_
+  std::unique_ptr<index::HnswIndex> index_;  // guarded by mu_
   const std::string snapshot_path_;
-  std::atomic<uint64_t> changes_since_checkpoint_{0};      // written under mu_
+  std::atomic<uint64_t> changes_since_checkpoint_{0};  // written under mu_
   // Serialises checkpoints of this collection (the periodic one and an
   // explicit Engine::Checkpoint), which would otherwise share one temp file.
   std::mutex checkpoint_mu_;
   // Shared stores: record id -> sequence number of its deletion, until every
   // read of the store is known to reflect it (ForgetDeletionsUpTo).
-  std::unordered_map<std::string, uint64_t> tombstones_;   // guarded by mu_
+  std::unordered_map<std::string, uint64_t> tombstones_;  // guarded by mu_
   size_t indexed_on_load_ = 0;
 };
 

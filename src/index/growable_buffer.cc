@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <utility>
 
@@ -62,6 +63,16 @@ void GrowableBuffer::Reset() {
     ::munmap(data_, size_);
   data_ = nullptr;
   size_ = 0;
+}
+
+bool GrowableBuffer::Populate(size_t offset, size_t bytes) const {
+  if (offset >= size_ || bytes == 0)
+    return true;
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  const size_t begin = offset / page * page;
+  const size_t end =
+      std::min(size_, (offset + std::min(bytes, size_ - offset) + page - 1) / page * page);
+  return ::madvise(data_ + begin, end - begin, MADV_POPULATE_WRITE) == 0;
 }
 
 bool GrowableBuffer::GrowTo(size_t bytes) {

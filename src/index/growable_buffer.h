@@ -33,6 +33,13 @@ class GrowableBuffer {
   // values (possibly at a new address), the added ones read as zero. Returns
   // false, changing nothing, when the kernel refuses the memory.
   bool GrowTo(size_t bytes);
+  // Faults in the pages of [offset, offset + bytes) (clamped to size())
+  // ahead of their first write, without changing a byte: the kernel zeroes
+  // fresh memory slowly on some machines, and this lets another thread pay
+  // for it. Safe while no thread grows, moves or frees the buffer. False if
+  // the kernel cannot (before Linux 5.14, or out of memory); the pages then
+  // fault in when first written, as usual.
+  bool Populate(size_t offset, size_t bytes) const;
   // Frees everything.
   void Reset();
 

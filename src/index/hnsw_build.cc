@@ -109,6 +109,13 @@ Status HnswGraph::GrowTo(size_t num_nodes) {
   return Status::Ok();
 }
 
+void HnswGraph::Prefault(size_t first, size_t count) const {
+  // The node blocks are most of a new node's memory (its vector and level-0
+  // links); the per-node arrays were written when Reserve grew them.
+  // Best effort: unfaulted pages fault in when written.
+  blocks_.Populate(first * block_bytes_, count * block_bytes_);
+}
+
 int HnswGraph::DrawLevel() {
   // 1 - U lies in (0, 1], so the logarithm is finite.
   const double u = 1.0 - std::uniform_real_distribution<double>(0.0, 1.0)(level_rng_);
@@ -244,7 +251,8 @@ void HnswGraph::LinkAll(std::span<const InternalId> nodes, size_t max_threads, s
   const std::span<const InternalId> rest = nodes.subspan(first);
   size_t threads =
       params_.num_threads == 0 ? std::thread::hardware_concurrency() : params_.num_threads;
-  if (max_threads != 0) threads = std::min(threads, max_threads);
+  if (max_threads != 0)
+    threads = std::min(threads, max_threads);
   threads = std::max<size_t>(1, std::min(threads, rest.size() / kMinNodesPerThread));
 
   std::atomic<size_t> cursor{0};

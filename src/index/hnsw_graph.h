@@ -143,13 +143,13 @@ class HnswGraph final : public HnswIndex {
   size_t LinkPending(size_t max_nodes, size_t max_threads = 0) override;
   size_t pending() const override { return pending_list_.size(); }
   Status Reserve(size_t num_nodes) override { return GrowTo(num_nodes); }
+  void Prefault(size_t first, size_t count) const override;
   Status SaveSnapshot(const std::string& path, uint64_t watermark,
                       std::string_view user_data) const override;
 
   // Snapshot loading fills the arrays directly (hnsw_snapshot.cc).
   friend Result<LoadedHnswSnapshot> LoadHnswSnapshot(const std::string& path, size_t dim,
-                                                     DistanceSpace space,
-                                                     const HnswParams& params);
+                                                     DistanceSpace space, const HnswParams& params);
   // Unit tests reach the neighbour-selection internals through it.
   friend class HnswGraphTestPeer;
 
@@ -270,7 +270,8 @@ class HnswGraph final : public HnswIndex {
       while (improved) {
         improved = false;
         for (InternalId n : LinksOf(ep, level, &copy)) {
-          if (n == self) continue;
+          if (n == self)
+            continue;
           const float d = dist(n);
           if (d < best) {
             best = d;
@@ -342,8 +343,7 @@ class HnswGraph final : public HnswIndex {
   // --- sketches (hnsw_sketch.cc) ---
   SketchQuery PrepareSketchQuery(const PreparedQuery& q) const;
   // out[i] = the sketch estimate of the distance from the query to ids[i].
-  void SketchEstimates(const SketchQuery& code, std::span<const InternalId> ids,
-                       float* out) const;
+  void SketchEstimates(const SketchQuery& code, std::span<const InternalId> ids, float* out) const;
   // Sketch pre-screening of a float graph search (hnsw_prescreen.cc): a
   // neighbour's float vector (1,536 bytes at 384-d) is fetched only when its
   // sketch estimate (128 bytes) says it could enter the results. The
@@ -505,8 +505,7 @@ class HnswGraph final : public HnswIndex {
   // visited) and prefetches their traversal bytes. Returns how many it wrote.
   // `hops` is scratch room for a full layer-0 row.
   size_t CollectAcceptedTwoHop(InternalId id, const IdFilter* filter, VisitedList* visited,
-                               std::vector<InternalId>& out,
-                               std::vector<InternalId>& hops) const;
+                               std::vector<InternalId>& out, std::vector<InternalId>& hops) const;
   // The exact top-k among the linked nodes `filter` accepts (the fallback of
   // a two-hop search that found fewer than k).
   NeighborHeap ScanAccepted(const PreparedQuery& q, size_t k, const IdFilter* filter) const;
@@ -562,17 +561,17 @@ class HnswGraph final : public HnswIndex {
   mutable VisitedPool visited_pool_;
 
   // int8 quantisation state (quantized_ only).
-  FloatRows floats_;              // float vectors (+ 1/|v| for cosine)
-  bool trained_ = false;          // codes valid; queries traverse on them
-  std::vector<float> code_min_;   // per dimension: decoded = min + scale * code
+  FloatRows floats_;             // float vectors (+ 1/|v| for cosine)
+  bool trained_ = false;         // codes valid; queries traverse on them
+  std::vector<float> code_min_;  // per dimension: decoded = min + scale * code
   std::vector<float> code_scale_;
 
   // Sketches (every index, quantised or not).
   static constexpr size_t kSketchCentreMin = 1024;
-  size_t sketch_words_;               // ceil(dim / 64)
+  size_t sketch_words_;   // ceil(dim / 64)
   size_t sketch_stride_;  // words per node row, 0 = no sketches (SketchStride, hnsw_graph.cc)
   std::vector<uint64_t, CacheLineAllocator<uint64_t>> sketches_;  // sketch_stride_ per node slot
-  std::vector<float> sketch_centre_;  // dim values; empty = the origin
+  std::vector<float> sketch_centre_;                              // dim values; empty = the origin
 };
 
 }  // namespace ksdb::index

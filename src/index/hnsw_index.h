@@ -42,7 +42,7 @@ struct HnswParams {
   // With quantize_int8: the float32 vectors live in a memory-mapped scratch
   // file created at this path (unlinked at once) instead of on the heap.
   std::string vectors_file;
-  uint64_t seed = 0x6b736462;    // level generator seed ("ksdb"): builds are reproducible
+  uint64_t seed = 0x6b736462;  // level generator seed ("ksdb"): builds are reproducible
 };
 
 class HnswIndex : public VectorIndex {
@@ -79,6 +79,12 @@ class HnswIndex : public VectorIndex {
   // such ids cannot fail on memory or on growing the mapped vectors file. The
   // engine calls it before committing a write it will then apply.
   virtual Status Reserve(size_t num_nodes) = 0;
+  // Faults in the memory of nodes [first, first + count), which Reserve made
+  // room for, so that the Stage or Upsert that fills them need not wait for
+  // the kernel to supply it. Changes nothing observable. May run on another
+  // thread while the caller does other work (the engine: the record store's
+  // commit), provided nothing else uses the index meanwhile.
+  virtual void Prefault(size_t first, size_t count) const = 0;
   // Changes the defaults used by Search / batch Upsert. Needs exclusive access.
   virtual void SetEfSearch(size_t ef_search) = 0;
   virtual void SetNumThreads(size_t num_threads) = 0;

@@ -1,13 +1,15 @@
-// GrowableBuffer: growth keeps the bytes written so far and adds zeros, an
-// impossible size fails without touching the buffer, and moves hand over
-// ownership.
+// GrowableBuffer: growth keeps the bytes written so far and adds zeros,
+// Populate faults pages in without changing them, an impossible size fails
+// without touching the buffer, and moves hand over ownership.
 #include "index/growable_buffer.h"
 
 #include <gtest/gtest.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <utility>
+#include <vector>
 
 #include "index/huge_pages.h"
 
@@ -72,6 +74,37 @@ TEST(GrowableBufferTest, GrowthKeepsTheBytesAndAddsZeros) {
   ASSERT_TRUE(buffer.GrowTo(10));
   EXPECT_EQ(buffer.size(), size);
   EXPECT_TRUE(HoldsFill(buffer, written));
+}
+
+// How many of the small pages of [offset, offset + bytes) are resident.
+size_t ResidentPages(const GrowableBuffer& buffer, size_t offset, size_t bytes) {
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  std::vector<unsigned char> resident(bytes / page);
+  EXPECT_EQ(mincore(buffer.data() + offset, bytes, resident.data()), 0);
+  size_t count = 0;
+  for (unsigned char r : resident)
+    count += r & 1;
+  return count;
+}
+
+TEST(GrowableBufferTest, PopulateFaultsInTheRangeAndKeepsItsBytes) {
+  GrowableBuffer buffer;
+  const size_t mib = size_t{1} << 20;
+  ASSERT_TRUE(buffer.GrowTo(8 * mib));
+  Fill(buffer, 0, 1000);
+  const size_t pages_per_mib = mib / static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  EXPECT_EQ(ResidentPages(buffer, 4 * mib, 4 * mib), 0u);
+  // From the written bytes into the untouched range, unaligned at both ends.
+  if (!buffer.Populate(500, 6 * mib + 123))
+    GTEST_SKIP() << "MADV_POPULATE_WRITE is not supported by this kernel";
+  EXPECT_EQ(ResidentPages(buffer, 4 * mib, 2 * mib), 2 * pages_per_mib);
+  EXPECT_TRUE(HoldsFill(buffer, 1000));
+  EXPECT_TRUE(ZeroFrom(buffer, 1000));
+  // Clamped to the buffer; an empty or outside range does nothing.
+  EXPECT_TRUE(buffer.Populate(7 * mib, 4 * mib));
+  EXPECT_TRUE(buffer.Populate(9 * mib, mib));
+  EXPECT_TRUE(buffer.Populate(0, 0));
+  EXPECT_EQ(ResidentPages(buffer, 7 * mib, mib), pages_per_mib);
 }
 
 TEST(GrowableBufferTest, ImpossibleGrowthFailsAndChangesNothing) {
