@@ -26,6 +26,12 @@ namespace {
 
 // Cache lines of a vector fetched ahead of its distance computation.
 constexpr size_t kPrefetchLines = 8;
+// Pending nodes beyond this many floats (16 MiB of vectors, ~0.7 ms to read
+// exactly) are scanned by their sketches when the cost model prefers that:
+// during a large ingest the backlog grows to tens of thousands of vectors,
+// and every query reads all of it. Smaller backlogs, the usual state right
+// after a write, keep the exact scan.
+constexpr size_t kExactPendingMaxFloats = size_t{4} << 20;
 
 void PrefetchBytes(const void* data, size_t bytes) {
   const char* p = static_cast<const char*>(data);
@@ -34,7 +40,9 @@ void PrefetchBytes(const void* data, size_t bytes) {
     __builtin_prefetch(p + 64 * i);
 }
 
-void PrefetchVector(const float* v, size_t dim) { PrefetchBytes(v, dim * sizeof(float)); }
+void PrefetchVector(const float* v, size_t dim) {
+  PrefetchBytes(v, dim * sizeof(float));
+}
 
 void PrefetchLinks(const uint32_t* row, size_t max_links) {
   const char* p = reinterpret_cast<const char*>(row);
@@ -160,6 +168,8 @@ std::vector<Neighbor> HnswGraph::SearchWithPath(std::span<const float> query, si
 
 std::vector<Neighbor> HnswGraph::SearchPending(const PreparedQuery& q, size_t k,
                                                const IdFilter* filter) const {
+  if (PendingScanUsesSketches(k))
+    return SketchScanPending(q, k, filter);
   TopK top(std::min(k, pending_list_.size()));
   const size_t n = pending_list_.size();
   for (size_t i = 0; i < n; ++i) {
@@ -172,11 +182,29 @@ std::vector<Neighbor> HnswGraph::SearchPending(const PreparedQuery& q, size_t k,
   return top.TakeSorted();
 }
 
+bool HnswGraph::PendingScanUsesSketches(size_t k) const {
+  const size_t n = pending_list_.size();
+  return n * dim_ > kExactPendingMaxFloats && PickAllowedScan(n, k, dim_) == AllowedScan::kSketch;
+}
+
+std::vector<Neighbor> HnswGraph::SketchScanPending(const PreparedQuery& q, size_t k,
+                                                   const IdFilter* filter) const {
+  if (filter == nullptr)
+    return SketchScan(q, k, pending_list_, SketchRescoreCount(k, pending_list_.size()));
+  std::vector<InternalId> accepted;
+  for (InternalId id : pending_list_) {
+    if (filter->IsMember(id))
+      accepted.push_back(id);
+  }
+  return SketchScan(q, k, accepted, SketchRescoreCount(k, accepted.size()));
+}
+
 void HnswGraph::Rerank(const PreparedQuery& q, NeighborHeap* candidates) const {
   for (Neighbor& n : *candidates) {
     __builtin_prefetch(Vector(n.internal_id));
   }
-  for (Neighbor& n : *candidates) n.distance = ExactDistance(q, n.internal_id);
+  for (Neighbor& n : *candidates)
+    n.distance = ExactDistance(q, n.internal_id);
 }
 
 template <typename Dist>

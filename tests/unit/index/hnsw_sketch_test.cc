@@ -58,6 +58,7 @@ class HnswSketchTestPeer {
     return true;
   }
   bool centred() const { return !graph_.sketch_centre_.empty(); }
+  bool PendingScanUsesSketches(size_t k) const { return graph_.PendingScanUsesSketches(k); }
   bool UsesSketchPath(const IdFilter* filter, size_t k) const {
     return graph_.PickFilteredPath(filter, k) == HnswGraph::FilteredPath::kSketch;
   }
@@ -67,8 +68,8 @@ class HnswSketchTestPeer {
                                     bool screened) const {
     const HnswGraph::PreparedQuery q = graph_.Prepare(query.data());
     const HnswGraph::FloatDistance dist{&graph_, q};
-    const InternalId ep = graph_.GreedyDescend(dist, graph_.entry_point_, graph_.max_level_, 0,
-                                               HnswGraph::kNoNode);
+    const InternalId ep =
+        graph_.GreedyDescend(dist, graph_.entry_point_, graph_.max_level_, 0, HnswGraph::kNoNode);
     std::optional<HnswGraph::Prescreen> prescreen = graph_.MakePrescreen(q);
     EXPECT_TRUE(prescreen.has_value());
     std::vector<Neighbor> found =
@@ -264,6 +265,45 @@ TEST_F(HnswSketchTest, SketchesAreCentredAndCurrentAfterABatchInsert) {
   const HnswSketchTestPeer peer(*index_);
   EXPECT_TRUE(peer.centred());
   EXPECT_TRUE(peer.AllSketchesCurrent());
+}
+
+TEST(HnswSketchPendingTest, LargeBacklogIsScannedBySketchesAtTheRecallTarget) {
+  // 30,000 staged, none linked: 4.8M floats, beyond the exact pending scan's
+  // 4M, and the cost model prefers sketches there.
+  constexpr size_t kStaged = 30000;
+  ASSERT_EQ(PickAllowedScan(kStaged, 10, kDim), AllowedScan::kSketch);
+  std::unique_ptr<HnswIndex> index = NewIndex();
+  const std::vector<float> vectors = Clustered(kStaged, 11);
+  ASSERT_TRUE(index->Stage(Iota(1000), std::span(vectors).first(1000 * kDim)).ok());
+  EXPECT_FALSE(HnswSketchTestPeer(*index).PendingScanUsesSketches(10));
+  ASSERT_TRUE(index->Stage(Iota(kStaged), vectors).ok());
+  ASSERT_EQ(index->pending(), kStaged);
+  EXPECT_TRUE(HnswSketchTestPeer(*index).PendingScanUsesSketches(10));
+  const std::vector<InternalId> all = Iota(kStaged);
+  const double recall =
+      Recall(*index, all, [&](std::span<const float> q) { return index->Search(q, 10, nullptr); });
+  EXPECT_GE(recall, 0.95);
+  // A staged vector is its own nearest neighbour, at its exact distance.
+  for (InternalId id : {InternalId{0}, InternalId{12345}, InternalId{29999}}) {
+    const std::vector<Neighbor> found = index->Search(Row(vectors, id), 10, nullptr);
+    ASSERT_FALSE(found.empty());
+    EXPECT_EQ(found[0].internal_id, id);
+    const InternalId one[] = {id};
+    EXPECT_EQ(found[0].distance, index->SearchAmong(Row(vectors, id), 1, one)[0].distance);
+  }
+  // With a filter: only members, nearest first.
+  BitmapIdFilter odd(kStaged);
+  for (InternalId id = 1; id < kStaged; id += 2)
+    odd.Add(id);
+  const std::vector<Neighbor> filtered = index->SearchWithEf(Row(vectors, 101), 10, 10, &odd);
+  ASSERT_EQ(filtered.size(), 10u);
+  EXPECT_EQ(filtered[0].internal_id, 101u);
+  for (size_t i = 0; i < filtered.size(); ++i) {
+    EXPECT_TRUE(odd.IsMember(filtered[i].internal_id));
+    if (i > 0) {
+      EXPECT_TRUE(NearerThan(filtered[i - 1], filtered[i]));
+    }
+  }
 }
 
 TEST(HnswSketchUpdateTest, UpdateAndSlotReuseAndStagingKeepSketchesCurrent) {
