@@ -70,8 +70,8 @@ bool GrowableBuffer::Populate(size_t offset, size_t bytes) const {
     return true;
   const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
   const size_t begin = offset / page * page;
-  const size_t end =
-      std::min(size_, (offset + std::min(bytes, size_ - offset) + page - 1) / page * page);
+  // size_ is whole pages, so rounding up stays inside the buffer.
+  const size_t end = (offset + std::min(bytes, size_ - offset) + page - 1) / page * page;
   return ::madvise(data_ + begin, end - begin, MADV_POPULATE_WRITE) == 0;
 }
 
