@@ -250,16 +250,13 @@ class HnswGraph final : public HnswIndex {
   void StoreVector(InternalId id, const float* vector, uint8_t state);
   void AddPending(InternalId id);
   void DropPending(InternalId id);
-  // The top-k among the pending nodes `filter` accepts: exact, or by
-  // SketchScanPending for a large backlog.
+  // The top-k among the pending nodes `filter` accepts: exact, or by their
+  // sketches when PendingScanUsesSketches says so.
   std::vector<Neighbor> SearchPending(const PreparedQuery& q, size_t k,
                                       const IdFilter* filter) const;
-  // Whether SearchPending for the top `k` reads the pending nodes' sketches
-  // rather than all their vectors.
-  bool PendingScanUsesSketches(size_t k) const;
-  // SketchScan over the pending nodes `filter` accepts.
-  std::vector<Neighbor> SketchScanPending(const PreparedQuery& q, size_t k,
-                                          const IdFilter* filter) const;
+  // Whether SearchPending's top `k` among `accepted` pending nodes reads
+  // their sketches rather than all their vectors (a large backlog).
+  bool PendingScanUsesSketches(size_t accepted, size_t k) const;
   int DrawLevel();
   // Links `nodes` on up to params.num_threads threads (and at most
   // `max_threads` unless 0).

@@ -168,35 +168,30 @@ std::vector<Neighbor> HnswGraph::SearchWithPath(std::span<const float> query, si
 
 std::vector<Neighbor> HnswGraph::SearchPending(const PreparedQuery& q, size_t k,
                                                const IdFilter* filter) const {
-  if (PendingScanUsesSketches(k))
-    return SketchScanPending(q, k, filter);
-  TopK top(std::min(k, pending_list_.size()));
-  const size_t n = pending_list_.size();
-  for (size_t i = 0; i < n; ++i) {
-    const InternalId id = pending_list_[i];
-    if (i + 1 < n)
-      PrefetchVector(Vector(pending_list_[i + 1]), dim_);
-    if (filter == nullptr || filter->IsMember(id))
-      top.Offer({ExactDistance(q, id), id});
+  // Only the accepted nodes are read, so they decide the scan.
+  std::vector<InternalId> accepted;
+  std::span<const InternalId> ids = pending_list_;
+  if (filter != nullptr) {
+    for (InternalId id : pending_list_) {
+      if (filter->IsMember(id))
+        accepted.push_back(id);
+    }
+    ids = accepted;
+  }
+  if (PendingScanUsesSketches(ids.size(), k))
+    return SketchScan(q, k, ids, SketchRescoreCount(k, ids.size()));
+  TopK top(std::min(k, ids.size()));
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i + 1 < ids.size())
+      PrefetchVector(Vector(ids[i + 1]), dim_);
+    top.Offer({ExactDistance(q, ids[i]), ids[i]});
   }
   return top.TakeSorted();
 }
 
-bool HnswGraph::PendingScanUsesSketches(size_t k) const {
-  const size_t n = pending_list_.size();
-  return n * dim_ > kExactPendingMaxFloats && PickAllowedScan(n, k, dim_) == AllowedScan::kSketch;
-}
-
-std::vector<Neighbor> HnswGraph::SketchScanPending(const PreparedQuery& q, size_t k,
-                                                   const IdFilter* filter) const {
-  if (filter == nullptr)
-    return SketchScan(q, k, pending_list_, SketchRescoreCount(k, pending_list_.size()));
-  std::vector<InternalId> accepted;
-  for (InternalId id : pending_list_) {
-    if (filter->IsMember(id))
-      accepted.push_back(id);
-  }
-  return SketchScan(q, k, accepted, SketchRescoreCount(k, accepted.size()));
+bool HnswGraph::PendingScanUsesSketches(size_t accepted, size_t k) const {
+  return accepted * dim_ > kExactPendingMaxFloats &&
+         PickAllowedScan(accepted, k, dim_) == AllowedScan::kSketch;
 }
 
 void HnswGraph::Rerank(const PreparedQuery& q, NeighborHeap* candidates) const {

@@ -58,7 +58,9 @@ class HnswSketchTestPeer {
     return true;
   }
   bool centred() const { return !graph_.sketch_centre_.empty(); }
-  bool PendingScanUsesSketches(size_t k) const { return graph_.PendingScanUsesSketches(k); }
+  bool PendingScanUsesSketches(size_t accepted, size_t k) const {
+    return graph_.PendingScanUsesSketches(accepted, k);
+  }
   bool UsesSketchPath(const IdFilter* filter, size_t k) const {
     return graph_.PickFilteredPath(filter, k) == HnswGraph::FilteredPath::kSketch;
   }
@@ -275,10 +277,13 @@ TEST(HnswSketchPendingTest, LargeBacklogIsScannedBySketchesAtTheRecallTarget) {
   std::unique_ptr<HnswIndex> index = NewIndex();
   const std::vector<float> vectors = Clustered(kStaged, 11);
   ASSERT_TRUE(index->Stage(Iota(1000), std::span(vectors).first(1000 * kDim)).ok());
-  EXPECT_FALSE(HnswSketchTestPeer(*index).PendingScanUsesSketches(10));
+  EXPECT_FALSE(HnswSketchTestPeer(*index).PendingScanUsesSketches(1000, 10));
   ASSERT_TRUE(index->Stage(Iota(kStaged), vectors).ok());
   ASSERT_EQ(index->pending(), kStaged);
-  EXPECT_TRUE(HnswSketchTestPeer(*index).PendingScanUsesSketches(10));
+  const HnswSketchTestPeer peer(*index);
+  EXPECT_TRUE(peer.PendingScanUsesSketches(kStaged, 10));
+  // A filter's members decide: 15,000 of them (2.4M floats) are scanned exactly.
+  EXPECT_FALSE(peer.PendingScanUsesSketches(kStaged / 2, 10));
   const std::vector<InternalId> all = Iota(kStaged);
   const double recall =
       Recall(*index, all, [&](std::span<const float> q) { return index->Search(q, 10, nullptr); });
@@ -291,17 +296,22 @@ TEST(HnswSketchPendingTest, LargeBacklogIsScannedBySketchesAtTheRecallTarget) {
     const InternalId one[] = {id};
     EXPECT_EQ(found[0].distance, index->SearchAmong(Row(vectors, id), 1, one)[0].distance);
   }
-  // With a filter: only members, nearest first.
-  BitmapIdFilter odd(kStaged);
-  for (InternalId id = 1; id < kStaged; id += 2)
-    odd.Add(id);
-  const std::vector<Neighbor> filtered = index->SearchWithEf(Row(vectors, 101), 10, 10, &odd);
-  ASSERT_EQ(filtered.size(), 10u);
-  EXPECT_EQ(filtered[0].internal_id, 101u);
-  for (size_t i = 0; i < filtered.size(); ++i) {
-    EXPECT_TRUE(odd.IsMember(filtered[i].internal_id));
-    if (i > 0) {
-      EXPECT_TRUE(NearerThan(filtered[i - 1], filtered[i]));
+  // With a filter: only members, nearest first, by sketches (27,000 members,
+  // all but every tenth id) or exactly (15,000, the odd ids).
+  for (InternalId skip : {InternalId{10}, InternalId{2}}) {
+    BitmapIdFilter filter(kStaged);
+    for (InternalId id = 0; id < kStaged; ++id) {
+      if (id % skip != 0)
+        filter.Add(id);
+    }
+    const std::vector<Neighbor> filtered = index->SearchWithEf(Row(vectors, 101), 10, 10, &filter);
+    ASSERT_EQ(filtered.size(), 10u) << skip;
+    EXPECT_EQ(filtered[0].internal_id, 101u) << skip;
+    for (size_t i = 0; i < filtered.size(); ++i) {
+      EXPECT_TRUE(filter.IsMember(filtered[i].internal_id)) << skip;
+      if (i > 0) {
+        EXPECT_TRUE(NearerThan(filtered[i - 1], filtered[i])) << skip;
+      }
     }
   }
 }
