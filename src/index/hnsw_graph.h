@@ -415,12 +415,19 @@ class HnswGraph final : public HnswIndex {
   template <typename Dist>
   NeighborHeap SearchBaseLayer(const Dist& dist, InternalId ep, size_t ef, const IdFilter* filter,
                                Prescreen* prescreen = nullptr) const;
+  // SearchBaseLayer when every linked node is a result (no filter, tombstone
+  // or staged node): one sorted candidate pool (candidate_pool.h) instead of
+  // the two heaps; the same results but for the order of equal distances.
+  template <typename Dist>
+  NeighborHeap SearchBaseLayerPooled(const Dist& dist, InternalId ep, size_t ef,
+                                     Prescreen* prescreen) const;
   // The insert-time layer search (the ef_construction nearest to `q` at
-  // `level` found from `ep`, never `self`), with the search path's memory
-  // handling: each expansion requests
-  // the vectors of all its unvisited neighbours at once and computes their
-  // distances in one batch call, and link rows are read in place unless
-  // building in parallel (then copied under the node's lock).
+  // `level` found from `ep`, never `self`, nearest first), with the search
+  // path's memory handling: each expansion requests the vectors of all its
+  // unvisited neighbours at once and computes their distances in one batch
+  // call, and link rows are read in place unless building in parallel (then
+  // copied under the node's lock). Every node is a candidate, so it keeps
+  // one CandidatePool.
   NeighborHeap SearchLayerPrefetched(const PreparedQuery& q, InternalId ep, int level,
                                      InternalId self, VisitedList* visited) const;
   // --- bfloat16 construction copy (hnsw_mirror.cc) ---

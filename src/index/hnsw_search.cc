@@ -16,8 +16,10 @@
 #include <algorithm>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <vector>
 
+#include "index/candidate_pool.h"
 #include "index/hnsw_graph.h"
 #include "index/top_k.h"
 
@@ -206,6 +208,9 @@ template <typename Dist>
 HnswGraph::NeighborHeap HnswGraph::SearchBaseLayer(const Dist& dist, InternalId ep, size_t ef,
                                                    const IdFilter* filter,
                                                    Prescreen* prescreen) const {
+  const bool check_states = filter != nullptr || deleted_ > 0 || !pending_list_.empty();
+  if (!check_states)
+    return SearchBaseLayerPooled(dist, ep, ef, prescreen);
   VisitedPool::Handle visited = visited_pool_.Acquire(num_nodes());
   visited->TestAndSet(ep);
   const float ep_distance = dist(ep);
@@ -213,7 +218,6 @@ HnswGraph::NeighborHeap HnswGraph::SearchBaseLayer(const Dist& dist, InternalId 
   NeighborHeap results;                        // max-heap (Closer), accepted nodes only
   results.reserve(ef + 1);
   float worst = std::numeric_limits<float>::infinity();
-  const bool check_states = filter != nullptr || deleted_ > 0 || !pending_list_.empty();
   if (Accepts(ep, filter)) {
     results.push_back({ep_distance, ep});
     worst = ep_distance;
@@ -245,7 +249,7 @@ HnswGraph::NeighborHeap HnswGraph::SearchBaseLayer(const Dist& dist, InternalId 
       if (results.size() >= ef && d >= worst)
         continue;
       PushCandidate(&candidates, {d, n});
-      if (check_states && !Accepts(n, filter))
+      if (!Accepts(n, filter))
         continue;
       PushResult(&results, {d, n}, ef);
       if (results.size() >= ef)
@@ -256,6 +260,34 @@ HnswGraph::NeighborHeap HnswGraph::SearchBaseLayer(const Dist& dist, InternalId 
       PrefetchLinks(Links(candidates.front().internal_id, 0), 2 * params_.m);
   }
   return results;
+}
+
+template <typename Dist>
+HnswGraph::NeighborHeap HnswGraph::SearchBaseLayerPooled(const Dist& dist, InternalId ep, size_t ef,
+                                                         Prescreen* prescreen) const {
+  VisitedPool::Handle visited = visited_pool_.Acquire(num_nodes());
+  visited->TestAndSet(ep);
+  CandidatePool pool(ef);
+  pool.Insert({dist(ep), ep});
+  std::vector<InternalId> pending(2 * params_.m);
+  std::vector<float> distances(2 * params_.m);
+  while (const std::optional<InternalId> current = pool.ExpandNearest()) {
+    // The next nearest is usually expanded next: its row arrives meanwhile.
+    if (const std::optional<InternalId> next = pool.PeekNearest())
+      PrefetchLinks(Links(*next, 0), 2 * params_.m);
+    size_t fresh =
+        CollectUnvisited(Links(*current, 0), visited.get(), pending, prescreen != nullptr);
+    if (prescreen != nullptr)
+      fresh = Screen(prescreen, pending.data(), fresh, pool.bound());
+    dist.Batch(pending.data(), fresh, distances.data());
+    if (prescreen != nullptr)
+      Learn(prescreen, distances.data(), fresh);
+    for (size_t i = 0; i < fresh; ++i)
+      pool.Insert({distances[i], pending[i]});
+    if (const std::optional<InternalId> next = pool.PeekNearest())
+      PrefetchLinks(Links(*next, 0), 2 * params_.m);
+  }
+  return pool.Take();
 }
 
 const uint32_t* HnswGraph::ReadableLinks(InternalId id, int level, uint32_t* copy) const {
@@ -278,22 +310,16 @@ HnswGraph::NeighborHeap HnswGraph::SearchLayerPrefetched(const PreparedQuery& q,
   visited->TestAndSet(ep);
   float ep_distance;
   ConstructionDistances(q, &ep, 1, &ep_distance);
-  NeighborHeap candidates{{ep_distance, ep}};  // min-heap (Farther)
-  NeighborHeap results{{ep_distance, ep}};     // max-heap (Closer)
-  results.reserve(ef + 1);
+  CandidatePool pool(ef);
+  pool.Insert({ep_distance, ep});
   std::vector<uint32_t> row_copy(1 + max_links);
   std::vector<InternalId> fresh_ids(max_links);
   std::vector<float> distances(max_links);
-  while (!candidates.empty()) {
-    const Neighbor current = candidates.front();
-    if (current.distance > results.front().distance && results.size() >= ef)
-      break;
-    std::pop_heap(candidates.begin(), candidates.end(), Farther);
-    candidates.pop_back();
-    if (!candidates.empty())
-      PrefetchLinks(Links(candidates.front().internal_id, level), max_links);
+  while (const std::optional<InternalId> current = pool.ExpandNearest()) {
+    if (const std::optional<InternalId> next = pool.PeekNearest())
+      PrefetchLinks(Links(*next, level), max_links);
 
-    const uint32_t* row = ReadableLinks(current.internal_id, level, row_copy.data());
+    const uint32_t* row = ReadableLinks(*current, level, row_copy.data());
     // A row never holds more than MaxLinks(level); the bound keeps the buffers safe anyway.
     const uint32_t count = std::min<uint32_t>(row[0], static_cast<uint32_t>(max_links));
     for (uint32_t i = 1; i <= count; ++i)
@@ -308,17 +334,12 @@ HnswGraph::NeighborHeap HnswGraph::SearchLayerPrefetched(const PreparedQuery& q,
         PrefetchVector(Vector(fresh_ids[i]), dim_ + 1);
     }
     ConstructionDistances(q, fresh_ids.data(), fresh, distances.data());
-    for (size_t i = 0; i < fresh; ++i) {
-      const float d = distances[i];
-      if (results.size() >= ef && d >= results.front().distance)
-        continue;
-      PushCandidate(&candidates, {d, fresh_ids[i]});
-      PushResult(&results, {d, fresh_ids[i]}, ef);
-    }
-    if (!candidates.empty())
-      PrefetchLinks(Links(candidates.front().internal_id, level), max_links);
+    for (size_t i = 0; i < fresh; ++i)
+      pool.Insert({distances[i], fresh_ids[i]});
+    if (const std::optional<InternalId> next = pool.PeekNearest())
+      PrefetchLinks(Links(*next, level), max_links);
   }
-  return results;
+  return pool.Take();
 }
 
 std::vector<Neighbor> HnswGraph::ExactSearch(std::span<const float> query, size_t k,

@@ -12,19 +12,29 @@
 
 namespace ksdb::index {
 
+// The orders below are function objects, not functions: the standard
+// algorithms then see their type and inline them (a function pointer is often
+// called through, once per comparison of a heap operation).
+
 // Nearer first; equal distances by smaller internal id. As a heap comparator it
 // keeps the worst kept neighbour on top.
-inline bool NearerThan(const Neighbor& a, const Neighbor& b) {
-  if (a.distance != b.distance)
-    return a.distance < b.distance;
-  return a.internal_id < b.internal_id;
-}
+inline constexpr struct {
+  bool operator()(const Neighbor& a, const Neighbor& b) const {
+    if (a.distance != b.distance)
+      return a.distance < b.distance;
+    return a.internal_id < b.internal_id;
+  }
+} NearerThan;
 
 // Distance only (ties in any order), for the candidate heaps of graph search.
 // As a sort order: nearest first; as a heap order: a max-heap.
-inline bool Closer(const Neighbor& a, const Neighbor& b) { return a.distance < b.distance; }
+inline constexpr struct {
+  bool operator()(const Neighbor& a, const Neighbor& b) const { return a.distance < b.distance; }
+} Closer;
 // As a heap order: a min-heap (nearest on top).
-inline bool Farther(const Neighbor& a, const Neighbor& b) { return a.distance > b.distance; }
+inline constexpr struct {
+  bool operator()(const Neighbor& a, const Neighbor& b) const { return a.distance > b.distance; }
+} Farther;
 
 // The two heaps of a graph search's layer walk: candidates to expand
 // (nearest on top) and results (farthest on top, at most `ef` kept).

@@ -172,6 +172,27 @@ TEST_F(HnswFilteredSearchTest, EveryPathReturnsOnlyAllowedIds) {
   }
 }
 
+// With nothing to filter, SearchBaseLayer keeps one sorted candidate pool
+// instead of its two heaps (SearchBaseLayerPooled); a filter that accepts
+// every node takes the heap search. Both must find the same neighbours.
+TEST_F(HnswFilteredSearchTest, PooledSearchFindsWhatTheHeapSearchFinds) {
+  const HnswFilteredSearchPeer peer(*index_);
+  BitmapIdFilter everything(kCount);
+  for (InternalId id = 0; id < kCount; ++id)
+    everything.Add(id);
+  for (size_t ef : {10u, 32u, 100u}) {
+    for (size_t q = 0; q < kQueries; ++q) {
+      const std::vector<Neighbor> pooled = index_->SearchWithEf(Query(q), 10, ef, nullptr);
+      const std::vector<Neighbor> heaps = peer.Plain(Query(q), 10, ef, &everything);
+      ASSERT_EQ(pooled.size(), heaps.size());
+      for (size_t i = 0; i < pooled.size(); ++i) {
+        EXPECT_EQ(pooled[i].internal_id, heaps[i].internal_id) << "ef " << ef << " query " << q;
+        EXPECT_EQ(pooled[i].distance, heaps[i].distance);
+      }
+    }
+  }
+}
+
 TEST_F(HnswFilteredSearchTest, TwoHopRecallInItsSelectivityRange) {
   // 5% and 10%: the range SearchWithEf uses the two-hop search for.
   const HnswFilteredSearchPeer peer(*index_);
