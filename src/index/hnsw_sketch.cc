@@ -44,8 +44,6 @@ namespace {
 
 // Nodes whose sketches are requested ahead of the one being scored.
 constexpr size_t kSketchPrefetch = 16;
-// Rescored candidates whose vectors are requested ahead of the one rescored.
-constexpr size_t kRescorePrefetch = 4;
 // At most this many vectors' sample is averaged into the centre.
 constexpr size_t kCentreSample = 65536;
 // Bits per component of the query's code (see SketchQuery).
@@ -100,12 +98,15 @@ struct PlaneSums {
   int64_t ones = 0;
 };
 
-// 2 * sum_i u_i y_i - 15 * popcount(y), for y = s, m, s & m combined as the
-// code x~ = (2s - 1)(1 + 2m) needs it: G(s) + 2 G(s & m) - G(m).
-[[gnu::always_inline]] inline int64_t CodeSum(const PlaneSums& s, const PlaneSums& m,
-                                              const PlaneSums& sm) {
+// The code sum sum_i (2 u_i - 15) (x~_i + 1) / 2 of a node whose code is
+// x~ = (2s - 1)(1 + 2m) (s: sign bits, m: magnitude bits). Per bit,
+// (x~ + 1) / 2 = s + 2sm - m = 2s - (s ^ m), so the sum is 2 G(s) - G(s ^ m)
+// with G(y) = 2 sum_i u_i y_i - 15 popcount(y): two bit vectors per word
+// against the query planes instead of s, m and s & m (a third fewer popcounts;
+// the same integer).
+[[gnu::always_inline]] inline int64_t CodeSum(const PlaneSums& s, const PlaneSums& x) {
   const auto g = [](const PlaneSums& y) { return 2 * y.weighted - int64_t{kQueryLevels} * y.ones; };
-  return g(s) + 2 * g(sm) - g(m);
+  return 2 * g(s) - g(x);
 }
 
 // A node's estimated distance from its code sum and the two floats after
@@ -142,22 +143,19 @@ template <size_t kWords>
   for (size_t i = 0; i < n; ++i) {
     PrefetchSketchAhead(sketches, stride, ids, i);
     const uint64_t* x = sketches + size_t{ids[i]} * stride;
-    PlaneSums s, m, sm;
+    PlaneSums s, sx;
     for (size_t w = 0; w < words; ++w) {
       const uint64_t sw = x[w];
-      const uint64_t mw = x[words + w];
-      const uint64_t smw = sw & mw;
+      const uint64_t xw = sw ^ x[words + w];
       s.ones += __builtin_popcountll(sw);
-      m.ones += __builtin_popcountll(mw);
-      sm.ones += __builtin_popcountll(smw);
+      sx.ones += __builtin_popcountll(xw);
       for (size_t b = 0; b < kQueryBits; ++b) {
         const uint64_t p = planes[b * words + w];
         s.weighted += static_cast<int64_t>(__builtin_popcountll(p & sw)) << b;
-        m.weighted += static_cast<int64_t>(__builtin_popcountll(p & mw)) << b;
-        sm.weighted += static_cast<int64_t>(__builtin_popcountll(p & smw)) << b;
+        sx.weighted += static_cast<int64_t>(__builtin_popcountll(p & xw)) << b;
       }
     }
-    out[i] = Estimate(q, CodeSum(s, m, sm), x + 2 * words);
+    out[i] = Estimate(q, CodeSum(s, sx), x + 2 * words);
   }
 }
 
@@ -193,32 +191,27 @@ template <size_t... kWords>
   for (size_t i = 0; i < n; ++i) {
     PrefetchSketchAhead(sketches, stride, ids, i);
     const uint64_t* x = sketches + size_t{ids[i]} * stride;
-    // Per lane, G(s) + 2 G(s & m) - G(m) with G(y) = 2 sum u y - 15 popcount(y).
+    // Per lane, CodeSum: 2 G(s) - G(s ^ m) with G(y) = 2 sum u y - 15 popcount(y).
     __m512i total = _mm512_setzero_si512();
     for (size_t c = 0; c < chunks; ++c) {
       const size_t lanes = std::min<size_t>(8, words - 8 * c);
       const auto mask = static_cast<__mmask8>((1u << lanes) - 1);
       const __m512i sw = _mm512_maskz_loadu_epi64(mask, x + 8 * c);
-      const __m512i mw = _mm512_maskz_loadu_epi64(mask, x + words + 8 * c);
-      const __m512i smw = _mm512_and_si512(sw, mw);
+      const __m512i xw = _mm512_xor_si512(sw, _mm512_maskz_loadu_epi64(mask, x + words + 8 * c));
       __m512i us = _mm512_setzero_si512();
-      __m512i um = _mm512_setzero_si512();
-      __m512i usm = _mm512_setzero_si512();
+      __m512i ux = _mm512_setzero_si512();
       for (size_t b = 0; b < kQueryBits; ++b) {
         const __m512i p = _mm512_maskz_loadu_epi64(mask, planes + b * words + 8 * c);
         const int shift = static_cast<int>(b);
         us = _mm512_add_epi64(
             us, _mm512_slli_epi64(_mm512_popcnt_epi64(_mm512_and_si512(p, sw)), shift));
-        um = _mm512_add_epi64(
-            um, _mm512_slli_epi64(_mm512_popcnt_epi64(_mm512_and_si512(p, mw)), shift));
-        usm = _mm512_add_epi64(
-            usm, _mm512_slli_epi64(_mm512_popcnt_epi64(_mm512_and_si512(p, smw)), shift));
+        ux = _mm512_add_epi64(
+            ux, _mm512_slli_epi64(_mm512_popcnt_epi64(_mm512_and_si512(p, xw)), shift));
       }
-      // us + 2 usm - um and the same of the popcounts, then 2 * U - 15 * P.
-      const __m512i u = _mm512_sub_epi64(_mm512_add_epi64(us, _mm512_slli_epi64(usm, 1)), um);
-      const __m512i ones = _mm512_sub_epi64(
-          _mm512_add_epi64(_mm512_popcnt_epi64(sw), _mm512_slli_epi64(_mm512_popcnt_epi64(smw), 1)),
-          _mm512_popcnt_epi64(mw));
+      // 2 us - ux and the same of the popcounts, then 2 * U - 15 * P.
+      const __m512i u = _mm512_sub_epi64(_mm512_slli_epi64(us, 1), ux);
+      const __m512i ones =
+          _mm512_sub_epi64(_mm512_slli_epi64(_mm512_popcnt_epi64(sw), 1), _mm512_popcnt_epi64(xw));
       // 15 * ones = 16 * ones - ones (kQueryLevels).
       const __m512i fifteen_ones = _mm512_sub_epi64(_mm512_slli_epi64(ones, 4), ones);
       total = _mm512_add_epi64(total, _mm512_sub_epi64(_mm512_slli_epi64(u, 1), fifteen_ones));
@@ -479,16 +472,19 @@ HnswGraph::NeighborHeap HnswGraph::SketchScan(const PreparedQuery& q, size_t k,
                   EncodeSketchQuery(CentredQuery(q), sketch_words_, factor), ids, estimates.data());
     nearest = SmallestPositions(estimates, std::min(rescore, ids.size()));
   }
-  TopK top(k);
+  // All chosen vectors are requested before the first distance (their fetches
+  // overlap; a few hundred KiB at most stay in L2), then scored in batches.
+  std::vector<InternalId> chosen(nearest.size());
   const size_t row_bytes = (dim_ + (space_ == DistanceSpace::kCosine ? 1 : 0)) * sizeof(float);
-  for (size_t i = 0; i < std::min(kRescorePrefetch, nearest.size()); ++i)
-    PrefetchAll(Vector(ids[nearest[i]]), row_bytes);
   for (size_t i = 0; i < nearest.size(); ++i) {
-    if (i + kRescorePrefetch < nearest.size())
-      PrefetchAll(Vector(ids[nearest[i + kRescorePrefetch]]), row_bytes);
-    const InternalId id = ids[nearest[i]];
-    top.Offer({ExactDistance(q, id), id});
+    chosen[i] = ids[nearest[i]];
+    PrefetchAll(Vector(chosen[i]), row_bytes);
   }
+  std::vector<float> exact(chosen.size());
+  QueryDistances(q, chosen.data(), chosen.size(), exact.data());
+  TopK top(k);
+  for (size_t i = 0; i < chosen.size(); ++i)
+    top.Offer({exact[i], chosen[i]});
   return top.TakeSorted();
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <memory>
@@ -56,6 +57,36 @@ class HnswSketchTestPeer {
         return false;
     }
     return true;
+  }
+  // The estimates the scan kernel gives for `ids`, and the same from the
+  // definition: code sum sum_i (2 u_i - 15) (x~_i + 1) / 2 over the query's
+  // 4-bit levels u_i and the node's code x~_i = (2 s_i - 1)(1 + 2 m_i), then
+  // offset - scale * factor_x * (code sum + constant) (hnsw_sketch.cc).
+  std::pair<std::vector<float>, std::vector<float>> KernelAndDefinitionEstimates(
+      std::span<const float> query, std::span<const InternalId> ids) const {
+    const SketchQuery code = graph_.PrepareSketchQuery(graph_.Prepare(query.data()));
+    std::vector<float> kernel(ids.size());
+    graph_.SketchEstimates(code, ids, kernel.data());
+    std::vector<float> definition;
+    const size_t words = graph_.sketch_words_;
+    const auto bit = [](const uint64_t* bits, size_t i) { return (bits[i / 64] >> (i % 64)) & 1; };
+    for (InternalId id : ids) {
+      const uint64_t* row = graph_.Sketch(id);
+      int64_t code_sum = 0;
+      for (size_t i = 0; i < graph_.dim_; ++i) {
+        int64_t u = 0;
+        for (size_t b = 0; b < 4; ++b)
+          u |= static_cast<int64_t>(bit(code.planes.data() + b * words, i)) << b;
+        const int64_t x = (2 * static_cast<int64_t>(bit(row, i)) - 1) *
+                          (1 + 2 * static_cast<int64_t>(bit(row + words, i)));
+        code_sum += (2 * u - 15) * (x + 1) / 2;
+      }
+      float node[2];
+      std::memcpy(node, row + 2 * words, sizeof(node));
+      definition.push_back(node[1] -
+                           code.scale * node[0] * (static_cast<float>(code_sum) + code.constant));
+    }
+    return {kernel, definition};
   }
   bool centred() const { return !graph_.sketch_centre_.empty(); }
   bool PendingScanUsesSketches(size_t accepted, size_t k) const {
@@ -206,6 +237,20 @@ TEST_F(HnswSketchTest, SketchRankingKeepsTheExactTopTenAtOnePercent) {
   const double recall =
       Recall(*index_, ids, [&](std::span<const float> q) { return peer.Scan(q, 10, ids, 30); });
   EXPECT_GE(recall, 0.9);
+}
+
+TEST_F(HnswSketchTest, KernelEstimatesFollowTheDefinition) {
+  const HnswSketchTestPeer peer(*index_);
+  const std::vector<float> queries = Clustered(5, 99);
+  const std::vector<InternalId> ids = RandomIds(500, 3);
+  for (size_t q = 0; q < 5; ++q) {
+    const auto [kernel, definition] = peer.KernelAndDefinitionEstimates(Row(queries, q), ids);
+    ASSERT_EQ(kernel.size(), definition.size());
+    // Rounding may differ (the kernel's compiler contracts to FMA); a code
+    // sum off by one moves an estimate by ~1e-4 here.
+    for (size_t i = 0; i < kernel.size(); ++i)
+      EXPECT_NEAR(kernel[i], definition[i], 1e-6) << "query " << q << " id " << ids[i];
+  }
 }
 
 TEST_F(HnswSketchTest, RescoringEveryCandidateIsTheExactScan) {
