@@ -298,7 +298,7 @@ void HnswGraph::CopyLinks(InternalId id, int level, std::vector<InternalId>* out
 
 bool HnswGraph::SelectNeighbors(std::vector<Neighbor>* candidates, size_t max,
                                 InternalId newcomer) const {
-  if (candidates->size() <= max)
+  if (candidates->size() < max)
     return false;
   std::vector<Neighbor> kept;
   kept.reserve(max);

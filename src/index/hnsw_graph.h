@@ -302,9 +302,10 @@ class HnswGraph final : public HnswIndex {
   // Keeps at most `max` of `candidates` (sorted nearest first) by the HNSW
   // neighbour-selection heuristic: a candidate is dropped when it is nearer to
   // an already kept neighbour than to the base node.
-  // Returns whether the heuristic ran (more than `max` candidates); only
-  // then is the result "closed": every kept neighbour is farther from each
-  // nearer kept one than from the base node.
+  // Returns whether the heuristic ran (at least `max` candidates, as in
+  // hnswlib; fewer are all kept); only then is the result "closed": every
+  // kept neighbour is farther from each nearer kept one than from the base
+  // node.
   // With `newcomer`: `candidates` are a closed row plus that one node, so only
   // the pairs involving it are measured (the row's own pairs are known to
   // pass; dropping a member only makes later ones easier to keep): the same

@@ -95,6 +95,27 @@ void ExpectSameSelection(DistanceSpace space, size_t n, size_t dim, size_t max, 
   EXPECT_LT(newcomers_kept, closed_rows);
 }
 
+// As hnswlib (and the paper's heuristic): a node's candidates are pruned as
+// soon as there are `max` of them, not only beyond; fewer are all kept.
+TEST(HnswSelectTest, ExactlyMaxCandidatesArePruned) {
+  HnswParams params;
+  auto made = NewHnswIndex(2, DistanceSpace::kL2, params);
+  ASSERT_TRUE(made.ok());
+  auto& graph = static_cast<HnswGraph&>(**made);
+  // Base 0 at the origin; 1 and 2 close together, 3 on the other side.
+  const std::vector<float> vectors = {0, 0, 1, 0, 1.1f, 0.1f, -1.2f, 0};
+  ASSERT_TRUE(graph.Stage(Iota(4), vectors).ok());
+  const HnswGraphTestPeer peer(graph);
+
+  std::vector<Neighbor> three = Sorted(peer, 0, {1, 2, 3});
+  EXPECT_TRUE(peer.Select(&three, 3));
+  EXPECT_EQ(IdsOf(three), (std::vector<InternalId>{1, 3}));  // 2 is nearer to 1 than to 0
+
+  std::vector<Neighbor> two = Sorted(peer, 0, {1, 2});
+  EXPECT_FALSE(peer.Select(&two, 3));
+  EXPECT_EQ(IdsOf(two), (std::vector<InternalId>{1, 2}));
+}
+
 TEST(HnswSelectTest, AddingOneMatchesFullHeuristicCosine) {
   ExpectSameSelection(DistanceSpace::kCosine, 2000, 4, 8, 400);
   ExpectSameSelection(DistanceSpace::kCosine, 2000, 64, 16, 400);
