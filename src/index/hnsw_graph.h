@@ -412,16 +412,14 @@ class HnswGraph final : public HnswIndex {
   Status CheckQuantizer(const std::string& path) const;
 
   // --- search (hnsw_search.cc) ---
-  // With `prescreen`, neighbours are screened by their sketches first.
+  // The ef nearest nodes `filter` accepts (live, linked) found by a
+  // best-first search of layer 0 from `ep`, nearest first; every node guides
+  // the traversal. One CandidatePool (candidate_pool.h) holds the candidates
+  // and results. With `prescreen`, neighbours are screened by their sketches
+  // first.
   template <typename Dist>
   NeighborHeap SearchBaseLayer(const Dist& dist, InternalId ep, size_t ef, const IdFilter* filter,
                                Prescreen* prescreen = nullptr) const;
-  // SearchBaseLayer when every linked node is a result (no filter, tombstone
-  // or staged node): one sorted candidate pool (candidate_pool.h) instead of
-  // the two heaps; the same results but for the order of equal distances.
-  template <typename Dist>
-  NeighborHeap SearchBaseLayerPooled(const Dist& dist, InternalId ep, size_t ef,
-                                     Prescreen* prescreen) const;
   // The insert-time layer search (the ef_construction nearest to `q` at
   // `level` found from `ep`, never `self`, nearest first), with the search
   // path's memory handling: each expansion requests the vectors of all its

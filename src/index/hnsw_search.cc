@@ -6,7 +6,9 @@
 // plain layer-0 search (SearchBaseLayer) may expand every node, so the graph
 // stays connected however sparse the allowed set is; it stops once ef
 // accepted results are held and the nearest unexpanded candidate is farther
-// than all of them, so a selective filter makes it explore more. Filtered
+// than all of them, so a selective filter makes it explore more (its
+// CandidatePool then also holds the rejected nodes nearer than the ef-th
+// accepted one). Filtered
 // queries therefore take one of three paths (hnsw_filtered_search.cc): this
 // search for broad filters, the two-hop search that computes distances only
 // for accepted nodes for selective ones, and an exact scan of the accepted
@@ -208,67 +210,12 @@ template <typename Dist>
 HnswGraph::NeighborHeap HnswGraph::SearchBaseLayer(const Dist& dist, InternalId ep, size_t ef,
                                                    const IdFilter* filter,
                                                    Prescreen* prescreen) const {
+  // Without filter, tombstones or staged nodes every linked node is a result.
   const bool check_states = filter != nullptr || deleted_ > 0 || !pending_list_.empty();
-  if (!check_states)
-    return SearchBaseLayerPooled(dist, ep, ef, prescreen);
-  VisitedPool::Handle visited = visited_pool_.Acquire(num_nodes());
-  visited->TestAndSet(ep);
-  const float ep_distance = dist(ep);
-  NeighborHeap candidates{{ep_distance, ep}};  // min-heap (Farther)
-  NeighborHeap results;                        // max-heap (Closer), accepted nodes only
-  results.reserve(ef + 1);
-  float worst = std::numeric_limits<float>::infinity();
-  if (Accepts(ep, filter)) {
-    results.push_back({ep_distance, ep});
-    worst = ep_distance;
-  }
-  std::vector<InternalId> pending(2 * params_.m);
-  std::vector<float> distances(2 * params_.m);
-  while (!candidates.empty()) {
-    const Neighbor current = candidates.front();
-    if (current.distance > worst && results.size() >= ef)
-      break;
-    std::pop_heap(candidates.begin(), candidates.end(), Farther);
-    candidates.pop_back();
-    // The next nearest is usually expanded next: its row arrives meanwhile.
-    if (!candidates.empty())
-      PrefetchLinks(Links(candidates.front().internal_id, 0), 2 * params_.m);
-
-    size_t fresh = CollectUnvisited(Links(current.internal_id, 0), visited.get(), pending,
-                                    prescreen != nullptr);
-    if (prescreen != nullptr) {
-      const float bound = results.size() >= ef ? worst : std::numeric_limits<float>::infinity();
-      fresh = Screen(prescreen, pending.data(), fresh, bound);
-    }
-    dist.Batch(pending.data(), fresh, distances.data());
-    if (prescreen != nullptr)
-      Learn(prescreen, distances.data(), fresh);
-    for (size_t i = 0; i < fresh; ++i) {
-      const InternalId n = pending[i];
-      const float d = distances[i];
-      if (results.size() >= ef && d >= worst)
-        continue;
-      PushCandidate(&candidates, {d, n});
-      if (!Accepts(n, filter))
-        continue;
-      PushResult(&results, {d, n}, ef);
-      if (results.size() >= ef)
-        worst = results.front().distance;
-    }
-    // The nearest candidate is expanded next: fetch its links meanwhile.
-    if (!candidates.empty())
-      PrefetchLinks(Links(candidates.front().internal_id, 0), 2 * params_.m);
-  }
-  return results;
-}
-
-template <typename Dist>
-HnswGraph::NeighborHeap HnswGraph::SearchBaseLayerPooled(const Dist& dist, InternalId ep, size_t ef,
-                                                         Prescreen* prescreen) const {
   VisitedPool::Handle visited = visited_pool_.Acquire(num_nodes());
   visited->TestAndSet(ep);
   CandidatePool pool(ef);
-  pool.Insert({dist(ep), ep});
+  pool.Insert({dist(ep), ep}, !check_states || Accepts(ep, filter));
   std::vector<InternalId> pending(2 * params_.m);
   std::vector<float> distances(2 * params_.m);
   while (const std::optional<InternalId> current = pool.ExpandNearest()) {
@@ -283,7 +230,7 @@ HnswGraph::NeighborHeap HnswGraph::SearchBaseLayerPooled(const Dist& dist, Inter
     if (prescreen != nullptr)
       Learn(prescreen, distances.data(), fresh);
     for (size_t i = 0; i < fresh; ++i)
-      pool.Insert({distances[i], pending[i]});
+      pool.Insert({distances[i], pending[i]}, !check_states || Accepts(pending[i], filter));
     if (const std::optional<InternalId> next = pool.PeekNearest())
       PrefetchLinks(Links(*next, 0), 2 * params_.m);
   }

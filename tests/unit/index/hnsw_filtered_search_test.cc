@@ -49,12 +49,57 @@ class HnswFilteredSearchPeer {
                                const IdFilter* filter) const {
     return graph_.SearchWithPath(query, k, ef, filter, HnswGraph::FilteredPath::kTwoHop);
   }
+  // The textbook layer-0 search (Malkov & Yashunin, algorithm 2: a heap of
+  // candidates and a heap of at most ef accepted results) from the usual
+  // entry: the oracle for SearchBaseLayer's single candidate pool.
+  std::vector<Neighbor> TextbookLayer0(std::span<const float> query, size_t ef,
+                                       const IdFilter* filter) const {
+    const HnswGraph::FloatDistance dist{&graph_, graph_.Prepare(query.data())};
+    const InternalId ep = Entry(dist);
+    std::vector<bool> visited(graph_.num_nodes());
+    visited[ep] = true;
+    std::vector<Neighbor> candidates{{dist(ep), ep}};  // min-heap (Farther)
+    std::vector<Neighbor> results;                     // max-heap (Closer)
+    if (graph_.Accepts(ep, filter))
+      results.push_back({dist(ep), ep});
+    while (!candidates.empty()) {
+      const Neighbor current = candidates.front();
+      if (results.size() >= ef && current.distance > results.front().distance)
+        break;
+      std::pop_heap(candidates.begin(), candidates.end(), Farther);
+      candidates.pop_back();
+      const uint32_t* row = graph_.Links(current.internal_id, 0);
+      for (uint32_t i = 1; i <= row[0]; ++i) {
+        const InternalId n = row[i];
+        if (visited[n])
+          continue;
+        visited[n] = true;
+        const float d = dist(n);
+        if (results.size() >= ef && d >= results.front().distance)
+          continue;
+        PushCandidate(&candidates, {d, n});
+        if (graph_.Accepts(n, filter))
+          PushResult(&results, {d, n}, ef);
+      }
+    }
+    return Sorted(results);
+  }
+  // SearchBaseLayer from the same entry, nearest first.
+  std::vector<Neighbor> Layer0(std::span<const float> query, size_t ef,
+                               const IdFilter* filter) const {
+    const HnswGraph::FloatDistance dist{&graph_, graph_.Prepare(query.data())};
+    return Sorted(graph_.SearchBaseLayer(dist, Entry(dist), ef, filter));
+  }
   InternalId entry_point() const { return graph_.entry_point_; }
   double SampledFraction(const IdFilter* filter) const {
     return graph_.SampledAcceptedFraction(filter);
   }
 
  private:
+  InternalId Entry(const HnswGraph::FloatDistance& dist) const {
+    return graph_.GreedyDescend(dist, graph_.entry_point_, graph_.max_level_, 0,
+                                HnswGraph::kNoNode);
+  }
   static std::vector<Neighbor> Sorted(std::vector<Neighbor> v) {
     std::sort(v.begin(), v.end(), NearerThan);
     return v;
@@ -172,25 +217,43 @@ TEST_F(HnswFilteredSearchTest, EveryPathReturnsOnlyAllowedIds) {
   }
 }
 
-// With nothing to filter, SearchBaseLayer keeps one sorted candidate pool
-// instead of its two heaps (SearchBaseLayerPooled); a filter that accepts
-// every node takes the heap search. Both must find the same neighbours.
-TEST_F(HnswFilteredSearchTest, PooledSearchFindsWhatTheHeapSearchFinds) {
-  const HnswFilteredSearchPeer peer(*index_);
-  BitmapIdFilter everything(kCount);
-  for (InternalId id = 0; id < kCount; ++id)
-    everything.Add(id);
+// SearchBaseLayer keeps one sorted candidate pool (candidate_pool.h) where
+// the textbook search keeps two heaps; both must find the same neighbours,
+// whatever share of the nodes is accepted.
+void ExpectPoolMatchesTextbook(const HnswIndex& index, const IdFilter* filter,
+                               const std::vector<float>& queries) {
+  const HnswFilteredSearchPeer peer(index);
   for (size_t ef : {10u, 32u, 100u}) {
     for (size_t q = 0; q < kQueries; ++q) {
-      const std::vector<Neighbor> pooled = index_->SearchWithEf(Query(q), 10, ef, nullptr);
-      const std::vector<Neighbor> heaps = peer.Plain(Query(q), 10, ef, &everything);
-      ASSERT_EQ(pooled.size(), heaps.size());
+      const std::vector<Neighbor> pooled = peer.Layer0(Row(queries, q), ef, filter);
+      const std::vector<Neighbor> textbook = peer.TextbookLayer0(Row(queries, q), ef, filter);
+      ASSERT_EQ(pooled.size(), textbook.size()) << "ef " << ef << " query " << q;
       for (size_t i = 0; i < pooled.size(); ++i) {
-        EXPECT_EQ(pooled[i].internal_id, heaps[i].internal_id) << "ef " << ef << " query " << q;
-        EXPECT_EQ(pooled[i].distance, heaps[i].distance);
+        EXPECT_EQ(pooled[i].internal_id, textbook[i].internal_id) << "ef " << ef << " query " << q;
+        EXPECT_EQ(pooled[i].distance, textbook[i].distance);
       }
     }
   }
+}
+
+TEST_F(HnswFilteredSearchTest, PooledSearchFindsWhatTheTextbookSearchFinds) {
+  ExpectPoolMatchesTextbook(*index_, nullptr, *queries_);
+  for (size_t allowed : {6000u, 3600u, 1200u}) {
+    const BitmapIdFilter filter = RandomAllowed(allowed, 8);
+    ExpectPoolMatchesTextbook(*index_, &filter, *queries_);
+  }
+}
+
+TEST(HnswPooledSearchTest, TombstonesAndFiltersTogetherMatchTheTextbookSearch) {
+  std::unique_ptr<HnswIndex> index = Build();
+  std::vector<InternalId> removed = Iota(kCount);
+  std::shuffle(removed.begin(), removed.end(), std::mt19937(3));
+  removed.resize(kCount / 10);
+  index->Remove(removed);
+  const std::vector<float> queries = Clustered(kQueries, 78);
+  ExpectPoolMatchesTextbook(*index, nullptr, queries);
+  const BitmapIdFilter filter = RandomAllowed(6000, 9);
+  ExpectPoolMatchesTextbook(*index, &filter, queries);
 }
 
 TEST_F(HnswFilteredSearchTest, TwoHopRecallInItsSelectivityRange) {
