@@ -11,10 +11,11 @@
 // the accepted subgraph connected down to s of about 1/(2M)^2.
 #include <algorithm>
 #include <cstdint>
-#include <limits>
+#include <optional>
 #include <span>
 #include <vector>
 
+#include "index/candidate_pool.h"
 #include "index/hnsw_graph.h"
 #include "index/top_k.h"
 
@@ -128,29 +129,18 @@ std::vector<InternalId> HnswGraph::BeamAtLevel(const Dist& dist, InternalId ep, 
                                                size_t width) const {
   VisitedPool::Handle visited = visited_pool_.Acquire(num_nodes());
   visited->TestAndSet(ep);
-  NeighborHeap candidates{{dist(ep), ep}};  // min-heap (Farther)
-  NeighborHeap nearest = candidates;        // max-heap (Closer)
-  while (!candidates.empty()) {
-    const Neighbor current = candidates.front();
-    if (nearest.size() >= width && current.distance > nearest.front().distance)
-      break;
-    std::pop_heap(candidates.begin(), candidates.end(), Farther);
-    candidates.pop_back();
-    const uint32_t* row = Links(current.internal_id, level);
+  CandidatePool pool(width);
+  pool.Insert({dist(ep), ep});
+  while (const std::optional<InternalId> current = pool.ExpandNearest()) {
+    const uint32_t* row = Links(*current, level);
     for (uint32_t i = 1; i <= row[0]; ++i) {
       const InternalId n = row[i];
-      if (visited->TestAndSet(n))
-        continue;
-      const float d = dist(n);
-      if (nearest.size() >= width && d >= nearest.front().distance)
-        continue;
-      PushCandidate(&candidates, {d, n});
-      PushResult(&nearest, {d, n}, width);
+      if (!visited->TestAndSet(n))
+        pool.Insert({dist(n), n});
     }
   }
-  std::sort(nearest.begin(), nearest.end(), NearerThan);
   std::vector<InternalId> ids;
-  for (const Neighbor& n : nearest)
+  for (const Neighbor& n : pool.Take())
     ids.push_back(n.internal_id);
   return ids;
 }
@@ -182,22 +172,12 @@ HnswGraph::NeighborHeap HnswGraph::SearchTwoHop(const Dist& dist,
   std::vector<InternalId> fresh_ids(kTwoHopCapRows * max_links);
   std::vector<InternalId> hops(max_links);
   std::vector<float> distances(fresh_ids.size());
-  NeighborHeap candidates;  // min-heap (Farther), accepted nodes only
-  NeighborHeap results;     // max-heap (Closer)
-  results.reserve(ef + 1);
-  float worst = std::numeric_limits<float>::infinity();
   // Every collected node is accepted, so each may enter the results.
+  CandidatePool pool(ef);
   const auto take = [&](size_t count) {
     dist.Batch(fresh_ids.data(), count, distances.data());
-    for (size_t i = 0; i < count; ++i) {
-      const float d = distances[i];
-      if (results.size() >= ef && d >= worst)
-        continue;
-      PushCandidate(&candidates, {d, fresh_ids[i]});
-      PushResult(&results, {d, fresh_ids[i]}, ef);
-      if (results.size() >= ef)
-        worst = results.front().distance;
-    }
+    for (size_t i = 0; i < count; ++i)
+      pool.Insert({distances[i], fresh_ids[i]});
   };
   // The descent ran unfiltered: an entry that is not accepted is only a place
   // to start from, so the search is seeded with the accepted nodes around it.
@@ -212,15 +192,9 @@ HnswGraph::NeighborHeap HnswGraph::SearchTwoHop(const Dist& dist,
       take(CollectAcceptedTwoHop(entry, filter, visited.get(), fresh_ids, hops));
     }
   }
-  while (!candidates.empty()) {
-    const Neighbor current = candidates.front();
-    if (current.distance > worst && results.size() >= ef)
-      break;
-    std::pop_heap(candidates.begin(), candidates.end(), Farther);
-    candidates.pop_back();
-    take(CollectAcceptedTwoHop(current.internal_id, filter, visited.get(), fresh_ids, hops));
-  }
-  return results;
+  while (const std::optional<InternalId> current = pool.ExpandNearest())
+    take(CollectAcceptedTwoHop(*current, filter, visited.get(), fresh_ids, hops));
+  return pool.Take();
 }
 
 template HnswGraph::NeighborHeap HnswGraph::SearchTwoHopFromTop<HnswGraph::FloatDistance>(

@@ -8,15 +8,14 @@
 // accepted results are held and the nearest unexpanded candidate is farther
 // than all of them, so a selective filter makes it explore more (its
 // CandidatePool then also holds the rejected nodes nearer than the ef-th
-// accepted one). Filtered
-// queries therefore take one of three paths (hnsw_filtered_search.cc): this
-// search for broad filters, the two-hop search that computes distances only
-// for accepted nodes for selective ones, and an exact scan of the accepted
-// nodes below that (exactly, or by their two-bit sketches with exact rescoring:
-// hnsw_sketch.cc); the engine itself scans its list of matching ids when
-// PreferExactScan says so (SearchAllowed).
+// accepted one). Filtered queries therefore take one of three paths
+// (hnsw_filtered_search.cc): this search for broad filters, the two-hop
+// search that computes distances only for accepted nodes for selective ones,
+// and an exact scan of the accepted nodes below that (exactly, or by their
+// two-bit sketches with exact rescoring: hnsw_sketch.cc); the engine itself
+// scans its list of matching ids when PreferExactScan says so
+// (SearchAllowed).
 #include <algorithm>
-#include <limits>
 #include <mutex>
 #include <optional>
 #include <vector>

@@ -26,30 +26,10 @@ inline constexpr struct {
   }
 } NearerThan;
 
-// Distance only (ties in any order), for the candidate heaps of graph search.
-// As a sort order: nearest first; as a heap order: a max-heap.
+// Distance only (ties in any order): nearest first.
 inline constexpr struct {
   bool operator()(const Neighbor& a, const Neighbor& b) const { return a.distance < b.distance; }
 } Closer;
-// As a heap order: a min-heap (nearest on top).
-inline constexpr struct {
-  bool operator()(const Neighbor& a, const Neighbor& b) const { return a.distance > b.distance; }
-} Farther;
-
-// The two heaps of a graph search's layer walk: candidates to expand
-// (nearest on top) and results (farthest on top, at most `ef` kept).
-inline void PushCandidate(std::vector<Neighbor>* candidates, const Neighbor& n) {
-  candidates->push_back(n);
-  std::push_heap(candidates->begin(), candidates->end(), Farther);
-}
-inline void PushResult(std::vector<Neighbor>* results, const Neighbor& n, size_t ef) {
-  results->push_back(n);
-  std::push_heap(results->begin(), results->end(), Closer);
-  if (results->size() > ef) {
-    std::pop_heap(results->begin(), results->end(), Closer);
-    results->pop_back();
-  }
-}
 
 class TopK {
  public:

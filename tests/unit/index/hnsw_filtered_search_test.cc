@@ -19,6 +19,28 @@
 
 namespace ksdb::index {
 
+namespace {
+
+// The heaps of the textbook search (the oracle below): candidates with the
+// nearest on top, results with the farthest on top, at most ef of them.
+bool Farther(const Neighbor& a, const Neighbor& b) {
+  return a.distance > b.distance;
+}
+void PushCandidate(std::vector<Neighbor>* candidates, const Neighbor& n) {
+  candidates->push_back(n);
+  std::push_heap(candidates->begin(), candidates->end(), Farther);
+}
+void PushResult(std::vector<Neighbor>* results, const Neighbor& n, size_t ef) {
+  results->push_back(n);
+  std::push_heap(results->begin(), results->end(), Closer);
+  if (results->size() > ef) {
+    std::pop_heap(results->begin(), results->end(), Closer);
+    results->pop_back();
+  }
+}
+
+}  // namespace
+
 // Runs HnswGraph's filtered paths directly (a friend of HnswGraph).
 class HnswFilteredSearchPeer {
  public:
