@@ -70,6 +70,15 @@ constexpr double kPrescreenSigmas = 3.0;
 //   <q', s> ~ step * (2 * sum_b 2^b popcount(plane_b & x) - 15 * popcount(x) + constant)
 // costs (kQueryBits + 1) popcounts per word.
 
+// x rounded to the nearest integer, ties to even: std::nearbyint in the
+// default rounding mode for 0 <= x < 2^22, without the library call (the
+// baseline x86-64 build has no SSE4.1 round instruction). Adding 1.5 * 2^23
+// leaves no fraction bits, so the addition itself rounds.
+inline float RoundToNearestEven(float x) {
+  constexpr float kShift = 12582912.0f;  // 1.5 * 2^23
+  return (x + kShift) - kShift;
+}
+
 SketchQuery EncodeSketchQuery(std::span<const float> centred, size_t words, float factor) {
   SketchQuery q{words, std::vector<uint64_t>(kQueryBits * words, 0), 0.0f, 0.0f};
   float max_abs = 0.0f;
@@ -77,15 +86,27 @@ SketchQuery EncodeSketchQuery(std::span<const float> centred, size_t words, floa
     max_abs = std::max(max_abs, std::fabs(x));
   const float half = static_cast<float>(kQueryLevels) / 2.0f;
   const float to_level = max_abs > 0.0f ? half / max_abs : 0.0f;
-  double level_sum = 0.0;
+  // Levels first (a loop the compiler vectorises), then one pass per word
+  // packs their bits into the planes.
+  std::vector<uint8_t> levels(centred.size());
+  uint32_t level_sum = 0;
   for (size_t i = 0; i < centred.size(); ++i) {
-    const float level = std::nearbyint(centred[i] * to_level + half);
-    const auto u = static_cast<uint32_t>(std::clamp(level, 0.0f, static_cast<float>(kQueryLevels)));
-    level_sum += u;
-    for (size_t b = 0; b < kQueryBits; ++b) {
-      if ((u >> b) & 1u)
-        q.planes[b * words + i / 64] |= uint64_t{1} << (i % 64);
+    const float level = std::clamp(RoundToNearestEven(centred[i] * to_level + half), 0.0f,
+                                   static_cast<float>(kQueryLevels));
+    levels[i] = static_cast<uint8_t>(level);
+    level_sum += levels[i];
+  }
+  for (size_t w = 0; w < words; ++w) {
+    const size_t first = 64 * w;
+    const size_t count = std::min<size_t>(64, centred.size() - std::min(first, centred.size()));
+    uint64_t bits[kQueryBits] = {};
+    for (size_t j = 0; j < count; ++j) {
+      const uint64_t u = levels[first + j];
+      for (size_t b = 0; b < kQueryBits; ++b)
+        bits[b] |= ((u >> b) & 1u) << j;
     }
+    for (size_t b = 0; b < kQueryBits; ++b)
+      q.planes[b * words + w] = bits[b];
   }
   q.scale = factor * (max_abs > 0.0f ? max_abs / half : 0.0f);
   q.constant = static_cast<float>(half * static_cast<double>(centred.size()) - level_sum);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <limits>
@@ -87,6 +88,39 @@ class HnswSketchTestPeer {
                            code.scale * node[0] * (static_cast<float>(code_sum) + code.constant));
     }
     return {kernel, definition};
+  }
+  // The query's 4-bit levels as its planes hold them, and as defined: each
+  // centred component scaled so the largest magnitude maps to +-7.5, plus
+  // 7.5, rounded to nearest (ties to even); also the code's constant
+  // 7.5 * dim - sum of levels and that sum from the defined levels.
+  struct Levels {
+    std::vector<int> encoded;
+    std::vector<int> defined;
+    float constant = 0.0f;
+    float defined_constant = 0.0f;
+  };
+  Levels QueryLevels(std::span<const float> query) const {
+    const HnswGraph::PreparedQuery q = graph_.Prepare(query.data());
+    const SketchQuery code = graph_.PrepareSketchQuery(q);
+    const std::vector<float> centred = graph_.CentredQuery(q);
+    float max_abs = 0.0f;
+    for (float x : centred)
+      max_abs = std::max(max_abs, std::fabs(x));
+    const float to_level = 7.5f / max_abs;
+    Levels out;
+    double sum = 0.0;
+    for (size_t i = 0; i < centred.size(); ++i) {
+      int u = 0;
+      for (size_t b = 0; b < 4; ++b)
+        u |= static_cast<int>((code.planes[b * code.words + i / 64] >> (i % 64)) & 1) << b;
+      out.encoded.push_back(u);
+      const float level = std::clamp(std::nearbyint(centred[i] * to_level + 7.5f), 0.0f, 15.0f);
+      out.defined.push_back(static_cast<int>(level));
+      sum += level;
+    }
+    out.constant = code.constant;
+    out.defined_constant = static_cast<float>(7.5 * static_cast<double>(centred.size()) - sum);
+    return out;
   }
   bool centred() const { return !graph_.sketch_centre_.empty(); }
   bool PendingScanUsesSketches(size_t accepted, size_t k) const {
@@ -250,6 +284,16 @@ TEST_F(HnswSketchTest, KernelEstimatesFollowTheDefinition) {
     // sum off by one moves an estimate by ~1e-4 here.
     for (size_t i = 0; i < kernel.size(); ++i)
       EXPECT_NEAR(kernel[i], definition[i], 1e-6) << "query " << q << " id " << ids[i];
+  }
+}
+
+TEST_F(HnswSketchTest, QueryCodeHoldsTheDefinedLevels) {
+  const HnswSketchTestPeer peer(*index_);
+  const std::vector<float> queries = Clustered(20, 98);
+  for (size_t q = 0; q < 20; ++q) {
+    const HnswSketchTestPeer::Levels levels = peer.QueryLevels(Row(queries, q));
+    EXPECT_EQ(levels.encoded, levels.defined) << "query " << q;
+    EXPECT_EQ(levels.constant, levels.defined_constant) << "query " << q;
   }
 }
 
