@@ -487,10 +487,8 @@ HnswGraph::NeighborHeap HnswGraph::SketchScan(const PreparedQuery& q, size_t k,
     nearest.resize(ids.size());
     std::iota(nearest.begin(), nearest.end(), uint32_t{0});
   } else {
-    const float factor = space_ == DistanceSpace::kL2 ? 2.0f : 1.0f;
     std::vector<float> estimates(ids.size());
-    ScoreSketches(sketches_.data(), sketch_stride_,
-                  EncodeSketchQuery(CentredQuery(q), sketch_words_, factor), ids, estimates.data());
+    SketchEstimates(PrepareSketchQuery(q), ids, estimates.data());
     nearest = SmallestPositions(estimates, std::min(rescore, ids.size()));
   }
   // All chosen vectors are requested before the first distance (their fetches
