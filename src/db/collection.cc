@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <system_error>
 #include <thread>
 #include <unordered_set>
@@ -282,8 +283,10 @@ void Collection::Apply(PlannedWrite&& plan) {
     if (plan.new_index)
       index_ = std::move(plan.new_index);
   }
+  // The rows' embeddings stay in `plan` (SlotFromRow leaves them), so the
+  // index reads them in place.
   std::vector<InternalId> index_ids;
-  std::vector<float> index_vectors;
+  std::vector<const float*> index_rows;
   for (size_t r = 0; r < plan.rows.size(); ++r) {
     storage::RecordRow& row = plan.rows[r];
     InternalId slot = plan.slots[r];
@@ -294,12 +297,12 @@ void Collection::Apply(PlannedWrite&& plan) {
     }
     if (plan.embedding_set[r]) {
       index_ids.push_back(slot);
-      index_vectors.insert(index_vectors.end(), row.embedding.begin(), row.embedding.end());
+      index_rows.push_back(row.embedding.data());
     }
     SetSlot(slot, SlotFromRow(std::move(row)));
   }
   // Cannot fail: sizes and finiteness were validated before the commit.
-  Status s = index_->Stage(index_ids, index_vectors);
+  Status s = index_->StageRows(index_ids, index_rows);
   KSDB_CHECK(s.ok());
   changes_since_checkpoint_ += plan.rows.size();
 }
@@ -359,11 +362,18 @@ size_t Collection::IndexMemoryBytes() const {
 size_t Collection::LinkPendingFor(std::chrono::microseconds budget) {
   // Requests queued on this collection go first: the indexer takes the lock
   // only when none waits (or after kMaxIndexerDeferral, so a constant stream
-  // of queries cannot starve it), and ends its step as soon as one queues.
+  // of queries cannot starve it), and ends its step as soon as one queues:
+  // the index stops linking within a node of it (LinkPending's interrupt).
   const auto deferral_end = std::chrono::steady_clock::now() + kMaxIndexerDeferral;
   while (foreground_waiters_.load() > 0 && std::chrono::steady_clock::now() < deferral_end) {
     std::this_thread::sleep_for(kIndexerBackoff);
   }
+  // Taken despite waiters: the first chunk is not interrupted, or a steady
+  // stream of requests would starve the graph after all.
+  const std::function<bool()> waiting = [this] { return foreground_waiters_.load() > 0; };
+  std::function<bool()> interrupt = waiting;
+  if (waiting())
+    interrupt = nullptr;
   std::unique_lock<std::shared_mutex> lock(mu_);
   if (deleted_ || !index_)
     return 0;
@@ -376,10 +386,11 @@ size_t Collection::LinkPendingFor(std::chrono::microseconds budget) {
   const size_t chunk = writes_active ? kIngestLinkChunk : kLinkChunk;
   size_t linked = 0;
   do {
-    const size_t n = index_->LinkPending(chunk, max_threads);
+    const size_t n = index_->LinkPending(chunk, max_threads, interrupt);
     if (n == 0)
       break;
     linked += n;
+    interrupt = waiting;
   } while (std::chrono::steady_clock::now() - start < budget && foreground_waiters_.load() == 0);
   // The graph changed: the next checkpoint should save the linked state, or
   // a restart links these vectors again.
@@ -652,7 +663,7 @@ Status Collection::ApplyFollowedRowsLocked(std::vector<storage::RecordRow>&& row
       [this](const storage::RecordRow& row) { return !id_to_slot_.count(row.record_id); }));
   KSDB_RETURN_IF_ERROR(index_->Reserve(SlotsNeededFor(inserts)));
   std::vector<InternalId> index_ids;
-  std::vector<float> index_vectors;
+  std::vector<const float*> index_rows;  // into `rows`, whose embeddings SlotFromRow leaves
   for (storage::RecordRow& row : rows) {
     InternalId slot;
     auto existing = id_to_slot_.find(row.record_id);
@@ -670,12 +681,12 @@ Status Collection::ApplyFollowedRowsLocked(std::vector<storage::RecordRow>&& row
     }
     order_.emplace(row.position, slot);
     index_ids.push_back(slot);
-    index_vectors.insert(index_vectors.end(), row.embedding.begin(), row.embedding.end());
+    index_rows.push_back(row.embedding.data());
     SetSlot(slot, SlotFromRow(std::move(row)));
   }
   if (index_ids.empty())
     return Status::Ok();
-  KSDB_RETURN_IF_ERROR(index_->Stage(index_ids, index_vectors));
+  KSDB_RETURN_IF_ERROR(index_->StageRows(index_ids, index_rows));
   changes_since_checkpoint_ += index_ids.size();
   return Status::Ok();
 }

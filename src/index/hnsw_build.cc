@@ -62,20 +62,43 @@ std::vector<std::pair<InternalId, size_t>> LastRowPerId(std::span<const Internal
 
 }  // namespace
 
-Status HnswGraph::ValidateUpsert(std::span<const InternalId> ids,
+Status HnswGraph::ValidateIds(std::span<const InternalId> ids) {
+  for (InternalId id : ids) {
+    if (id == kNoNode)
+      return Status::InvalidArgument("hnsw index: internal id out of range");
+  }
+  return Status::Ok();
+}
+
+Status HnswGraph::CheckBatchSize(std::span<const InternalId> ids,
                                  std::span<const float> vectors) const {
   if (vectors.size() != ids.size() * dim_) {
     return Status::InvalidArgument("hnsw index: expected " + std::to_string(ids.size()) + " x " +
                                    std::to_string(dim_) + " floats, got " +
                                    std::to_string(vectors.size()));
   }
+  return Status::Ok();
+}
+
+Status HnswGraph::ValidateUpsert(std::span<const InternalId> ids,
+                                 std::span<const float> vectors) const {
+  KSDB_RETURN_IF_ERROR(CheckBatchSize(ids, vectors));
   if (!AllFinite(vectors))
     return Status::InvalidArgument("hnsw index: vectors must be finite");
-  for (InternalId id : ids) {
-    if (id == kNoNode)
-      return Status::InvalidArgument("hnsw index: internal id out of range");
+  return ValidateIds(ids);
+}
+
+Status HnswGraph::ValidateRows(std::span<const InternalId> ids,
+                               std::span<const float* const> rows) const {
+  if (rows.size() != ids.size()) {
+    return Status::InvalidArgument("hnsw index: expected " + std::to_string(ids.size()) +
+                                   " rows, got " + std::to_string(rows.size()));
   }
-  return Status::Ok();
+  for (const float* row : rows) {
+    if (!AllFinite(std::span<const float>(row, dim_)))
+      return Status::InvalidArgument("hnsw index: vectors must be finite");
+  }
+  return ValidateIds(ids);
 }
 
 Status HnswGraph::GrowTo(size_t num_nodes) {
@@ -111,9 +134,15 @@ Status HnswGraph::GrowTo(size_t num_nodes) {
 
 void HnswGraph::Prefault(size_t first, size_t count) const {
   // The node blocks are most of a new node's memory (its vector and level-0
-  // links); the per-node arrays were written when Reserve grew them.
-  // Best effort: unfaulted pages fault in when written.
+  // links); the per-node arrays were written when Reserve grew them. While
+  // the construction copy exists, staging writes the nodes' rows of it too
+  // (it spans the block capacity, mostly untouched). Best effort: unfaulted
+  // pages fault in when written.
   blocks_.Populate(first * block_bytes_, count * block_bytes_);
+  if (mirror_ && first < mirror_nodes_) {
+    const size_t rows = std::min(count, mirror_nodes_ - first);
+    mirror_.Populate(first * mirror_row_bytes_, rows * mirror_row_bytes_);
+  }
 }
 
 int HnswGraph::DrawLevel() {
@@ -205,22 +234,32 @@ Status HnswGraph::Upsert(std::span<const InternalId> ids, std::span<const float>
     TrainQuantizer();
   MaybeCentreSketches();
   LinkAll(nodes);
+  ReleaseMirrorIfIdle();
   return Status::Ok();
 }
 
 Status HnswGraph::Stage(std::span<const InternalId> ids, std::span<const float> vectors) {
-  KSDB_RETURN_IF_ERROR(ValidateUpsert(ids, vectors));
-  std::vector<std::pair<InternalId, size_t>> rows;
-  KSDB_RETURN_IF_ERROR(PrepareBatch(ids, &rows));
-  for (const auto& [id, row] : rows)
-    StoreVector(id, vectors.data() + row * dim_, kPending);
+  KSDB_RETURN_IF_ERROR(CheckBatchSize(ids, vectors));  // StageRows checks the rest
+  std::vector<const float*> rows(ids.size());
+  for (size_t i = 0; i < rows.size(); ++i)
+    rows[i] = vectors.data() + i * dim_;
+  return StageRows(ids, rows);
+}
+
+Status HnswGraph::StageRows(std::span<const InternalId> ids, std::span<const float* const> rows) {
+  KSDB_RETURN_IF_ERROR(ValidateRows(ids, rows));
+  std::vector<std::pair<InternalId, size_t>> order;
+  KSDB_RETURN_IF_ERROR(PrepareBatch(ids, &order));
+  for (const auto& [id, row] : order)
+    StoreVector(id, rows[row], kPending);
   if (quantized_ && !trained_ && size_ >= kTrainMin)
     TrainQuantizer();
   MaybeCentreSketches();
   return Status::Ok();
 }
 
-size_t HnswGraph::LinkPending(size_t max_nodes, size_t max_threads) {
+size_t HnswGraph::LinkPending(size_t max_nodes, size_t max_threads,
+                              const std::function<bool()>& interrupt) {
   const size_t n = std::min(max_nodes, pending_list_.size());
   if (n == 0)
     return 0;
@@ -234,11 +273,18 @@ size_t HnswGraph::LinkPending(size_t max_nodes, size_t max_threads) {
   }
   const size_t backlog = pending_list_.size();
   pending_list_.resize(pending_list_.size() - n);
-  LinkAll(nodes, max_threads, backlog);
-  return n;
+  const size_t linked = LinkAll(nodes, max_threads, backlog, interrupt);
+  // Interrupted: the rest go back to the list's end, in the same order.
+  for (size_t i = linked; i < n; ++i) {
+    states_[nodes[i]] = kPending;
+    AddPending(nodes[i]);
+  }
+  ReleaseMirrorIfIdle();
+  return linked;
 }
 
-void HnswGraph::LinkAll(std::span<const InternalId> nodes, size_t max_threads, size_t backlog) {
+size_t HnswGraph::LinkAll(std::span<const InternalId> nodes, size_t max_threads, size_t backlog,
+                          const std::function<bool()>& interrupt) {
   PrepareMirror(nodes, std::max(backlog, nodes.size()));
   size_t first = 0;
   {
@@ -255,10 +301,14 @@ void HnswGraph::LinkAll(std::span<const InternalId> nodes, size_t max_threads, s
     threads = std::min(threads, max_threads);
   threads = std::max<size_t>(1, std::min(threads, rest.size() / kMinNodesPerThread));
 
+  // Every claimed chunk is linked whole, so the linked nodes are those below
+  // the final cursor.
   std::atomic<size_t> cursor{0};
   auto work = [&] {
     VisitedPool::Handle visited = visited_pool_.Acquire(num_nodes());
     for (;;) {
+      if (interrupt && interrupt())
+        return;
       const size_t begin = cursor.fetch_add(kClaimChunk);
       if (begin >= rest.size())
         return;
@@ -281,7 +331,7 @@ void HnswGraph::LinkAll(std::span<const InternalId> nodes, size_t max_threads, s
   for (std::thread& helper : helpers)
     helper.join();
   node_locks_.reset();
-  ReleaseMirrorIfIdle();
+  return first + std::min(cursor.load(), rest.size());
 }
 
 std::mutex* HnswGraph::NodeLock(InternalId id) const {

@@ -140,7 +140,9 @@ class HnswGraph final : public HnswIndex {
   void SetNumThreads(size_t num_threads) override { params_.num_threads = num_threads; }
   const HnswParams& params() const override { return params_; }
   Status Stage(std::span<const InternalId> ids, std::span<const float> vectors) override;
-  size_t LinkPending(size_t max_nodes, size_t max_threads = 0) override;
+  Status StageRows(std::span<const InternalId> ids, std::span<const float* const> rows) override;
+  size_t LinkPending(size_t max_nodes, size_t max_threads = 0,
+                     const std::function<bool()>& interrupt = {}) override;
   size_t pending() const override { return pending_list_.size(); }
   Status Reserve(size_t num_nodes) override { return GrowTo(num_nodes); }
   void Prefault(size_t first, size_t count) const override;
@@ -239,7 +241,10 @@ class HnswGraph final : public HnswIndex {
   float ExactDistance(const PreparedQuery& q, InternalId id) const { return QueryDistance(q, id); }
 
   // --- insertion (hnsw_build.cc) ---
+  static Status ValidateIds(std::span<const InternalId> ids);
+  Status CheckBatchSize(std::span<const InternalId> ids, std::span<const float> vectors) const;
   Status ValidateUpsert(std::span<const InternalId> ids, std::span<const float> vectors) const;
+  Status ValidateRows(std::span<const InternalId> ids, std::span<const float* const> rows) const;
   Status GrowTo(size_t num_nodes);
   // The rows of a validated batch to store: for each distinct id its last
   // vector. Grows the arrays; on error nothing changed.
@@ -259,8 +264,12 @@ class HnswGraph final : public HnswIndex {
   bool PendingScanUsesSketches(size_t accepted, size_t k) const;
   int DrawLevel();
   // Links `nodes` on up to params.num_threads threads (and at most
-  // `max_threads` unless 0).
-  void LinkAll(std::span<const InternalId> nodes, size_t max_threads = 0, size_t backlog = 0);
+  // `max_threads` unless 0) and returns how many: all of them, or once
+  // `interrupt` returns true a prefix of them (each thread stops before
+  // claiming more). The caller releases the construction copy after
+  // (ReleaseMirrorIfIdle), once it has re-staged the rest.
+  size_t LinkAll(std::span<const InternalId> nodes, size_t max_threads = 0, size_t backlog = 0,
+                 const std::function<bool()>& interrupt = {});
   void LinkNode(InternalId id, VisitedList* visited);
   // Greedy descent from `ep` through layers (from, to], returning the nearest
   // node found (never `self`).

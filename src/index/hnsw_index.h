@@ -22,6 +22,7 @@
 #define KSDB_INDEX_HNSW_INDEX_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -69,10 +70,20 @@ class HnswIndex : public VectorIndex {
   // without paying for graph construction. Same errors as Upsert; on error
   // nothing changed.
   virtual Status Stage(std::span<const InternalId> ids, std::span<const float> vectors) = 0;
+  // Stage with ids[i]'s vector at rows[i] (dim() floats each), for callers
+  // whose vectors are not in one array: gathering them first costs a fresh
+  // copy of the whole batch (megabytes, faulted in page by page) per write.
+  virtual Status StageRows(std::span<const InternalId> ids,
+                           std::span<const float* const> rows) = 0;
   // Links up to `max_nodes` staged vectors into the graph (on params.num_threads
   // threads, at most `max_threads` of them unless 0) and returns how many it
-  // linked. Needs exclusive access.
-  virtual size_t LinkPending(size_t max_nodes, size_t max_threads = 0) = 0;
+  // linked. Once `interrupt` (if given) returns true it stops between nodes
+  // (it is asked before each few, from every linking thread); those it did
+  // not reach stay staged. That lets a caller holding a lock
+  // for it hand the lock to a waiting request within one node's link (~0.1
+  // ms at 384-d) instead of the whole batch. Needs exclusive access.
+  virtual size_t LinkPending(size_t max_nodes, size_t max_threads = 0,
+                             const std::function<bool()>& interrupt = {}) = 0;
   // Staged vectors not linked yet.
   virtual size_t pending() const = 0;
   // Allocates room for ids below `num_nodes`, so a later Stage or Upsert of

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <random>
 #include <set>
 #include <string>
@@ -215,6 +216,93 @@ TEST(HnswStageTest, SnapshotOfOnlyStagedVectorsLoads) {
   EXPECT_EQ(loaded->index->pending(), 100u);
   EXPECT_EQ(loaded->index->Search(Row(data, 5), 1, nullptr).at(0).internal_id, 5u);
   std::filesystem::remove_all(dir);
+}
+
+TEST(HnswStageTest, StageRowsReadsEachRowWhereItLies) {
+  // The engine stages straight from its write plan's rows, each in its own
+  // allocation; the result must be what Stage of the gathered array gives.
+  const std::vector<float> data = RandomVectors(600, 10);
+  std::vector<std::vector<float>> separate;
+  for (size_t i = 0; i < 600; ++i)
+    separate.emplace_back(Row(data, i).begin(), Row(data, i).end());
+  // Id 5 twice: the last row wins, as in Stage.
+  std::vector<InternalId> ids = Iota(600);
+  ids.push_back(5);
+  std::vector<const float*> rows;
+  for (const std::vector<float>& row : separate)
+    rows.push_back(row.data());
+  rows.push_back(separate[17].data());
+
+  auto by_rows = MakeIndex();
+  ASSERT_TRUE(by_rows->StageRows(ids, rows).ok());
+  std::vector<float> gathered = data;
+  gathered.insert(gathered.end(), Row(data, 17).begin(), Row(data, 17).end());
+  auto by_array = MakeIndex();
+  ASSERT_TRUE(by_array->Stage(ids, gathered).ok());
+
+  EXPECT_EQ(by_rows->pending(), 600u);
+  for (InternalId id : {InternalId{0}, InternalId{5}, InternalId{17}, InternalId{599}}) {
+    const std::span<const float> got = by_rows->GetVector(id);
+    const std::span<const float> want = by_array->GetVector(id);
+    EXPECT_TRUE(std::equal(got.begin(), got.end(), want.begin())) << "id " << id;
+  }
+  EXPECT_TRUE(std::equal(by_rows->GetVector(5).begin(), by_rows->GetVector(5).end(),
+                         Row(data, 17).begin()));
+  ASSERT_EQ(by_rows->LinkPending(1000), 600u);
+  ASSERT_EQ(by_array->LinkPending(1000), 600u);
+  const std::vector<float> queries = RandomVectors(20, 11);
+  for (size_t q = 0; q < 20; ++q) {
+    const std::vector<Neighbor> a = by_rows->SearchWithEf(Row(queries, q), 10, 64, nullptr);
+    const std::vector<Neighbor> b = by_array->SearchWithEf(Row(queries, q), 10, 64, nullptr);
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i)
+      EXPECT_EQ(a[i].internal_id, b[i].internal_id) << "query " << q << " rank " << i;
+  }
+}
+
+TEST(HnswStageTest, StageRowsWithABadRowChangesNothing) {
+  auto index = MakeIndex();
+  const std::vector<float> data = RandomVectors(3, 12);
+  std::vector<float> bad(Row(data, 2).begin(), Row(data, 2).end());
+  bad[kDim - 1] = std::numeric_limits<float>::infinity();
+  const std::vector<const float*> rows{data.data(), data.data() + kDim, bad.data()};
+  const Status status = index->StageRows(Iota(3), rows);
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument) << status.ToString();
+  EXPECT_EQ(index->size(), 0u);
+  EXPECT_EQ(index->pending(), 0u);
+  EXPECT_FALSE(index->Contains(0));
+  const std::vector<const float*> too_few{data.data()};
+  EXPECT_EQ(index->StageRows(Iota(2), too_few).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(index->size(), 0u);
+}
+
+TEST(HnswStageTest, AnInterruptedLinkLeavesTheRestStaged) {
+  // The background indexer passes "a request is waiting" as the interrupt.
+  // One linking thread asks it before each claim of two nodes, so answering
+  // true from the fourth question on links exactly 2 + 3 * 2 nodes: the
+  // entry point (linked alone), then three claims.
+  HnswParams params;
+  params.num_threads = 1;
+  auto index = MakeIndex(params);
+  const std::vector<float> data = RandomVectors(1200, 13);
+  const std::vector<float> queries = RandomVectors(30, 14);
+  ASSERT_TRUE(index->Stage(Iota(1200), data).ok());
+  size_t asked = 0;
+  const size_t linked = index->LinkPending(200, 1, [&asked] { return ++asked > 3; });
+  EXPECT_EQ(asked, 4u);
+  EXPECT_EQ(linked, 7u);
+  EXPECT_EQ(index->pending(), 1200u - 7u);
+  EXPECT_EQ(index->size(), 1200u);
+  // Nothing was lost or linked twice: every vector is still found, and the
+  // rest link later.
+  EXPECT_GE(MeanRecall(*index, queries), 0.95);
+  EXPECT_EQ(index->LinkPending(200, 1, [] { return true; }), 0u);
+  EXPECT_EQ(index->pending(), 1200u - 7u);
+  EXPECT_EQ(index->LinkPending(2000), 1200u - 7u);
+  EXPECT_EQ(index->pending(), 0u);
+  EXPECT_GE(MeanRecall(*index, queries), 0.95);
+  for (size_t i = 0; i < 1200; i += 97)
+    EXPECT_EQ(index->SearchWithEf(Row(data, i), 1, 64, nullptr).at(0).internal_id, i);
 }
 
 }  // namespace
