@@ -20,15 +20,19 @@ constexpr size_t kExactSearchMaxSize = 2048;
 // Staged vectors linked per LinkPending call: enough for two threads of the
 // index's parallel insert, small enough to check the time budget often.
 constexpr size_t kLinkChunk = 128;
-// ... and while writes keep coming: a write queued behind a step waits for
-// the chunk in progress (one thread links ~3,000 384-d vectors/s, so 128
-// took ~40 ms: at 100k x 384 writes of 1,000 records waited 15 ms on
-// average, a third of their time on the server).
+// ... and while writes keep coming. Chosen when a write queued behind a step
+// waited for the whole chunk (128 took ~40 ms at 384-d: writes of 1,000
+// records waited 15 ms on average); since LinkPending stops within two nodes
+// for a queued request, the chunk only sets how often the budget is checked.
+// Not re-measured since.
 constexpr size_t kIngestLinkChunk = 32;
 // How long the background indexer defers to queued requests at most, and how
 // long it sleeps between looks.
 constexpr std::chrono::milliseconds kMaxIndexerDeferral{100};
 constexpr std::chrono::microseconds kIndexerBackoff{200};
+// The least the indexer links per acquisition of the lock before it yields
+// to a queued request (see LinkPendingFor).
+constexpr std::chrono::milliseconds kMinLinkHold{1};
 // A write within this long counts as an ongoing ingest (LinkPendingFor).
 constexpr std::chrono::milliseconds kRecentWrite{250};
 // Writes that add at least this many slots fault in their index memory on
@@ -360,24 +364,32 @@ size_t Collection::IndexMemoryBytes() const {
 }
 
 size_t Collection::LinkPendingFor(std::chrono::microseconds budget) {
+  using Clock = std::chrono::steady_clock;
   // Requests queued on this collection go first: the indexer takes the lock
   // only when none waits (or after kMaxIndexerDeferral, so a constant stream
-  // of queries cannot starve it), and ends its step as soon as one queues:
-  // the index stops linking within a node of it (LinkPending's interrupt).
-  const auto deferral_end = std::chrono::steady_clock::now() + kMaxIndexerDeferral;
-  while (foreground_waiters_.load() > 0 && std::chrono::steady_clock::now() < deferral_end) {
+  // of queries cannot starve it), and once one queues it ends its step within
+  // a node or two (LinkPending's interrupt), after a minimum hold.
+  const auto deferral_end = Clock::now() + kMaxIndexerDeferral;
+  while (foreground_waiters_.load() > 0 && Clock::now() < deferral_end) {
     std::this_thread::sleep_for(kIndexerBackoff);
   }
-  // Taken despite waiters: the first chunk is not interrupted, or a steady
-  // stream of requests would starve the graph after all.
-  const std::function<bool()> waiting = [this] { return foreground_waiters_.load() > 0; };
-  std::function<bool()> interrupt = waiting;
-  if (waiting())
-    interrupt = nullptr;
+  // Taken despite waiters: the first chunk runs whole, or a steady stream of
+  // requests would starve the graph after all.
+  const bool forced = foreground_waiters_.load() > 0;
+  const auto asked = Clock::now();
   std::unique_lock<std::shared_mutex> lock(mu_);
   if (deleted_ || !index_)
     return 0;
-  const auto start = std::chrono::steady_clock::now();
+  const auto start = Clock::now();
+  // The lock is kept for at least as long as getting it took (and at least
+  // kMinLinkHold) before a queued request ends the step: under a steady
+  // query load every acquisition is slow, and yielding after a node or two
+  // left the graph crawling (3,000 vectors took two minutes with two threads
+  // querying, against seconds).
+  const Clock::duration hold = std::max<Clock::duration>(kMinLinkHold, start - asked);
+  const std::function<bool()> yield = [this, start, hold] {
+    return foreground_waiters_.load() > 0 && Clock::now() - start >= hold;
+  };
   // While writes keep coming (an ingest), leave one core to the requests:
   // they are what the client waits for, and the graph catches up after.
   const bool writes_active = start - last_write_.load() < kRecentWrite;
@@ -386,12 +398,11 @@ size_t Collection::LinkPendingFor(std::chrono::microseconds budget) {
   const size_t chunk = writes_active ? kIngestLinkChunk : kLinkChunk;
   size_t linked = 0;
   do {
-    const size_t n = index_->LinkPending(chunk, max_threads, interrupt);
+    const size_t n = index_->LinkPending(chunk, max_threads, forced && linked == 0 ? nullptr : yield);
     if (n == 0)
       break;
     linked += n;
-    interrupt = waiting;
-  } while (std::chrono::steady_clock::now() - start < budget && foreground_waiters_.load() == 0);
+  } while (Clock::now() - start < budget && !yield());
   // The graph changed: the next checkpoint should save the linked state, or
   // a restart links these vectors again.
   changes_since_checkpoint_ += linked;

@@ -302,12 +302,14 @@ size_t HnswGraph::LinkAll(std::span<const InternalId> nodes, size_t max_threads,
   threads = std::max<size_t>(1, std::min(threads, rest.size() / kMinNodesPerThread));
 
   // Every claimed chunk is linked whole, so the linked nodes are those below
-  // the final cursor.
+  // the final cursor. Each thread links one chunk before it heeds the
+  // interrupt: a call makes progress whenever something is pending, so
+  // callers can keep treating 0 as "nothing to link".
   std::atomic<size_t> cursor{0};
   auto work = [&] {
     VisitedPool::Handle visited = visited_pool_.Acquire(num_nodes());
-    for (;;) {
-      if (interrupt && interrupt())
+    for (bool claimed = false;; claimed = true) {
+      if (claimed && interrupt && interrupt())
         return;
       const size_t begin = cursor.fetch_add(kClaimChunk);
       if (begin >= rest.size())

@@ -5,6 +5,7 @@
 // add/delete loop that must leave memory and disk flat.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -266,6 +267,34 @@ TEST_F(EngineIndexTest, BackgroundIndexerLinksEveryWrite) {
   // Generous: sanitizer builds on a loaded 2-core machine link slowly.
   ASSERT_TRUE(WaitUntilIndexed(engine.get(), std::chrono::seconds(300)));
   EXPECT_GE(MeanRecall(engine.get()), 0.95);
+}
+
+TEST_F(EngineIndexTest, IndexerFinishesWhileQueriesKeepComing) {
+  // Every query queues for the collection's lock, which interrupts the
+  // indexer's step; the graph must still complete (a step taken after the
+  // deferral runs whole, and every step links something).
+  auto engine = Open(dir_.path());
+  const auto more = RandomRows(3000, 10);
+  const auto more_ids = Ids(3000, kLarge);
+  std::atomic<bool> stop{false};
+  std::atomic<size_t> queries{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 2; ++t) {
+    readers.emplace_back([&] {
+      while (!stop.load()) {
+        EXPECT_EQ(QueryIds(engine.get(), id_, OneQuery(more[5], 3)).size(), 3u);
+        ++queries;
+      }
+    });
+  }
+  ASSERT_TRUE(engine->Add(id_, Batch(more_ids, more)).ok());
+  const bool indexed = WaitUntilIndexed(engine.get(), std::chrono::seconds(300));
+  stop = true;
+  for (std::thread& reader : readers)
+    reader.join();
+  ASSERT_TRUE(indexed);
+  EXPECT_GT(queries.load(), 0u);
+  EXPECT_EQ(QueryIds(engine.get(), id_, OneQuery(more[5], 1)), std::vector<std::string>{more_ids[5]});
 }
 
 TEST_F(EngineIndexTest, WithoutIndexerWritesStayStagedAndAreFoundExactly) {
