@@ -36,6 +36,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { ChromaClient } from 'chromadb';
 import { vectorsOfKind } from './data.mjs';
+import { RawConnection, buildRequest } from './raw_http.mjs';
 import { startNullServer } from './null_server.mjs';
 
 const kDim = 384;
@@ -81,65 +82,11 @@ function log(msg) {
   process.stderr.write(`[probe ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 }
 
-// One keep-alive connection that sends a prebuilt request and resolves with
-// the whole response (status line, headers, body) once Content-Length bytes
-// of body arrived.
-class RawConnection {
-  constructor(socket) {
-    this.socket = socket;
-    this.buffer = Buffer.alloc(0);
-    this.pending = null;
-    socket.setNoDelay(true);
-    socket.on('data', (chunk) => this.onData(chunk));
-    socket.on('error', (error) => this.pending?.reject(error));
-  }
-
-  static open(host, port) {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({ host, port }, () => resolve(new RawConnection(socket)));
-      socket.once('error', reject);
-    });
-  }
-
-  request(bytes) {
-    return new Promise((resolve, reject) => {
-      this.pending = { resolve, reject };
-      this.socket.write(bytes);
-    });
-  }
-
-  onData(chunk) {
-    this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
-    const headEnd = this.buffer.indexOf('\r\n\r\n');
-    if (headEnd < 0) return;
-    const head = this.buffer.subarray(0, headEnd).toString('latin1');
-    const match = /\r\ncontent-length:\s*(\d+)/i.exec(head);
-    const total = headEnd + 4 + (match ? Number(match[1]) : 0);
-    if (this.buffer.length < total) return;
-    const response = this.buffer.subarray(0, total);
-    this.buffer = this.buffer.subarray(total);
-    const pending = this.pending;
-    this.pending = null;
-    pending.resolve({ status: Number(head.slice(9, 12)), head, body: response.subarray(headEnd + 4) });
-  }
-
-  close() {
-    this.socket.destroy();
-  }
-}
-
 async function sendJson(conn, opts, method, path, value) {
   const body = value === undefined ? '' : JSON.stringify(value);
-  const res = await conn.request(buildRequest(method, path, opts, { 'content-type': 'application/json' }, body));
+  const res = await conn.request(buildRequest(method, path, `${opts.host}:${opts.port}`, { 'content-type': 'application/json' }, body));
   if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${res.body}`);
   return res.body.length ? JSON.parse(res.body.toString()) : undefined;
-}
-
-function buildRequest(method, path, opts, headers, body) {
-  const lines = [`${method} ${path} HTTP/1.1`, `host: ${opts.host}:${opts.port}`];
-  for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
-  lines.push(`content-length: ${Buffer.byteLength(body)}`);
-  return Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`), Buffer.from(body)]);
 }
 
 function base64Row(data, i) {

@@ -43,6 +43,7 @@ const kRows = [
   ['single query p99 (ms)', (r) => r.query?.p99_ms, false],
   ['single query recall@10', (r) => r.query?.recall_at_10, true, 3],
   ['8 concurrent clients (queries/s)', (r) => r.concurrent?.queries_per_s, true],
+  ['8 concurrent raw-HTTP clients, same requests (queries/s)', (r) => r.concurrent_raw?.queries_per_s, true],
   ['filtered query (10% selective) p50 (ms)', (r) => r.filtered_query?.p50_ms, false],
   ['filtered query recall@10', (r) => r.filtered_query?.recall_at_10, true, 3],
 ];
@@ -56,6 +57,7 @@ const kScaleRows = [
   ['single query p99 (ms)', (r) => r.scale?.query?.p99_ms, false],
   ['single query recall@10', (r) => r.scale?.query?.recall_at_10, true, 3],
   ['8 concurrent clients (queries/s)', (r) => r.scale?.concurrent?.queries_per_s, true],
+  ['8 concurrent raw-HTTP clients, same requests (queries/s)', (r) => r.scale?.concurrent_raw?.queries_per_s, true],
   ['filtered query (1% selective) p50 (ms)', (r) => r.scale?.filtered_query?.p50_ms, false],
   ['filtered query (1% selective) p99 (ms)', (r) => r.scale?.filtered_query?.p99_ms, false],
   ['filtered query (1% selective) recall@10', (r) => r.scale?.filtered_query?.recall_at_10, true, 3],
