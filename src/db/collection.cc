@@ -30,9 +30,11 @@ constexpr size_t kIngestLinkChunk = 32;
 // long it sleeps between looks.
 constexpr std::chrono::milliseconds kMaxIndexerDeferral{100};
 constexpr std::chrono::microseconds kIndexerBackoff{200};
-// The least the indexer links per acquisition of the lock before it yields
-// to a queued request (see LinkPendingFor).
+// The least and most the indexer links per acquisition of the lock before it
+// yields to a queued request (see LinkPendingFor). The most is about what a
+// 32-node step took at 384-d before steps could be interrupted.
 constexpr std::chrono::milliseconds kMinLinkHold{1};
+constexpr std::chrono::milliseconds kMaxLinkHold{5};
 // A write within this long counts as an ongoing ingest (LinkPendingFor).
 constexpr std::chrono::milliseconds kRecentWrite{250};
 // Writes that add at least this many slots fault in their index memory on
@@ -381,12 +383,13 @@ size_t Collection::LinkPendingFor(std::chrono::microseconds budget) {
   if (deleted_ || !index_)
     return 0;
   const auto start = Clock::now();
-  // The lock is kept for at least as long as getting it took (and at least
-  // kMinLinkHold) before a queued request ends the step: under a steady
-  // query load every acquisition is slow, and yielding after a node or two
-  // left the graph crawling (3,000 vectors took two minutes with two threads
-  // querying, against seconds).
-  const Clock::duration hold = std::max<Clock::duration>(kMinLinkHold, start - asked);
+  // The lock is kept for as long as getting it took (within kMinLinkHold and
+  // kMaxLinkHold) before a queued request ends the step: under a steady query
+  // load every acquisition is slow, and yielding after a node or two left the
+  // graph crawling (3,000 vectors took two minutes with two threads querying,
+  // against seconds).
+  const Clock::duration hold =
+      std::clamp<Clock::duration>(start - asked, kMinLinkHold, kMaxLinkHold);
   const std::function<bool()> yield = [this, start, hold] {
     return foreground_waiters_.load() > 0 && Clock::now() - start >= hold;
   };
