@@ -201,6 +201,42 @@ template <size_t... kWords>
 }
 
 // The same estimates with AVX-512 VPOPCNTQ: eight words of a sketch at once.
+// ScoreAvx512 for sketches of at most 512 components (one 8-word chunk, e.g.
+// 384-d): the query's bit planes and the lane mask stay in registers across
+// rows instead of being reloaded per row (search_dev, generated 500k x 384, 1%:
+// SearchAllowed 15,000-16,000 -> 16,900-17,800 q/s, alternated).
+[[gnu::target("avx512f,avx512vpopcntdq")]] void ScoreAvx512OneChunk(
+    const uint64_t* sketches, size_t stride, const SketchQuery& q,
+    std::span<const InternalId> ids, float* out) {
+  const size_t words = q.words;
+  const auto mask = static_cast<__mmask8>((1u << words) - 1);
+  __m512i planes[kQueryBits];
+  for (size_t b = 0; b < kQueryBits; ++b)
+    planes[b] = _mm512_maskz_loadu_epi64(mask, q.planes.data() + b * words);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    PrefetchSketchAhead(sketches, stride, ids, i);
+    const uint64_t* x = sketches + size_t{ids[i]} * stride;
+    const __m512i sw = _mm512_maskz_loadu_epi64(mask, x);
+    const __m512i xw = _mm512_xor_si512(sw, _mm512_maskz_loadu_epi64(mask, x + words));
+    // As ScoreAvx512: per lane 2 (2 us - ux) - 15 (2 popcount(s) - popcount(x)).
+    __m512i us = _mm512_setzero_si512();
+    __m512i ux = _mm512_setzero_si512();
+    for (size_t b = 0; b < kQueryBits; ++b) {
+      const int shift = static_cast<int>(b);
+      us = _mm512_add_epi64(
+          us, _mm512_slli_epi64(_mm512_popcnt_epi64(_mm512_and_si512(planes[b], sw)), shift));
+      ux = _mm512_add_epi64(
+          ux, _mm512_slli_epi64(_mm512_popcnt_epi64(_mm512_and_si512(planes[b], xw)), shift));
+    }
+    const __m512i u = _mm512_sub_epi64(_mm512_slli_epi64(us, 1), ux);
+    const __m512i ones =
+        _mm512_sub_epi64(_mm512_slli_epi64(_mm512_popcnt_epi64(sw), 1), _mm512_popcnt_epi64(xw));
+    const __m512i fifteen_ones = _mm512_sub_epi64(_mm512_slli_epi64(ones, 4), ones);
+    const __m512i total = _mm512_sub_epi64(_mm512_slli_epi64(u, 1), fifteen_ones);
+    out[i] = Estimate(q, _mm512_reduce_add_epi64(total), x + 2 * words);
+  }
+}
+
 [[gnu::target("avx512f,avx512vpopcntdq")]] void ScoreAvx512(const uint64_t* sketches, size_t stride,
                                                             const SketchQuery& q,
                                                             std::span<const InternalId> ids,
@@ -209,6 +245,10 @@ template <size_t... kWords>
   const size_t words = q.words;
   const size_t chunks = (words + 7) / 8;
   const uint64_t* planes = q.planes.data();
+  if (chunks == 1) {
+    ScoreAvx512OneChunk(sketches, stride, q, ids, out);
+    return;
+  }
   for (size_t i = 0; i < n; ++i) {
     PrefetchSketchAhead(sketches, stride, ids, i);
     const uint64_t* x = sketches + size_t{ids[i]} * stride;

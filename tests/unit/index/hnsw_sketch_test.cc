@@ -287,6 +287,26 @@ TEST_F(HnswSketchTest, KernelEstimatesFollowTheDefinition) {
   }
 }
 
+TEST(HnswSketchWideTest, KernelEstimatesFollowTheDefinitionBeyondOneChunk) {
+  // 640 components: two 8-word chunks per plane, the kernels' general loop
+  // (up to 512 they take a one-chunk path; the suite's index is 160-d).
+  constexpr size_t kWide = 640;
+  constexpr size_t kNodes = 300;
+  Result<std::unique_ptr<HnswIndex>> index = NewHnswIndex(kWide, DistanceSpace::kCosine, {});
+  ASSERT_TRUE(index.ok()) << index.status().ToString();
+  ASSERT_TRUE((*index)->Stage(Iota(kNodes), testing::RandomVectors(kNodes, kWide, 5)).ok());
+  const HnswSketchTestPeer peer(**index);
+  const std::vector<float> queries = testing::RandomVectors(3, kWide, 6);
+  const std::vector<InternalId> ids = Iota(kNodes);
+  for (size_t q = 0; q < 3; ++q) {
+    const auto [kernel, definition] =
+        peer.KernelAndDefinitionEstimates({queries.data() + q * kWide, kWide}, ids);
+    ASSERT_EQ(kernel.size(), definition.size());
+    for (size_t i = 0; i < kernel.size(); ++i)
+      EXPECT_NEAR(kernel[i], definition[i], 1e-5) << "query " << q << " id " << ids[i];
+  }
+}
+
 TEST_F(HnswSketchTest, QueryCodeHoldsTheDefinedLevels) {
   const HnswSketchTestPeer peer(*index_);
   const std::vector<float> queries = Clustered(20, 98);
