@@ -80,9 +80,10 @@ class HnswIndex : public VectorIndex {
   // linked. Once `interrupt` (if given) returns true it stops between nodes
   // (it is asked before each two, from every linking thread, after each
   // thread's first two: a call links something whenever anything is
-  // pending, so 0 still means nothing is); those it did not reach stay staged. That lets a caller holding a lock
-  // for it hand the lock to a waiting request within one node's link (~0.1
-  // ms at 384-d) instead of the whole batch. Needs exclusive access.
+  // pending, so 0 still means nothing is); those it did not reach stay
+  // staged. That lets a caller holding a lock for it hand the lock to a
+  // waiting request within a node's link or two (~0.1-0.3 ms at 384-d)
+  // instead of the whole batch. Needs exclusive access.
   virtual size_t LinkPending(size_t max_nodes, size_t max_threads = 0,
                              const std::function<bool()>& interrupt = {}) = 0;
   // Staged vectors not linked yet.

@@ -200,7 +200,30 @@ template <size_t... kWords>
   ScoreDispatch<2, 6, 12, 24>(sketches, stride, q, ids, out);
 }
 
-// The same estimates with AVX-512 VPOPCNTQ: eight words of a sketch at once.
+// Per lane of up to eight sketch words s (signs) and x = s ^ m (m: the
+// magnitude bits), with the query's bit planes of the same words: the code
+// sum's share, 2 G(s) - G(x) with G(y) = 2 sum_b 2^b popcount(plane_b & y) -
+// 15 popcount(y).
+[[gnu::target("avx512f,avx512vpopcntdq"), gnu::always_inline]] inline __m512i CodeSumLanes(
+    const __m512i (&planes)[kQueryBits], __m512i sw, __m512i xw) {
+  __m512i us = _mm512_setzero_si512();
+  __m512i ux = _mm512_setzero_si512();
+  for (size_t b = 0; b < kQueryBits; ++b) {
+    const int shift = static_cast<int>(b);
+    us = _mm512_add_epi64(
+        us, _mm512_slli_epi64(_mm512_popcnt_epi64(_mm512_and_si512(planes[b], sw)), shift));
+    ux = _mm512_add_epi64(
+        ux, _mm512_slli_epi64(_mm512_popcnt_epi64(_mm512_and_si512(planes[b], xw)), shift));
+  }
+  // 2 us - ux and the same of the popcounts, then 2 * U - 15 * P.
+  const __m512i u = _mm512_sub_epi64(_mm512_slli_epi64(us, 1), ux);
+  const __m512i ones =
+      _mm512_sub_epi64(_mm512_slli_epi64(_mm512_popcnt_epi64(sw), 1), _mm512_popcnt_epi64(xw));
+  // 15 * ones = 16 * ones - ones (kQueryLevels).
+  const __m512i fifteen_ones = _mm512_sub_epi64(_mm512_slli_epi64(ones, 4), ones);
+  return _mm512_sub_epi64(_mm512_slli_epi64(u, 1), fifteen_ones);
+}
+
 // ScoreAvx512 for sketches of at most 512 components (one 8-word chunk, e.g.
 // 384-d): the query's bit planes and the lane mask stay in registers across
 // rows instead of being reloaded per row (search_dev, generated 500k x 384, 1%:
@@ -218,64 +241,35 @@ template <size_t... kWords>
     const uint64_t* x = sketches + size_t{ids[i]} * stride;
     const __m512i sw = _mm512_maskz_loadu_epi64(mask, x);
     const __m512i xw = _mm512_xor_si512(sw, _mm512_maskz_loadu_epi64(mask, x + words));
-    // As ScoreAvx512: per lane 2 (2 us - ux) - 15 (2 popcount(s) - popcount(x)).
-    __m512i us = _mm512_setzero_si512();
-    __m512i ux = _mm512_setzero_si512();
-    for (size_t b = 0; b < kQueryBits; ++b) {
-      const int shift = static_cast<int>(b);
-      us = _mm512_add_epi64(
-          us, _mm512_slli_epi64(_mm512_popcnt_epi64(_mm512_and_si512(planes[b], sw)), shift));
-      ux = _mm512_add_epi64(
-          ux, _mm512_slli_epi64(_mm512_popcnt_epi64(_mm512_and_si512(planes[b], xw)), shift));
-    }
-    const __m512i u = _mm512_sub_epi64(_mm512_slli_epi64(us, 1), ux);
-    const __m512i ones =
-        _mm512_sub_epi64(_mm512_slli_epi64(_mm512_popcnt_epi64(sw), 1), _mm512_popcnt_epi64(xw));
-    const __m512i fifteen_ones = _mm512_sub_epi64(_mm512_slli_epi64(ones, 4), ones);
-    const __m512i total = _mm512_sub_epi64(_mm512_slli_epi64(u, 1), fifteen_ones);
+    const __m512i total = CodeSumLanes(planes, sw, xw);
     out[i] = Estimate(q, _mm512_reduce_add_epi64(total), x + 2 * words);
   }
 }
 
+// The same estimates with AVX-512 VPOPCNTQ: eight words of a sketch at once.
 [[gnu::target("avx512f,avx512vpopcntdq")]] void ScoreAvx512(const uint64_t* sketches, size_t stride,
                                                             const SketchQuery& q,
                                                             std::span<const InternalId> ids,
                                                             float* out) {
-  const size_t n = ids.size();
   const size_t words = q.words;
   const size_t chunks = (words + 7) / 8;
-  const uint64_t* planes = q.planes.data();
   if (chunks == 1) {
     ScoreAvx512OneChunk(sketches, stride, q, ids, out);
     return;
   }
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i = 0; i < ids.size(); ++i) {
     PrefetchSketchAhead(sketches, stride, ids, i);
     const uint64_t* x = sketches + size_t{ids[i]} * stride;
-    // Per lane, CodeSum: 2 G(s) - G(s ^ m) with G(y) = 2 sum u y - 15 popcount(y).
     __m512i total = _mm512_setzero_si512();
     for (size_t c = 0; c < chunks; ++c) {
       const size_t lanes = std::min<size_t>(8, words - 8 * c);
       const auto mask = static_cast<__mmask8>((1u << lanes) - 1);
       const __m512i sw = _mm512_maskz_loadu_epi64(mask, x + 8 * c);
       const __m512i xw = _mm512_xor_si512(sw, _mm512_maskz_loadu_epi64(mask, x + words + 8 * c));
-      __m512i us = _mm512_setzero_si512();
-      __m512i ux = _mm512_setzero_si512();
-      for (size_t b = 0; b < kQueryBits; ++b) {
-        const __m512i p = _mm512_maskz_loadu_epi64(mask, planes + b * words + 8 * c);
-        const int shift = static_cast<int>(b);
-        us = _mm512_add_epi64(
-            us, _mm512_slli_epi64(_mm512_popcnt_epi64(_mm512_and_si512(p, sw)), shift));
-        ux = _mm512_add_epi64(
-            ux, _mm512_slli_epi64(_mm512_popcnt_epi64(_mm512_and_si512(p, xw)), shift));
-      }
-      // 2 us - ux and the same of the popcounts, then 2 * U - 15 * P.
-      const __m512i u = _mm512_sub_epi64(_mm512_slli_epi64(us, 1), ux);
-      const __m512i ones =
-          _mm512_sub_epi64(_mm512_slli_epi64(_mm512_popcnt_epi64(sw), 1), _mm512_popcnt_epi64(xw));
-      // 15 * ones = 16 * ones - ones (kQueryLevels).
-      const __m512i fifteen_ones = _mm512_sub_epi64(_mm512_slli_epi64(ones, 4), ones);
-      total = _mm512_add_epi64(total, _mm512_sub_epi64(_mm512_slli_epi64(u, 1), fifteen_ones));
+      __m512i planes[kQueryBits];
+      for (size_t b = 0; b < kQueryBits; ++b)
+        planes[b] = _mm512_maskz_loadu_epi64(mask, q.planes.data() + b * words + 8 * c);
+      total = _mm512_add_epi64(total, CodeSumLanes(planes, sw, xw));
     }
     out[i] = Estimate(q, _mm512_reduce_add_epi64(total), x + 2 * words);
   }
